@@ -1,0 +1,47 @@
+# Parcours & Impact — the two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+# Port and address: the usual Streamlit settings (.streamlit/config.toml, STREAMLIT_SERVER_PORT…), or PORT.
+PORT   ?=
+STREAMLIT_ARGS := $(if $(PORT),--server.port $(PORT),)
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test bench clean-data lint
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## make run: install, create or upgrade the SQLite database, load the demo data if empty, start the app.
+run: install
+	$(BIN)/mlimpact demo
+	$(BIN)/streamlit run dashboard.py $(STREAMLIT_ARGS)
+
+## make test: install the test extras and system parts (Chromium, PostgreSQL), run the whole suite.
+test: install-test
+	bash scripts/system-deps.sh
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make bench: the speed benchmarks (figures go to docs/benchmarks.md by hand).
+bench: install-test
+	$(PY) bench/run.py
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean-data:
+	rm -rf data

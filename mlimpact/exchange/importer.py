@@ -1,0 +1,291 @@
+"""The import of exchange-format files into the store.
+
+Reads every source in dependency order, validates chunk by chunk, checks keys
+and references, then upserts: new keys are inserted, known keys replaced when a
+value differs, left alone otherwise (importing a file twice changes nothing).
+All-or-nothing by default (one transaction); `partial=True` keeps the valid rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from mlimpact import store
+from mlimpact.exchange.reading import EmptyTable, FileError, RawChunk, RowProblem, discover, read_source
+from mlimpact.exchange.schema import TABLES
+from mlimpact.exchange.validation import Context, validate
+from mlimpact.exchange.writing import SEPARATOR, ENCODING, to_text
+from mlimpact.models import Audit
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class TableCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class ImportResult:
+    """What an import did, table by table, and why rows were rejected."""
+
+    counts: dict[str, TableCounts] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # files that could not be read at all
+    written: bool = False
+
+    @property
+    def rejected(self) -> int:
+        return len(self.problems)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all good, 1 done with rejected rows or empty tables, 2 unusable file (spec/CLI.md)."""
+        if self.errors:
+            return 2
+        return 1 if self.problems or any("aucune ligne" in n for n in self.notices) else 0
+
+    def table(self, name: str) -> TableCounts:
+        return self.counts.setdefault(name, TableCounts())
+
+    def summary_rows(self) -> list[tuple[str, int, int, int, int]]:
+        return [(t, c.inserted, c.updated, c.unchanged, c.rejected) for t, c in self.counts.items()]
+
+    def write_report(self, path: Path) -> list[Path]:
+        """The rejected rows with `motif_rejet`, ready to fix and import again.
+
+        One table: written to `path`. Several: one file per table, `<stem>_<table>.csv`.
+        """
+        path = Path(path)
+        by_table: dict[str, list[RowProblem]] = {}
+        for p in self.problems:
+            by_table.setdefault(p.table, []).append(p)
+        written = []
+        for table, problems in by_table.items():
+            target = path if len(by_table) == 1 else path.with_name(f"{path.stem}_{table}{path.suffix or '.csv'}")
+            columns = TABLES[table].column_names
+            extra = sorted({k for p in problems for k in p.values} - set(columns))
+            frame = pd.DataFrame(
+                [{**{c: p.values.get(c) for c in columns + extra}, "ligne": p.line, "motif_rejet": p.message} for p in problems],
+                columns=columns + extra + ["ligne", "motif_rejet"],
+            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(target, sep=SEPARATOR, index=False, encoding=ENCODING)
+            written.append(target)
+        return written
+
+
+class _KeySet:
+    """Keys seen in this import, as sorted 64-bit hashes: bounded memory for millions of rows."""
+
+    def __init__(self) -> None:
+        self._hashes = np.empty(0, dtype=np.uint64)
+
+    @staticmethod
+    def hashes(keys: pd.DataFrame) -> np.ndarray:
+        return pd.util.hash_pandas_object(keys.astype(object), index=False).to_numpy(dtype=np.uint64)
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        if not len(self._hashes):
+            return np.zeros(len(hashes), dtype=bool)
+        pos = np.searchsorted(self._hashes, hashes)
+        pos[pos == len(self._hashes)] = 0
+        return self._hashes[pos] == hashes
+
+    def add(self, hashes: np.ndarray) -> None:
+        self._hashes = np.sort(np.concatenate([self._hashes, hashes]), kind="stable")
+
+
+class _Run:
+    """State of one import: what has been seen, accepted and rejected so far."""
+
+    def __init__(self, conn: Connection, ctx: Context, partial: bool, result: ImportResult, progress: Progress | None):
+        self.conn, self.ctx, self.partial, self.result, self.progress = conn, ctx, partial, result, progress
+        self.seen = {t: _KeySet() for t in TABLES}  # keys met in the files (duplicates)
+        self.accepted = {t: _KeySet() for t in TABLES}  # keys valid in this import (references)
+        self.rejected_keys: dict[str, set[str]] = {t: set() for t in TABLES}
+        self.empty_at_start = {t: store.row_count(conn, t) == 0 for t in TABLES}
+
+    @property
+    def writing(self) -> bool:
+        return self.partial or not self.result.problems
+
+    def reject(self, problems: list[RowProblem]) -> None:
+        for p in problems:
+            self.result.table(p.table).rejected += 1
+            key_col = TABLES[p.table].key[0]
+            if len(TABLES[p.table].key) == 1 and p.values.get(key_col):
+                self.rejected_keys[p.table].add(str(p.values[key_col]).strip())
+        self.result.problems.extend(problems)
+
+    def handle(self, chunk: RawChunk) -> None:
+        table = TABLES[chunk.table]
+        checked = validate(chunk.table, chunk.frame, chunk.lines, self.ctx)
+        raw_by_line = dict(zip(chunk.lines, chunk.frame.to_dict("records"), strict=True))
+        self.reject(checked.problems)
+        rows, lines = checked.rows, np.asarray(checked.lines, dtype=np.int64)
+        if self.progress:
+            self.progress(table.name, len(chunk.lines))
+        if rows.empty:
+            return
+        rows, lines = self._drop_duplicates(table.name, rows, lines, raw_by_line)
+        rows, lines = self._check_references(table.name, rows, lines, raw_by_line)
+        if rows.empty:
+            return
+        self.accepted[table.name].add(_KeySet.hashes(rows[list(table.key)]))
+        if self.writing:
+            self._upsert(table.name, rows)
+
+    def _bad(self, table: str, lines: np.ndarray, mask: np.ndarray, column: str, messages, raw_by_line) -> None:
+        problems = [
+            RowProblem(table, int(line), column, msg, {k: _plain(v) for k, v in raw_by_line[int(line)].items()}, [(column, msg)])
+            for line, msg in zip(lines[mask], messages, strict=True)
+        ]
+        self.reject(problems)
+
+    def _drop_duplicates(self, name, rows, lines, raw_by_line):
+        key = list(TABLES[name].key)
+        hashes = _KeySet.hashes(rows[key])
+        within = pd.Series(hashes).duplicated(keep="first").to_numpy()
+        earlier = self.seen[name].contains(hashes)
+        dup = within | earlier
+        if dup.any():
+            first_line = pd.Series(lines).groupby(hashes).transform("first").to_numpy()
+            messages = [
+                f"clé en double : {', '.join(key)} déjà présent(e) ligne {fl} du fichier." if w else
+                f"clé en double : {', '.join(key)} déjà présent(e) plus haut dans l'import."
+                for w, fl in zip(within[dup], first_line[dup], strict=True)
+            ]
+            self._bad(name, lines, dup, key[0], messages, raw_by_line)
+        self.seen[name].add(hashes[~within])
+        return rows.loc[~dup].reset_index(drop=True), lines[~dup]
+
+    def _check_references(self, name, rows, lines, raw_by_line):
+        for ref in TABLES[name].references:
+            values = rows[ref.column].astype(str)
+            frame = pd.DataFrame({TABLES[ref.table].key[0]: values})
+            in_import = self.accepted[ref.table].contains(_KeySet.hashes(frame))
+            to_look_up = values[~in_import].unique().tolist()
+            stored = store.existing_keys(self.conn, ref.table, TABLES[ref.table].key[0], to_look_up) if to_look_up else set()
+            if stored:
+                self.accepted[ref.table].add(_KeySet.hashes(pd.DataFrame({TABLES[ref.table].key[0]: sorted(stored)})))
+            missing = (~in_import) & ~values.isin(stored).to_numpy()
+            if missing.any():
+                messages = [
+                    f"{ref.message} « {v} » : rejeté(e) plus haut dans cet import."
+                    if v in self.rejected_keys[ref.table]
+                    else f"{ref.message} « {v} » : absent(e) de la base et de ce fichier ; importez d'abord la table {ref.table}."
+                    for v in values[missing]
+                ]
+                self._bad(name, lines, missing, ref.column, messages, raw_by_line)
+                rows, lines = rows.loc[~missing].reset_index(drop=True), lines[~missing]
+        return rows, lines
+
+    def _upsert(self, name: str, rows: pd.DataFrame) -> None:
+        counts = self.result.table(name)
+        spec = TABLES[name]
+        if self.empty_at_start[name]:
+            counts.inserted += store.insert_rows(self.conn, name, rows)
+            return
+        key = list(spec.key)
+        existing = store.existing_rows(self.conn, name, rows[key])
+        if existing.empty:
+            counts.inserted += store.insert_rows(self.conn, name, rows)
+            return
+        new_text = to_text(name, rows)
+        old_text = to_text(name, existing)
+        merged = new_text.merge(old_text, on=key, how="left", suffixes=("", "__old"), indicator=True)
+        is_new = (merged["_merge"] == "left_only").to_numpy()
+        others = [c for c in spec.column_names if c not in key]
+        changed = np.zeros(len(merged), dtype=bool)
+        for c in others:
+            changed |= (merged[c] != merged[f"{c}__old"]).to_numpy()
+        changed &= ~is_new
+        counts.inserted += store.insert_rows(self.conn, name, rows.loc[is_new])
+        counts.updated += store.update_rows(self.conn, name, rows.loc[changed])
+        counts.unchanged += int((~is_new & ~changed).sum())
+
+
+def _plain(value):
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def import_paths(
+    engine: Engine,
+    paths: list[Path],
+    *,
+    partial: bool = False,
+    today: dt.date | None = None,
+    author: str = "cli",
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import files, folders, workbooks or zips of the exchange format; never raises for bad input."""
+    result = ImportResult()
+    try:
+        sources, notices = discover([Path(p) for p in paths])
+    except FileError as exc:
+        result.errors.append(str(exc))
+        return result
+    result.notices.extend(notices)
+    ctx = Context(today=today or store.today())
+    with engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            run = _Run(conn, ctx, partial, result, progress)
+            for source in sources:
+                result.table(source.table)
+                try:
+                    for item in read_source(source, result.notices):
+                        if isinstance(item, RowProblem):
+                            run.reject([item])
+                        else:
+                            run.handle(item)
+                except EmptyTable as exc:
+                    result.notices.append(str(exc))
+            keep = not result.errors and (partial or not result.problems)
+            wrote = any(c.inserted or c.updated for c in result.counts.values())
+            if keep and wrote:
+                store.bump_data_version(conn)
+                _audit(conn, author, paths, result)
+                tx.commit()
+                result.written = True
+            else:
+                tx.rollback()
+                if not keep:
+                    for counts in result.counts.values():
+                        counts.inserted = counts.updated = counts.unchanged = 0
+        except FileError as exc:
+            tx.rollback()
+            result.errors.append(str(exc))
+            for counts in result.counts.values():
+                counts.inserted = counts.updated = counts.unchanged = 0
+        except BaseException:
+            tx.rollback()
+            raise
+    return result
+
+
+def _audit(conn: Connection, author: str, paths, result: ImportResult) -> None:
+    detail = {t: vars(c) for t, c in result.counts.items()}
+    conn.execute(
+        Audit.__table__.insert().values(
+            auteur=author,
+            action="import",
+            table_name="*",
+            cle=", ".join(Path(p).name for p in paths)[:200],
+            apres=detail,
+            detail=json.dumps(detail, ensure_ascii=False),
+        )
+    )

@@ -1,0 +1,167 @@
+"""Writing and reading whole chunks of the store, fast, on SQLite and PostgreSQL.
+
+The import and the sample loader both end here. Inserts take each driver's
+fastest road (COPY on PostgreSQL, `executemany` on SQLite); the data version is
+bumped after every write so that cached figures are recomputed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, bindparam, func, select, tuple_
+
+from mlimpact.exchange.schema import TABLES, Kind
+from mlimpact.models import EXCHANGE_MODELS, Base, Parametre
+
+KEY_BATCH = 5_000
+DATA_VERSION = "data_version"
+DATASET = "jeu_de_donnees"
+
+
+def sql_table(name: str):
+    return EXCHANGE_MODELS[name].__table__
+
+
+def _driver_values(table_name: str, frame: pd.DataFrame, iso_dates: bool) -> list[pd.Series]:
+    """Columns as Python values a DB driver takes (None for missing)."""
+    out = []
+    for column in TABLES[table_name].columns:
+        s = frame[column.name]
+        if column.kind is Kind.DATE:
+            d = pd.to_datetime(s)
+            s = d.dt.strftime("%Y-%m-%d") if iso_dates else d.dt.date
+            s = s.astype(object).where(d.notna(), None)
+        elif column.kind is Kind.BOOL:
+            s = s.astype(bool).astype(int if iso_dates else object)
+            s = s.astype(object)
+        elif column.kind is Kind.INT:
+            s = s.astype("int64").astype(object)
+        elif column.kind is Kind.DECIMAL:
+            s = s.astype("float64")
+            s = s.astype(object).where(s.notna(), None)
+        else:
+            s = s.astype(object).where(s.notna(), None)
+        out.append(s)
+    return out
+
+
+def insert_rows(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
+    """Insert new rows (keys known to be absent) by the fastest road of the driver."""
+    if frame.empty:
+        return 0
+    columns = TABLES[table_name].column_names
+    if conn.dialect.name == "postgresql":
+        buffer = io.StringIO()
+        text_frame = pd.DataFrame(dict(zip(columns, _driver_values(table_name, frame, iso_dates=True), strict=True)))
+        text_frame.to_csv(buffer, header=False, index=False, na_rep="")
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        cursor.close()
+    else:
+        values = _driver_values(table_name, frame, iso_dates=True)
+        rows = list(zip(*(v.tolist() for v in values), strict=True))
+        placeholders = ", ".join("?" for _ in columns)
+        conn.connection.driver_connection.executemany(
+            f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES ({placeholders})", rows
+        )
+    return len(frame)
+
+
+def update_rows(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
+    """Replace rows whose keys exist (upsert's update half); bumps their version where they have one."""
+    if frame.empty:
+        return 0
+    table = sql_table(table_name)
+    spec = TABLES[table_name]
+    values = _driver_values(table_name, frame, iso_dates=False)
+    records = [dict(zip([f"v_{c}" for c in spec.column_names], row, strict=True)) for row in zip(*(v.tolist() for v in values), strict=True)]
+    stmt = table.update().where(*[table.c[k] == bindparam(f"v_{k}") for k in spec.key])
+    assignments = {c: bindparam(f"v_{c}") for c in spec.column_names if c not in spec.key}
+    if "version" in table.c:
+        assignments["version"] = table.c.version + 1
+    conn.execute(stmt.values(assignments), records)
+    return len(frame)
+
+
+def existing_rows(conn: Connection, table_name: str, keys: pd.DataFrame) -> pd.DataFrame:
+    """The stored rows whose keys appear in `keys` (one column per key column)."""
+    spec = TABLES[table_name]
+    table = sql_table(table_name)
+    columns = [table.c[c] for c in spec.column_names]
+    frames = []
+    unique = keys.drop_duplicates()
+    for start in range(0, len(unique), KEY_BATCH):
+        batch = unique.iloc[start : start + KEY_BATCH]
+        if len(spec.key) == 1:
+            cond = table.c[spec.key[0]].in_(batch[spec.key[0]].tolist())
+        else:
+            cond = tuple_(*[table.c[k] for k in spec.key]).in_(list(batch.itertuples(index=False, name=None)))
+        rows = conn.execute(select(*columns).where(cond)).all()
+        if rows:
+            frames.append(pd.DataFrame(rows, columns=spec.column_names, dtype=object))
+    if not frames:
+        return pd.DataFrame(columns=spec.column_names, dtype=object)
+    return pd.concat(frames, ignore_index=True)
+
+
+def existing_keys(conn: Connection, table_name: str, column: str, values: Iterable[str]) -> set[str]:
+    """Which of `values` are stored keys of a single-key table."""
+    table = sql_table(table_name)
+    wanted = list(dict.fromkeys(values))
+    found: set[str] = set()
+    for start in range(0, len(wanted), KEY_BATCH):
+        batch = wanted[start : start + KEY_BATCH]
+        found.update(conn.execute(select(table.c[column]).where(table.c[column].in_(batch))).scalars())
+    return found
+
+
+def row_count(conn: Connection, table_name: str) -> int:
+    return conn.execute(select(func.count()).select_from(sql_table(table_name))).scalar_one()
+
+
+# --- settings of the store ------------------------------------------------------------------------
+def get_setting(conn: Connection, key: str) -> str | None:
+    return conn.execute(select(Parametre.valeur).where(Parametre.cle == key)).scalar_one_or_none()
+
+
+def set_setting(conn: Connection, key: str, value: str) -> None:
+    table = Parametre.__table__
+    if get_setting(conn, key) is None:
+        conn.execute(table.insert().values(cle=key, valeur=value))
+    else:
+        conn.execute(table.update().where(table.c.cle == key).values(valeur=value))
+
+
+def data_version(conn: Connection) -> int:
+    """A counter bumped by every write: the cache key that makes stale figures impossible."""
+    return int(get_setting(conn, DATA_VERSION) or 0)
+
+
+def bump_data_version(conn: Connection) -> int:
+    version = data_version(conn) + 1
+    set_setting(conn, DATA_VERSION, str(version))
+    return version
+
+
+def current_data_version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return data_version(conn)
+
+
+def clear(conn: Connection) -> None:
+    """Delete every row of the exchange tables (tests and `sample` into a fresh store)."""
+    for name in reversed(list(TABLES)):
+        conn.execute(sql_table(name).delete())
+    bump_data_version(conn)
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+__all__ = ["Base", "insert_rows", "update_rows", "existing_rows", "existing_keys", "data_version"]
