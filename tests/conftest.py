@@ -1,0 +1,256 @@
+"""Real parts for the tests: a SQLite file, a PostgreSQL server started here, the app.
+
+PostgreSQL and Chromium are required: when they cannot be started the tests
+fail with the reason, they are never skipped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from mlimpact.db import make_engine
+from mlimpact.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTEFACTS = ROOT / "artefacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+def _pg_bindir() -> Path:
+    found = shutil.which("initdb")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not candidates:
+        raise RuntimeError(
+            "PostgreSQL introuvable (initdb) : installez le paquet postgresql (make test le fait en root)."
+        )
+    return candidates[-1].parent
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on a free port of 127.0.0.1 (as `postgres` when run as root)."""
+
+    def __init__(self) -> None:
+        self.bindir = _pg_bindir()
+        self.port = free_port()
+        self.base = Path(tempfile.mkdtemp(prefix="mlimpact-pg-"))
+        self.data = self.base / "data"
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            shutil.chown(self.base, "postgres", "postgres")
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            log = (self.base / "server.log").read_text() if (self.base / "server.log").exists() else ""
+            raise RuntimeError(f"{' '.join(args[:2])} a échoué : {proc.stderr}\n{proc.stdout}\n{log}")
+
+    def start(self) -> PostgresServer:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.base / "server.log"), "-w", "-t", "60", "start")
+        return self
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server) -> str:
+    """A database at the latest schema revision, copied for every test."""
+    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE mlimpact_template"))
+    admin.dispose()
+    engine = make_engine(postgres_server.url("mlimpact_template"))
+    upgrade(engine)
+    engine.dispose()
+    return "mlimpact_template"
+
+
+_counter = itertools.count()
+
+
+def new_postgres_database(server: PostgresServer, template: str) -> str:
+    name = f"t{os.getpid()}_{next(_counter)}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    admin.dispose()
+    return server.url(name)
+
+
+# --- SQLite -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def new_sqlite_database(template: Path, folder: Path) -> str:
+    path = folder / "store.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+# --- the fixtures tests use -------------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """A URL of an empty store at the latest schema, on each database in turn."""
+    if request.param == "sqlite":
+        return new_sqlite_database(request.getfixturevalue("sqlite_template"), tmp_path)
+    server = request.getfixturevalue("postgres_server")
+    return new_postgres_database(server, request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_template, tmp_path):
+    eng = make_engine(new_sqlite_database(sqlite_template, tmp_path))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def pg_engine(postgres_server, postgres_template):
+    eng = make_engine(new_postgres_database(postgres_server, postgres_template))
+    yield eng
+    eng.dispose()
+
+
+# --- the running app for browser journeys ------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("Chromium introuvable (/usr/bin/chromium) : installez le paquet chromium (make test le fait en root).")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "fr-FR", "viewport": {"width": 1400, "height": 1000}}
+
+
+class RunningApp:
+    def __init__(self, url: str, database_url: str, process: subprocess.Popen, log: Path):
+        self.url, self.database_url, self.process, self.log = url, database_url, process, log
+
+
+def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
+    """`streamlit run dashboard.py` on a free port, waited for until healthy."""
+    import urllib.request
+
+    port = free_port()
+    log = workdir / f"streamlit-{port}.log"
+    env = {**os.environ, "MLIMPACT_DATABASE_URL": database_url, **(extra_env or {})}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Streamlit s'est arrêté au démarrage :\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return RunningApp(url, database_url, process, log)
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"Streamlit n'a pas répondu en 60 s :\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory, sqlite_template) -> str:
+    """A SQLite store holding the committed demo data set."""
+    from mlimpact.exchange.importer import import_paths
+
+    url = new_sqlite_database(sqlite_template, tmp_path_factory.mktemp("demo"))
+    engine = make_engine(url)
+    result = import_paths(engine, [ROOT / "sample_data" / "demo"], author="tests")
+    engine.dispose()
+    assert result.exit_code == 0, result.problems[:5] or result.errors
+    return url
+
+
+@pytest.fixture(scope="session")
+def running_app(demo_database, tmp_path_factory):
+    app = start_app(demo_database, tmp_path_factory.mktemp("app"))
+    yield app
+    app.process.terminate()
+    try:
+        app.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        app.process.kill()
+
+
+@pytest.fixture
+def artefacts() -> Path:
+    """Where browser tests keep screenshots for a person to look at."""
+    ARTEFACTS.mkdir(exist_ok=True)
+    return ARTEFACTS
