@@ -1,0 +1,92 @@
+"""What every `mlimpact` command shares: consoles, the --db option, errors, progress bars."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+db_option = click.option(
+    "--db",
+    "db",
+    default=None,
+    metavar="URL",
+    help="URL SQLAlchemy de la base (sinon MLIMPACT_DATABASE_URL, sinon le fichier SQLite par défaut).",
+)
+
+
+class Exit(click.exceptions.Exit):
+    """Leave a command with an exit status of spec/CLI.md (0, 1 or 2)."""
+
+
+def fail(message: str, code: int = 2) -> Exit:
+    """Print a French error and return the exit to raise (`raise fail(...)`)."""
+    err.print(f"Erreur : {message}", markup=False, soft_wrap=True)
+    return Exit(code)
+
+
+@contextmanager
+def database_errors():
+    """Turn a database that cannot be reached or used into exit status 2 with a French message."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise fail(f"base de données inaccessible ou inutilisable ({first_line(exc)}).") from None
+    except ProgrammingError as exc:
+        raise fail(f"schéma de base absent ou ancien : lancez `mlimpact init-db` ({first_line(exc)}).") from None
+    except SQLAlchemyError as exc:
+        raise fail(f"erreur de base de données ({first_line(exc)}).") from None
+
+
+def first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+
+
+def open_engine(db: str | None):
+    from sqlalchemy.exc import ArgumentError
+
+    from mlimpact.db import make_engine
+
+    try:
+        return make_engine(db)
+    except (ArgumentError, ValueError, ImportError) as exc:
+        raise fail(f"URL de base invalide : {exc}") from None
+
+
+@contextmanager
+def progress_bar(total_by_table: dict[str, int] | None = None):
+    """A progress bar on a terminal; silent otherwise. Yields a `progress(table, n)` callback."""
+    if not err.is_terminal:
+        yield None
+        return
+    columns = [TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def advance(table: str, n: int) -> None:
+            if table not in tasks:
+                total = (total_by_table or {}).get(table)
+                tasks[table] = bar.add_task(table, total=total)
+            bar.advance(tasks[table], n)
+
+        yield advance
+
+
+def ensure_schema(engine) -> None:
+    from mlimpact.migrate import current_revision, head_revision
+
+    if current_revision(engine) != head_revision():
+        raise fail("la base n'est pas à jour : lancez d'abord `mlimpact init-db`.")
+
+
+
+
+def nombre(n: int | float) -> str:
+    """French digit grouping with a narrow no-break space."""
+    return f"{n:,}".replace(",", "\u202f")

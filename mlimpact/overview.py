@@ -1,0 +1,60 @@
+"""What the store holds, in a few figures: the home page and `mlimpact` both show it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select
+
+from mlimpact.models import Accompagnement, Jalon, Jeune, Structure
+
+
+@dataclass(frozen=True)
+class Overview:
+    structures: int
+    departements: int
+    jeunes: int
+    accompagnements: int
+    jalons: int
+    premiere_date: dt.date | None
+    derniere_date: dt.date | None  # the date the data describes (as_of)
+
+
+def overview(conn: Connection, structures: list[str] | None = None) -> Overview:
+    """Counts of the store, for all structures or the given ones."""
+    s_filter = Structure.code_structure.in_(structures) if structures is not None else True
+    j_filter = Jeune.code_structure.in_(structures) if structures is not None else True
+    n_structures, n_departements = conn.execute(
+        select(func.count(), func.count(Structure.departement.distinct())).where(s_filter)
+    ).one()
+    n_jeunes = conn.execute(select(func.count()).select_from(Jeune).where(j_filter)).scalar_one()
+    jeunes = select(Jeune.id_jeune).where(j_filter)
+    n_acc = conn.execute(
+        select(func.count()).select_from(Accompagnement).where(
+            True if structures is None else Accompagnement.id_jeune.in_(jeunes)
+        )
+    ).scalar_one()
+    n_jalons, first, last = conn.execute(
+        select(func.count(), func.min(Jalon.date), func.max(Jalon.date)).where(
+            True if structures is None else Jalon.id_jeune.in_(jeunes)
+        )
+    ).one()
+    return Overview(n_structures, n_departements, n_jeunes, n_acc, n_jalons, _as_date(first), _as_date(last))
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def jeunes_par_structure(conn: Connection) -> list[tuple[str, str, str, int]]:
+    """(code, nom, département, jeunes) for every structure, largest first."""
+    query = (
+        select(Structure.code_structure, Structure.nom, Structure.departement, func.count(Jeune.id_jeune))
+        .join(Jeune, Jeune.code_structure == Structure.code_structure, isouter=True)
+        .group_by(Structure.code_structure, Structure.nom, Structure.departement)
+        .order_by(func.count(Jeune.id_jeune).desc(), Structure.code_structure)
+    )
+    return [tuple(r) for r in conn.execute(query).all()]
