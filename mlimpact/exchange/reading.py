@@ -235,7 +235,7 @@ def detect_encoding(name: str, opener: Callable[[], IO[bytes]]) -> str:
                         utf8.decode(block)
                     except UnicodeDecodeError:
                         utf8_ok = False
-                if not utf8_ok and cp1252_ok:
+                if cp1252_ok:  # checked on every block: UTF-8 may only fail at the very end
                     try:
                         cp.decode(block)
                     except UnicodeDecodeError:

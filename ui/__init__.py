@@ -1,0 +1,1 @@
+"""Shared pieces of the Streamlit pages: French formats, cached loaders, cards, charts."""

@@ -1,0 +1,43 @@
+"""Cached access to the store for the pages: one engine per database, figures keyed by data version.
+
+Every cached loader takes the database URL and the data version, so a write or
+an import (which bumps the version) makes the next rerun read fresh figures; the
+`ttl` bounds how long a version check itself is trusted.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from mlimpact import overview as ov
+from mlimpact import store
+from mlimpact.config import database_url
+from mlimpact.db import make_engine
+
+
+def current_db() -> str:
+    """The URL of the store this app serves (MLIMPACT_DATABASE_URL or the default SQLite file)."""
+    return database_url()
+
+
+@st.cache_resource(show_spinner=False)
+def engine(db: str) -> Engine:
+    return make_engine(db)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def data_version(db: str) -> int:
+    return store.current_data_version(engine(db))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def store_overview(db: str, version: int, structures: tuple[str, ...] | None = None) -> ov.Overview:
+    with engine(db).connect() as conn:
+        return ov.overview(conn, list(structures) if structures is not None else None)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
+    with engine(db).connect() as conn:
+        return ov.jeunes_par_structure(conn)
