@@ -26,10 +26,11 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## make run: install, create or upgrade the SQLite database, load the demo data if empty, start the app.
+## make run: install, create or upgrade the SQLite database, load the demo data if empty, start the app
+## in demo mode (the visitor picks a role; refused on a store that holds other data).
 run: install
 	$(BIN)/mlimpact demo
-	$(BIN)/streamlit run dashboard.py $(STREAMLIT_ARGS)
+	MLIMPACT_DEMO=1 $(BIN)/streamlit run dashboard.py $(STREAMLIT_ARGS)
 
 ## make test: install the test extras and system parts (Chromium, PostgreSQL), run the whole suite.
 test: install-test

@@ -27,7 +27,6 @@ from mlimpact.cli_common import (
 )
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-DEMO_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "demo"
 
 
 class FrenchGroup(click.Group):
@@ -179,33 +178,31 @@ def export(out_dir: Path, structures: tuple[str, ...], db: str | None) -> None:
 @db_option
 def demo(db: str | None) -> None:
     """Crée ou met à jour la base, puis y charge le jeu de démonstration si elle est vide."""
-    from mlimpact import store
-    from mlimpact.exchange.importer import import_paths
     from mlimpact.migrate import upgrade
+    from mlimpact.sample import StoreNotEmpty, load_demo
 
     engine = open_engine(db)
     with database_errors():
         upgrade(engine)
-        with engine.connect() as conn:
-            if store.row_count(conn, "structures"):
-                out.print("La base contient déjà des données : rien n'est chargé.")
-                return
-        with progress_bar() as progress:
-            result = import_paths(engine, [DEMO_DIR], progress=progress, author="demo")
-        if result.exit_code:
-            for message in result.errors + [str(p) for p in result.problems[:10]]:
-                err.print(message, markup=False)
-            raise fail("le jeu de démonstration n'a pas pu être chargé.")
-        with engine.begin() as conn:
-            store.set_setting(conn, store.DATASET, "demo")
+        try:
+            with progress_bar() as progress:
+                result = load_demo(engine, progress)
+        except StoreNotEmpty as exc:
+            out.print(str(exc))
+            return
+    if result.exit_code:
+        for message in result.errors + [str(p) for p in result.problems[:10]]:
+            err.print(message, markup=False)
+        raise fail("le jeu de démonstration n'a pas pu être chargé.")
     print_counts(result)
 
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one job each) join the same group."""
-    from mlimpact import cli_indicateurs
+    from mlimpact import cli_admin, cli_indicateurs
 
     cli_indicateurs.register(app)
+    cli_admin.register(app)
 
 
 _register_commands()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import contextmanager
 
 import click
@@ -90,3 +91,23 @@ def ensure_schema(engine) -> None:
 def nombre(n: int | float) -> str:
     """French digit grouping with a narrow no-break space."""
     return f"{n:,}".replace(",", "\u202f")
+
+
+def parse_date(value: str) -> dt.date:
+    """A date as AAAA-MM-JJ or JJ/MM/AAAA, or a French usage error."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(f"date invalide « {value} » ; attendu AAAA-MM-JJ ou JJ/MM/AAAA.")
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        return value if isinstance(value, dt.date) else parse_date(value)
+
+
+DATE = DateType()

@@ -8,10 +8,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from mlimpact import store
+from mlimpact.config import PROJECT_ROOT
 from mlimpact.exchange.schema import TABLES
 from mlimpact.exchange.writing import TableWriter, to_text
 
 Progress = Callable[[str, int], None]
+DEMO_DIR = PROJECT_ROOT / "sample_data" / "demo"
+DEMO_DATASET = "demo"
 
 
 class StoreNotEmpty(Exception):
@@ -51,3 +54,20 @@ def load_sample(engine: Engine, scale: str, seed: int, progress: Progress | None
         store.set_setting(conn, store.DATASET, f"sample:{scale}:{seed}")
         store.bump_data_version(conn)
     return counts
+
+
+def load_demo(engine: Engine, progress: Progress | None = None):
+    """Load the committed demo data set into an empty store and mark the store as demo.
+
+    The mark is what lets the demo mode start; any later import removes it.
+    """
+    from mlimpact.exchange.importer import import_paths
+
+    with engine.connect() as conn:
+        if store.row_count(conn, "structures"):
+            raise StoreNotEmpty("La base contient déjà des données : rien n'est chargé.")
+    result = import_paths(engine, [DEMO_DIR], progress=progress, author="demo")
+    if result.exit_code == 0:
+        with engine.begin() as conn:
+            store.set_setting(conn, store.DATASET, DEMO_DATASET)
+    return result

@@ -109,15 +109,32 @@ def existing_rows(conn: Connection, table_name: str, keys: pd.DataFrame) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
-def existing_keys(conn: Connection, table_name: str, column: str, values: Iterable[str]) -> set[str]:
-    """Which of `values` are stored keys of a single-key table."""
+def existing_keys(
+    conn: Connection, table_name: str, column: str, values: Iterable[str], structures: Iterable[str] | None = None
+) -> set[str]:
+    """Which of `values` are stored keys of a single-key table (of those structures, if given)."""
     table = sql_table(table_name)
     wanted = list(dict.fromkeys(values))
     found: set[str] = set()
     for start in range(0, len(wanted), KEY_BATCH):
-        batch = wanted[start : start + KEY_BATCH]
-        found.update(conn.execute(select(table.c[column]).where(table.c[column].in_(batch))).scalars())
+        query = select(table.c[column]).where(table.c[column].in_(wanted[start : start + KEY_BATCH]))
+        if structures is not None:
+            query = query.where(table.c.code_structure.in_(list(structures)))
+        found.update(conn.execute(query).scalars())
     return found
+
+
+def jeunes_structures(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """The structure of each stored jeune among `ids`."""
+    table = sql_table("jeunes")
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, str] = {}
+    for start in range(0, len(wanted), KEY_BATCH):
+        query = select(table.c.id_jeune, table.c.code_structure).where(
+            table.c.id_jeune.in_(wanted[start : start + KEY_BATCH])
+        )
+        out.update(dict(conn.execute(query).all()))
+    return out
 
 
 def row_count(conn: Connection, table_name: str) -> int:

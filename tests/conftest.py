@@ -166,12 +166,12 @@ def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None
 
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory, sqlite_template) -> str:
-    """A SQLite store holding the committed demo data set."""
-    from mlimpact.exchange.importer import import_paths
+    """A SQLite store holding the committed demo data set, marked as such."""
+    from mlimpact.sample import load_demo
 
     url = new_sqlite_database(sqlite_template, tmp_path_factory.mktemp("demo"))
     engine = make_engine(url)
-    result = import_paths(engine, [ROOT / "sample_data" / "demo"], author="tests")
+    result = load_demo(engine)
     engine.dispose()
     assert result.exit_code == 0, result.problems[:5] or result.errors
     return url
@@ -179,7 +179,7 @@ def demo_database(tmp_path_factory, sqlite_template) -> str:
 
 @pytest.fixture(scope="session")
 def running_app(demo_database, tmp_path_factory):
-    app = start_app(demo_database, tmp_path_factory.mktemp("app"))
+    app = start_app(demo_database, tmp_path_factory.mktemp("app"), {"MLIMPACT_DEMO": "1"})
     yield app
     app.process.terminate()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mlimpact.access import Compte, structures_visibles
 from mlimpact.db import make_engine
 from mlimpact.overview import overview
 from tests.conftest import ROOT
@@ -13,19 +14,37 @@ from ui.formats import entier
 
 @pytest.fixture
 def app_on(monkeypatch):
-    def start(url: str) -> AppTest:
+    def start(url: str, demo: bool = True, **widgets) -> AppTest:
         monkeypatch.setenv("MLIMPACT_DATABASE_URL", url)
+        if demo:
+            monkeypatch.setenv("MLIMPACT_DEMO", "1")
+        else:
+            monkeypatch.delenv("MLIMPACT_DEMO", raising=False)
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-        return at.run()
+        at.run()
+        for key, value in widgets.items():
+            at.selectbox(key=key).set_value(value)
+            at.run()
+        return at
 
     return start
 
 
-def test_home_page_shows_what_the_store_holds(app_on, demo_database):
-    at = app_on(demo_database)
+def expected_overview(url: str, compte: Compte):
+    with make_engine(url).connect() as conn:
+        return overview(conn, structures_visibles(conn, compte))
+
+
+@pytest.mark.parametrize(
+    ("role", "extra"),
+    [("conseiller", {}), ("directeur", {}), ("departement", {"demo_dep": "13"}), ("bureau", {}), ("admin", {})],
+)
+def test_home_page_shows_the_figures_of_the_role(app_on, demo_database, role, extra):
+    at = app_on(demo_database, demo_role=role, **extra)
     assert not at.exception
-    with make_engine(demo_database).connect() as conn:
-        expected = overview(conn)
+    structure = at.selectbox(key="demo_structure").value if role in ("conseiller", "directeur") else None
+    compte = Compte("x@demo.invalid", role, structure, extra.get("demo_dep"))
+    expected = expected_overview(demo_database, compte)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Structures"] == entier(expected.structures)
     assert metrics["Jeunes"] == entier(expected.jeunes)
@@ -34,11 +53,33 @@ def test_home_page_shows_what_the_store_holds(app_on, demo_database):
     assert expected.derniere_date.strftime("%d/%m/%Y") in text
     table = at.dataframe[0].value
     assert len(table) == expected.structures and table["Jeunes"].sum() == expected.jeunes
+    if role in ("conseiller", "directeur"):
+        assert list(table["Code"]) == [structure]
 
 
-def test_home_page_on_an_empty_store(app_on, sqlite_template, tmp_path):
-    from tests.conftest import new_sqlite_database
-
-    at = app_on(new_sqlite_database(sqlite_template, tmp_path))
+def test_forged_session_state_does_not_change_the_role(app_on, demo_database):
+    at = app_on(demo_database, demo_role="conseiller")
+    at.session_state["_compte_de_cette_execution"] = Compte("pirate@demo.invalid", "admin")
+    at.run()
     assert not at.exception
-    assert "La base est vide" in at.info[0].value
+    assert len(at.dataframe[0].value) == 1  # still one structure: the account is rebuilt every run
+
+
+def test_demo_mode_refuses_a_store_that_is_not_the_demo(app_on, sqlite_template, tmp_path):
+    from tests.conftest import new_sqlite_database
+    from tests.exchange_files import write_tables
+    from mlimpact.exchange.importer import import_paths
+
+    url = new_sqlite_database(sqlite_template, tmp_path)
+    import_paths(make_engine(url), [write_tables(tmp_path / "in")])
+    at = app_on(url)
+    assert not at.exception
+    assert "refuse de démarrer" in at.error[0].value
+    assert not at.metric
+
+
+def test_no_sign_in_method_configured(app_on, demo_database):
+    at = app_on(demo_database, demo=False)
+    assert not at.exception
+    assert "Aucune méthode de connexion" in at.error[0].value
+    assert not at.metric

@@ -41,3 +41,13 @@ def store_overview(db: str, version: int, structures: tuple[str, ...] | None = N
 def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
     with engine(db).connect() as conn:
         return ov.jeunes_par_structure(conn)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
+    """The structures the account may see (None: all), from the access rules of the data layer."""
+    from mlimpact.access import structures_visibles
+
+    with engine(db).connect() as conn:
+        codes = structures_visibles(conn, compte)
+    return None if codes is None else tuple(codes)

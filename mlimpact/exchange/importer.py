@@ -9,7 +9,6 @@ All-or-nothing by default (one transaction); `partial=True` keeps the valid rows
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +17,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from mlimpact import store
+from mlimpact import audit, store
+from mlimpact.access import TOUT, DroitsImport
 from mlimpact.exchange.reading import EmptyTable, FileError, RawChunk, RowProblem, discover, read_source
 from mlimpact.exchange.schema import TABLES
 from mlimpact.exchange.validation import Context, validate
 from mlimpact.exchange.writing import SEPARATOR, ENCODING, to_text
-from mlimpact.models import Audit
 
 Progress = Callable[[str, int], None]
 
@@ -111,8 +110,11 @@ class _KeySet:
 class _Run:
     """State of one import: what has been seen, accepted and rejected so far."""
 
-    def __init__(self, conn: Connection, ctx: Context, partial: bool, result: ImportResult, progress: Progress | None):
+    def __init__(
+        self, conn: Connection, ctx: Context, partial: bool, result: ImportResult, progress: Progress | None, droits: DroitsImport
+    ):
         self.conn, self.ctx, self.partial, self.result, self.progress = conn, ctx, partial, result, progress
+        self.droits = droits
         self.seen = {t: _KeySet() for t in TABLES}  # keys met in the files (duplicates)
         self.accepted = {t: _KeySet() for t in TABLES}  # keys valid in this import (references)
         self.rejected_keys: dict[str, set[str]] = {t: set() for t in TABLES}
@@ -141,6 +143,8 @@ class _Run:
         if rows.empty:
             return
         rows, lines = self._drop_duplicates(table.name, rows, lines, raw_by_line)
+        if self.droits.structures is not None:
+            rows, lines = self._check_rights(table.name, rows, lines, raw_by_line)
         rows, lines = self._check_references(table.name, rows, lines, raw_by_line)
         if rows.empty:
             return
@@ -172,13 +176,42 @@ class _Run:
         self.seen[name].add(hashes[~within])
         return rows.loc[~dup].reset_index(drop=True), lines[~dup]
 
+    def _check_rights(self, name, rows, lines, raw_by_line):
+        """Rows of another structure, or that would take over another structure's keys, are refused."""
+        allowed = self.droits.structures
+        if "code_structure" in rows.columns:
+            outside = ~rows["code_structure"].isin(list(allowed)).to_numpy()
+            message = "structure hors de votre périmètre : vous ne pouvez importer que pour votre structure."
+            self._bad(name, lines, outside, "code_structure", [message] * int(outside.sum()), raw_by_line)
+            rows, lines = rows.loc[~outside].reset_index(drop=True), lines[~outside]
+        if name == "structures" or rows.empty:
+            return rows, lines
+        key = list(TABLES[name].key)
+        existing = store.existing_rows(self.conn, name, rows[key])
+        if existing.empty:
+            return rows, lines
+        if "code_structure" in existing.columns:
+            owners = dict(zip(existing[key[0]], existing["code_structure"], strict=True))
+        else:
+            of_jeune = store.jeunes_structures(self.conn, existing["id_jeune"])
+            owners = {k: of_jeune.get(j) for k, j in zip(existing[key[0]], existing["id_jeune"], strict=True)}
+        foreign = rows[key[0]].map(lambda k: k in owners and owners[k] not in allowed).to_numpy(dtype=bool)
+        message = "identifiant déjà utilisé par une autre structure ; choisissez-en un autre."
+        self._bad(name, lines, foreign, key[0], [message] * int(foreign.sum()), raw_by_line)
+        return rows.loc[~foreign].reset_index(drop=True), lines[~foreign]
+
     def _check_references(self, name, rows, lines, raw_by_line):
         for ref in TABLES[name].references:
             values = rows[ref.column].astype(str)
             frame = pd.DataFrame({TABLES[ref.table].key[0]: values})
             in_import = self.accepted[ref.table].contains(_KeySet.hashes(frame))
             to_look_up = values[~in_import].unique().tolist()
-            stored = store.existing_keys(self.conn, ref.table, TABLES[ref.table].key[0], to_look_up) if to_look_up else set()
+            structures = self.droits.structures if ref.table == "jeunes" else None
+            stored = (
+                store.existing_keys(self.conn, ref.table, TABLES[ref.table].key[0], to_look_up, structures)
+                if to_look_up
+                else set()
+            )
             if stored:
                 self.accepted[ref.table].add(_KeySet.hashes(pd.DataFrame({TABLES[ref.table].key[0]: sorted(stored)})))
             missing = (~in_import) & ~values.isin(stored).to_numpy()
@@ -230,20 +263,28 @@ def import_paths(
     today: dt.date | None = None,
     author: str = "cli",
     progress: Progress | None = None,
+    droits: DroitsImport = TOUT,
 ) -> ImportResult:
-    """Import files, folders, workbooks or zips of the exchange format; never raises for bad input."""
+    """Import files, folders, workbooks or zips of the exchange format; never raises for bad input.
+
+    `droits` limits the tables and structures the import may touch (the account's rights).
+    """
     result = ImportResult()
     try:
         sources, notices = discover([Path(p) for p in paths])
     except FileError as exc:
         result.errors.append(str(exc))
         return result
+    refused = sorted({s.table for s in sources} - droits.tables)
+    if refused:
+        result.errors.append(f"Votre rôle ne permet pas d'importer : {', '.join(refused)}. Rien n'a été importé.")
+        return result
     result.notices.extend(notices)
     ctx = Context(today=today or store.today())
     with engine.connect() as conn:
         tx = conn.begin()
         try:
-            run = _Run(conn, ctx, partial, result, progress)
+            run = _Run(conn, ctx, partial, result, progress, droits)
             for source in sources:
                 result.table(source.table)
                 try:
@@ -258,6 +299,7 @@ def import_paths(
             wrote = any(c.inserted or c.updated for c in result.counts.values())
             if keep and wrote:
                 store.bump_data_version(conn)
+                store.set_setting(conn, store.DATASET, "importé")  # no longer the demo data set alone
                 _audit(conn, author, paths, result)
                 tx.commit()
                 result.written = True
@@ -278,14 +320,12 @@ def import_paths(
 
 
 def _audit(conn: Connection, author: str, paths, result: ImportResult) -> None:
-    detail = {t: vars(c) for t, c in result.counts.items()}
-    conn.execute(
-        Audit.__table__.insert().values(
-            auteur=author,
-            action="import",
-            table_name="*",
-            cle=", ".join(Path(p).name for p in paths)[:200],
-            apres=detail,
-            detail=json.dumps(detail, ensure_ascii=False),
-        )
+    audit.record(
+        conn,
+        author,
+        "import",
+        "*",
+        cle=", ".join(Path(p).name for p in paths),
+        apres={t: vars(c) for t, c in result.counts.items()},
+        detail=f"{result.rejected} ligne(s) rejetée(s)" if result.problems else None,
     )

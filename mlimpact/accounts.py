@@ -1,0 +1,87 @@
+"""Accounts: the mapping from a signed-in identity (its email) to a role and a territory."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Connection, select
+
+from mlimpact import audit, territoires, vocab
+from mlimpact.access import Compte
+from mlimpact.models import Compte as CompteRow
+from mlimpact.models import Structure
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CompteInvalide(ValueError):
+    """An account that cannot be saved (French message)."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_account(conn: Connection, email: str) -> Compte | None:
+    row = conn.execute(select(CompteRow).where(CompteRow.email == normalise_email(email))).scalar_one_or_none()
+    return None if row is None else Compte(row.email, row.role, row.code_structure, row.departement)
+
+
+def list_accounts(conn: Connection) -> list[Compte]:
+    rows = conn.execute(select(CompteRow).order_by(CompteRow.role, CompteRow.email)).scalars()
+    return [Compte(r.email, r.role, r.code_structure, r.departement) for r in rows]
+
+
+def _check(conn: Connection, compte: Compte) -> Compte:
+    if not _EMAIL.match(compte.email):
+        raise CompteInvalide(f"Adresse e-mail invalide : « {compte.email} ».")
+    if compte.role not in vocab.ROLES:
+        raise CompteInvalide(f"Rôle inconnu « {compte.role} » ; attendu : {', '.join(vocab.ROLES)}.")
+    if compte.est_structure:
+        if not compte.code_structure or compte.departement:
+            raise CompteInvalide(f"Le rôle {compte.role} demande une structure (--structure), et elle seule.")
+        known = conn.execute(select(Structure.code_structure).where(Structure.code_structure == compte.code_structure))
+        if known.scalar_one_or_none() is None:
+            raise CompteInvalide(f"Structure inconnue : « {compte.code_structure} ».")
+    elif compte.role == "departement":
+        if not compte.departement or compte.code_structure:
+            raise CompteInvalide("Le rôle departement demande un département (--departement), et lui seul.")
+        if compte.departement not in territoires.DEPARTEMENTS:
+            raise CompteInvalide(f"Département inconnu : « {compte.departement} ».")
+    elif compte.code_structure or compte.departement:
+        raise CompteInvalide(f"Le rôle {compte.role} ne se rattache ni à une structure ni à un département.")
+    return compte
+
+
+def save_account(
+    conn: Connection,
+    email: str,
+    role: str,
+    code_structure: str | None = None,
+    departement: str | None = None,
+    auteur: str = "cli",
+) -> tuple[Compte, bool]:
+    """Create or update an account; returns it and whether it was created. Audited."""
+    if departement and departement.isdigit() and len(departement) == 1:
+        departement = departement.zfill(2)
+    compte = _check(conn, Compte(normalise_email(email), role, code_structure or None, departement or None))
+    before = get_account(conn, compte.email)
+    values = {"role": compte.role, "code_structure": compte.code_structure, "departement": compte.departement}
+    table = CompteRow.__table__
+    if before is None:
+        conn.execute(table.insert().values(email=compte.email, **values))
+    else:
+        conn.execute(table.update().where(table.c.email == compte.email).values(**values))
+    audit.record(conn, auteur, "create" if before is None else "update", "comptes", compte.email,
+                 None if before is None else vars(before), vars(compte))
+    return compte, before is None
+
+
+def delete_account(conn: Connection, email: str, auteur: str = "cli") -> bool:
+    """Remove an account; False when there was none. Audited."""
+    before = get_account(conn, email)
+    if before is None:
+        return False
+    conn.execute(CompteRow.__table__.delete().where(CompteRow.email == before.email))
+    audit.record(conn, auteur, "delete", "comptes", before.email, vars(before), None)
+    return True

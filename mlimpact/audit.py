@@ -1,0 +1,76 @@
+"""The audit trail: every write, export and report records who, when, what, before and after.
+
+One function writes it, so no path (form, import, CLI, purge) can forget a field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Connection, select
+
+from mlimpact.models import Audit
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def record(
+    conn: Connection,
+    auteur: str,
+    action: str,
+    table: str,
+    cle: str | None = None,
+    avant: dict | None = None,
+    apres: dict | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one entry; `action` is create, update, delete, import, export, report, purge, login…"""
+    conn.execute(
+        Audit.__table__.insert().values(
+            horodatage=dt.datetime.now(dt.timezone.utc),
+            auteur=auteur,
+            action=action,
+            table_name=table,
+            cle=None if cle is None else str(cle)[:200],
+            avant=_json_safe(avant),
+            apres=_json_safe(apres),
+            detail=detail,
+        )
+    )
+
+
+def entries(conn: Connection, limit: int = 500, table: str | None = None, cle: str | None = None, auteur: str | None = None) -> list[dict]:
+    """The latest entries, newest first, optionally for one table, key or author."""
+    query = select(Audit).order_by(Audit.id.desc()).limit(limit)
+    if table:
+        query = query.where(Audit.table_name == table)
+    if cle:
+        query = query.where(Audit.cle == cle)
+    if auteur:
+        query = query.where(Audit.auteur == auteur)
+    return [
+        {
+            "horodatage": a.horodatage,
+            "auteur": a.auteur,
+            "action": a.action,
+            "table": a.table_name,
+            "cle": a.cle,
+            "avant": a.avant,
+            "apres": a.apres,
+            "detail": a.detail,
+        }
+        for a in conn.execute(query).scalars()
+    ]

@@ -1,0 +1,34 @@
+"""Small helpers for the browser journeys (Playwright against the running app)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+
+def wait_for_app(page: Page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    expect(page.get_by_test_id("stApp")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(200)  # let the rerun start
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=30_000,
+    )
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def demo_sign_in(page: Page, url: str, role_label: str, structure: str | None = None, departement: str | None = None) -> None:
+    """Open the app in demo mode and pick a role (and its structure or département)."""
+    page.goto(url)
+    wait_for_app(page)
+    choose(page, "Rôle", role_label)
+    if structure:
+        choose(page, "Structure", structure)
+    if departement:
+        choose(page, "Département", departement)

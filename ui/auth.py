@@ -1,0 +1,148 @@
+"""Who is using the app: OIDC sign-in (ProConnect) or, on the demo data only, a demo mode.
+
+The account is looked up in the store from the identity on every run, never
+trusted from session state, so a forged state cannot change a role. The demo
+mode must be asked for (MLIMPACT_DEMO=1, as `make run` does) and refuses to start
+on a store that does not hold the demo data set.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from mlimpact import accounts, store, territoires, vocab
+from mlimpact.access import Compte
+from ui import loaders
+
+DEMO_ENV = "MLIMPACT_DEMO"
+DEMO_DATASET = "demo"
+DEMO_DOMAIN = "demo.invalid"
+
+
+class ModeDemoRefuse(Exception):
+    """The demo mode was asked for on a store that holds other data."""
+
+
+def demo_requested() -> bool:
+    return os.environ.get(DEMO_ENV, "").strip() == "1"
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _account(db: str, email: str) -> Compte | None:
+    with loaders.engine(db).connect() as conn:
+        return accounts.get_account(conn, email)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _dataset(db: str, version: int) -> str | None:
+    with loaders.engine(db).connect() as conn:
+        return store.get_setting(conn, store.DATASET)
+
+
+def check_demo_store(db: str) -> None:
+    """Refuse the demo mode unless the store holds the demo data set (and only it)."""
+    if _dataset(db, loaders.data_version(db)) != DEMO_DATASET:
+        raise ModeDemoRefuse(
+            "Le mode démonstration refuse de démarrer : cette base ne contient pas le jeu de démonstration "
+            "(ou d'autres données y ont été importées). Utilisez une base de démonstration ou la connexion ProConnect."
+        )
+
+
+def _demo_account(db: str) -> Compte:
+    """The visitor picks a role and a territory in the sidebar (demo data only)."""
+    check_demo_store(db)
+    rows = loaders.structures_table(db, loaders.data_version(db))
+    with st.sidebar:
+        st.caption("Mode démonstration : données fictives.")
+        role = st.selectbox("Rôle", list(vocab.ROLES), format_func=vocab.ROLES.get, key="demo_role")
+        if role in ("conseiller", "directeur"):
+            codes = [code for code, *_ in rows]
+            names = {code: f"{nom} ({code})" for code, nom, *_ in rows}
+            code = st.selectbox("Structure", codes, format_func=names.get, key="demo_structure")
+            return Compte(f"{role}@{DEMO_DOMAIN}", role, code_structure=code)
+        if role == "departement":
+            deps = sorted({dep for _, _, dep, _ in rows})
+            dep = st.selectbox(
+                "Département", deps, format_func=lambda d: f"{d} — {territoires.nom_departement(d)}", key="demo_dep"
+            )
+            return Compte(f"{role}@{DEMO_DOMAIN}", role, departement=dep)
+        return Compte(f"{role}@{DEMO_DOMAIN}", role)
+
+
+def _oidc_account(db: str) -> Compte:
+    if not st.user.is_logged_in:
+        st.title("Parcours & Impact")
+        st.write("Connectez-vous avec votre compte professionnel pour accéder aux données de votre structure.")
+        st.button("Se connecter avec ProConnect", on_click=st.login, type="primary")
+        st.stop()
+    email = str(st.user.get("email") or "")
+    compte = _account(db, accounts.normalise_email(email)) if email else None
+    if compte is None:
+        st.title("Accès non autorisé")
+        st.error(
+            "Votre identité est reconnue, mais aucun compte ne lui est associé dans Parcours & Impact. "
+            "Demandez à la direction de votre Mission Locale (ou à l'administrateur de la plateforme) "
+            "de créer votre compte avec votre adresse e-mail professionnelle."
+        )
+        st.text(f"Identité : {email or 'adresse e-mail non transmise'}")
+        st.button("Se déconnecter", on_click=st.logout)
+        st.stop()
+    return compte
+
+
+def current_account() -> Compte:
+    """The signed-in account; stops the page with a French message when there is none."""
+    db = loaders.current_db()
+    if oidc_configured():
+        return _oidc_account(db)
+    if demo_requested():
+        try:
+            return _demo_account(db)
+        except ModeDemoRefuse as exc:
+            st.error(str(exc))
+            st.stop()
+    st.title("Parcours & Impact")
+    st.error(
+        "Aucune méthode de connexion n'est configurée. Renseignez la section [auth] de .streamlit/secrets.toml "
+        "(ProConnect, voir docs/connexion.md), ou lancez le mode démonstration sur les données fictives (make run)."
+    )
+    st.stop()
+
+
+def sidebar_identity(compte: Compte) -> None:
+    """Who is signed in, and the way out."""
+    with st.sidebar:
+        territoire = compte.code_structure or (
+            f"{compte.departement} — {territoires.nom_departement(compte.departement)}" if compte.departement else "France entière"
+        )
+        st.caption(f"{vocab.ROLES[compte.role]} · {territoire}")
+        if oidc_configured():
+            st.button("Se déconnecter", on_click=st.logout, key="logout")
+
+
+_RUN_KEY = "_compte_de_cette_execution"
+
+
+def remember_for_this_run(compte: Compte) -> None:
+    """The entry point hands the account to the page it runs (overwritten on every run)."""
+    st.session_state[_RUN_KEY] = compte
+
+
+def page_account(roles: set[str]) -> Compte:
+    """The account for a page, which guards itself too: another role reaching it by URL stops here."""
+    compte = st.session_state.get(_RUN_KEY)
+    if not isinstance(compte, Compte):
+        compte = current_account()
+    if compte.role not in roles:
+        st.error("Cette page n'est pas accessible avec votre rôle.")
+        st.stop()
+    return compte
