@@ -11,6 +11,7 @@ from mlimpact.access import Compte
 from mlimpact.models import Compte as CompteRow
 from mlimpact.models import Structure
 
+_COLUMNS = select(CompteRow.email, CompteRow.role, CompteRow.code_structure, CompteRow.departement)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -23,13 +24,12 @@ def normalise_email(email: str) -> str:
 
 
 def get_account(conn: Connection, email: str) -> Compte | None:
-    row = conn.execute(select(CompteRow).where(CompteRow.email == normalise_email(email))).scalar_one_or_none()
-    return None if row is None else Compte(row.email, row.role, row.code_structure, row.departement)
+    row = conn.execute(_COLUMNS.where(CompteRow.email == normalise_email(email))).one_or_none()
+    return None if row is None else Compte(*row)
 
 
 def list_accounts(conn: Connection) -> list[Compte]:
-    rows = conn.execute(select(CompteRow).order_by(CompteRow.role, CompteRow.email)).scalars()
-    return [Compte(r.email, r.role, r.code_structure, r.departement) for r in rows]
+    return [Compte(*row) for row in conn.execute(_COLUMNS.order_by(CompteRow.role, CompteRow.email))]
 
 
 def _check(conn: Connection, compte: Compte) -> Compte:

@@ -54,23 +54,12 @@ def record(
 
 def entries(conn: Connection, limit: int = 500, table: str | None = None, cle: str | None = None, auteur: str | None = None) -> list[dict]:
     """The latest entries, newest first, optionally for one table, key or author."""
-    query = select(Audit).order_by(Audit.id.desc()).limit(limit)
+    columns = (Audit.horodatage, Audit.auteur, Audit.action, Audit.table_name.label("table"), Audit.cle, Audit.avant, Audit.apres, Audit.detail)
+    query = select(*columns).order_by(Audit.id.desc()).limit(limit)
     if table:
         query = query.where(Audit.table_name == table)
     if cle:
         query = query.where(Audit.cle == cle)
     if auteur:
         query = query.where(Audit.auteur == auteur)
-    return [
-        {
-            "horodatage": a.horodatage,
-            "auteur": a.auteur,
-            "action": a.action,
-            "table": a.table_name,
-            "cle": a.cle,
-            "avant": a.avant,
-            "apres": a.apres,
-            "detail": a.detail,
-        }
-        for a in conn.execute(query).scalars()
-    ]
+    return [dict(row) for row in conn.execute(query).mappings()]
