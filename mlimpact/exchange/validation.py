@@ -25,6 +25,9 @@ FALSE_WORDS = {"0", "non", "false", "n", "faux", "no", ""}
 _NIR = re.compile(r"^[12]\s?\d{2}\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{3}(\s?\d{2})?$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible characters and direction overrides: they let two identifiers look alike,
+# or make a name read backwards on screen.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 @dataclass
@@ -128,12 +131,14 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
     present = ~missing
     kind = column.kind
     if kind is Kind.TEXT:
-        s = unneutralise(s)
+        s = unneutralise(s).str.normalize("NFC")
         if column.max_length:
             too_long = present & (s.str.len().fillna(0).to_numpy() > column.max_length)
             bag.add(too_long, column.name, f"texte trop long ; {column.max_length} caractères au plus.")
         control = present & s.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
         bag.add(control, column.name, "caractères de contrôle interdits dans le texte.")
+        invisible = present & s.str.contains(_INVISIBLE, regex=True).fillna(False).to_numpy(dtype=bool)
+        bag.add(invisible, column.name, "caractères invisibles ou d'inversion du sens d'écriture interdits.")
         if column.name == "id_jeune":
             _check_pseudonym(s, present, bag)
         return s.astype(object).where(s.notna(), None)
