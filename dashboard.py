@@ -23,6 +23,7 @@ auth.remember_for_this_run(compte)
 TOUS = {"conseiller", "directeur", "departement", "bureau", "admin"}
 PAGES = [
     (st.Page("views/accueil.py", title="Accueil", icon=":material/home:", default=True), TOUS),
+    (st.Page("views/admin.py", title="Administration", icon=":material/admin_panel_settings:"), {"admin"}),
 ]
 
 navigation = st.navigation([page for page, roles in PAGES if compte.role in roles])

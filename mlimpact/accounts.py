@@ -7,7 +7,7 @@ import re
 from sqlalchemy import Connection, select
 
 from mlimpact import audit, territoires, vocab
-from mlimpact.access import Compte
+from mlimpact.access import AccesRefuse, Compte
 from mlimpact.models import Compte as CompteRow
 from mlimpact.models import Structure
 
@@ -21,6 +21,11 @@ class CompteInvalide(ValueError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def _check_admin(par: Compte | None) -> None:
+    if par is not None and par.role != "admin":
+        raise AccesRefuse("Seule l'administration de la plateforme gère les comptes.")
 
 
 def get_account(conn: Connection, email: str) -> Compte | None:
@@ -60,8 +65,13 @@ def save_account(
     code_structure: str | None = None,
     departement: str | None = None,
     auteur: str = "cli",
+    par: Compte | None = None,
 ) -> tuple[Compte, bool]:
-    """Create or update an account; returns it and whether it was created. Audited."""
+    """Create or update an account; returns it and whether it was created. Audited.
+
+    `par` is the signed-in account doing it (None: the command line); only an admin may.
+    """
+    _check_admin(par)
     if departement and departement.isdigit() and len(departement) == 1:
         departement = departement.zfill(2)
     compte = _check(conn, Compte(normalise_email(email), role, code_structure or None, departement or None))
@@ -77,8 +87,9 @@ def save_account(
     return compte, before is None
 
 
-def delete_account(conn: Connection, email: str, auteur: str = "cli") -> bool:
-    """Remove an account; False when there was none. Audited."""
+def delete_account(conn: Connection, email: str, auteur: str = "cli", par: Compte | None = None) -> bool:
+    """Remove an account; False when there was none. Audited. Only an admin may (see save_account)."""
+    _check_admin(par)
     before = get_account(conn, email)
     if before is None:
         return False

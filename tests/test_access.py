@@ -206,3 +206,22 @@ def test_purge_command(db_url, tmp_path, capsys):
     with make_engine(db_url).connect() as conn:
         assert store.row_count(conn, "jeunes") == 1
     assert cli(["purge", "--inactif-depuis", "hier", "--db", db_url]) == 2
+
+
+def test_exports_are_audited(loaded, tmp_path):
+    from mlimpact.exchange.exporter import export_dir
+
+    export_dir(loaded, tmp_path / "out", structures=["ML13001"], auteur="dir@ml13.fr")
+    with loaded.connect() as conn:
+        [entry] = [e for e in audit.entries(conn) if e["action"] == "export"]
+    assert entry["auteur"] == "dir@ml13.fr" and entry["cle"] == "ML13001" and entry["apres"]["jeunes"] == 2
+
+
+def test_only_an_admin_manages_accounts(loaded):
+    with loaded.begin() as conn:
+        with pytest.raises(AccesRefuse):
+            accounts.save_account(conn, "x@ml.fr", "admin", par=DIRECTEUR_84)
+        accounts.save_account(conn, "x@ml.fr", "bureau", par=ADMIN)
+        with pytest.raises(AccesRefuse):
+            accounts.delete_account(conn, "x@ml.fr", par=CONSEILLER_13)
+        assert accounts.delete_account(conn, "x@ml.fr", par=ADMIN)

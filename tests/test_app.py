@@ -83,3 +83,44 @@ def test_no_sign_in_method_configured(app_on, demo_database):
     assert not at.exception
     assert "Aucune méthode de connexion" in at.error[0].value
     assert not at.metric
+
+
+def test_admin_page_creates_an_account_and_shows_the_audit(app_on, sqlite_template, tmp_path):
+    from tests.conftest import new_sqlite_database
+    from mlimpact.sample import load_demo
+    from mlimpact import accounts, audit
+
+    url = new_sqlite_database(sqlite_template, tmp_path)
+    load_demo(make_engine(url))
+    at = app_on(url, demo_role="admin")
+    at.switch_page("views/admin.py").run()
+    assert not at.exception
+    at.text_input(key="admin_email").set_value("Nouvelle.Conseillere@ml13.fr")
+    at.selectbox(key="admin_role").set_value("conseiller")
+    at.selectbox(key="admin_structure").set_value("ML13001")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Compte créé : nouvelle.conseillere@ml13.fr" in at.success[0].value
+    at.text_input(key="admin_email").set_value("pas-un-email")
+    at.button[0].click().run()
+    assert "Adresse e-mail invalide" in at.error[0].value
+    with make_engine(url).connect() as conn:
+        assert accounts.get_account(conn, "nouvelle.conseillere@ml13.fr").code_structure == "ML13001"
+        [entry] = audit.entries(conn, table="comptes")
+        assert entry["auteur"] == "admin@demo.invalid"
+    at.run()
+    assert "nouvelle.conseillere@ml13.fr" in set(at.dataframe[0].value["E-mail"])
+
+
+@pytest.mark.parametrize("role", ["conseiller", "directeur", "departement", "bureau"])
+def test_admin_page_is_refused_to_other_roles(app_on, demo_database, role, monkeypatch):
+    at = app_on(demo_database, demo_role=role)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/admin.py")  # not in this role's menu: no route to it
+    # And the page guards itself: run directly with this role's account, it refuses.
+    page = AppTest.from_file(str(ROOT / "views" / "admin.py"), default_timeout=60)
+    page.session_state["_compte_de_cette_execution"] = Compte(f"{role}@demo.invalid", role, "ML13001" if role in ("conseiller", "directeur") else None, "13" if role == "departement" else None)
+    page.run()
+    assert not page.exception
+    assert "n'est pas accessible avec votre rôle" in page.error[0].value
+    assert not page.text_input and not page.dataframe

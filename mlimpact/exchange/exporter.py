@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, Select, select
 
+from mlimpact import audit
 from mlimpact.exchange.schema import TABLES
 from mlimpact.exchange.writing import TableWriter, to_text
 from mlimpact.models import Jeune
@@ -45,8 +46,9 @@ def export_dir(
     out_dir: Path,
     structures: list[str] | None = None,
     progress: Callable[[str, int], None] | None = None,
+    auteur: str = "cli",
 ) -> dict[str, int]:
-    """Write every table (of the given structures, or all) to `out_dir`; rows written per table."""
+    """Write every table (of the given structures, or all) to `out_dir`; rows written per table. Audited."""
     out_dir = Path(out_dir)
     counts = {}
     with engine.connect() as conn:
@@ -57,4 +59,7 @@ def export_dir(
                     if progress:
                         progress(name, len(frame))
                 counts[name] = writer.rows
+    with engine.begin() as conn:
+        audit.record(conn, auteur, "export", "*", cle=", ".join(structures) if structures else "toutes les structures",
+                     apres=counts, detail=str(out_dir))
     return counts
