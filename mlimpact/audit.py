@@ -40,7 +40,7 @@ def record(
     """Append one entry; `action` is create, update, delete, import, export, report, purge, login…"""
     conn.execute(
         Audit.__table__.insert().values(
-            horodatage=dt.datetime.now(dt.timezone.utc),
+            horodatage=dt.datetime.now(dt.UTC),
             auteur=auteur,
             action=action,
             table_name=table,

@@ -78,9 +78,8 @@ def init_db(db: str | None) -> None:
 @db_option
 def sample(scale: str, seed: int, out_dir: Path | None, db: str | None) -> None:
     """Génère le jeu de données synthétique, dans des fichiers (--out) ou directement dans la base."""
-    from sample_data.generator import SCALES, estimated_rows
-
     from mlimpact.sample import StoreNotEmpty, load_sample, write_sample_files
+    from sample_data.generator import SCALES, estimated_rows
 
     if scale not in SCALES:
         raise fail(f"échelle inconnue « {scale} » ; attendu : {', '.join(SCALES)}.")

@@ -88,7 +88,7 @@ def ensure_schema(engine) -> None:
 
 
 
-def nombre(n: int | float) -> str:
+def nombre(n: float) -> str:
     """French digit grouping with a narrow no-break space."""
     return f"{n:,}".replace(",", "\u202f")
 

@@ -181,4 +181,4 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-__all__ = ["Base", "insert_rows", "update_rows", "existing_rows", "existing_keys", "data_version"]
+__all__ = ["Base", "data_version", "existing_keys", "existing_rows", "insert_rows", "update_rows"]

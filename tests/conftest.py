@@ -7,12 +7,11 @@ fail with the reason, they are never skipped.
 from __future__ import annotations
 
 import os
-import uuid
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest

@@ -66,9 +66,9 @@ def test_forged_session_state_does_not_change_the_role(app_on, demo_database):
 
 
 def test_demo_mode_refuses_a_store_that_is_not_the_demo(app_on, sqlite_template, tmp_path):
+    from mlimpact.exchange.importer import import_paths
     from tests.conftest import new_sqlite_database
     from tests.exchange_files import write_tables
-    from mlimpact.exchange.importer import import_paths
 
     url = new_sqlite_database(sqlite_template, tmp_path)
     import_paths(make_engine(url), [write_tables(tmp_path / "in")])
@@ -86,9 +86,9 @@ def test_no_sign_in_method_configured(app_on, demo_database):
 
 
 def test_admin_page_creates_an_account_and_shows_the_audit(app_on, sqlite_template, tmp_path):
-    from tests.conftest import new_sqlite_database
-    from mlimpact.sample import load_demo
     from mlimpact import accounts, audit
+    from mlimpact.sample import load_demo
+    from tests.conftest import new_sqlite_database
 
     url = new_sqlite_database(sqlite_template, tmp_path)
     load_demo(make_engine(url))

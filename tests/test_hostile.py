@@ -122,7 +122,7 @@ def test_home_page_shows_hostile_names_as_text(sqlite_template, tmp_path, monkey
     engine = make_engine(url)
     assert load_demo(engine).exit_code == 0
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"UPDATE structures SET nom = ? WHERE code_structure = 'ML13001'", (SCRIPT + MARKDOWN_IMAGE,))
+        conn.exec_driver_sql("UPDATE structures SET nom = ? WHERE code_structure = 'ML13001'", (SCRIPT + MARKDOWN_IMAGE,))
     monkeypatch.setenv("MLIMPACT_DATABASE_URL", url)
     monkeypatch.setenv("MLIMPACT_DEMO", "1")
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)

@@ -326,7 +326,7 @@ def test_truncated_file_last_line_cut(sqlite_engine, tmp_path):
 
 
 def test_large_chunks_keep_line_numbers(sqlite_engine, tmp_path, monkeypatch):
-    import mlimpact.exchange.reading as reading
+    from mlimpact.exchange import reading
 
     monkeypatch.setattr(reading, "CHUNK_ROWS", 3)
     run(sqlite_engine, write_tables(tmp_path / "base", {k: SMALL[k] for k in ("structures", "jeunes")}))

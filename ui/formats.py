@@ -12,7 +12,7 @@ NNBSP = "\u202f"
 NBSP = "\u00a0"
 
 
-def nombre(value: float | int | None, decimals: int = 0, vide: str = "—") -> str:
+def nombre(value: float | None, decimals: int = 0, vide: str = "—") -> str:
     """`1234.5` → `1 234,5` (with `decimals` digits after the comma)."""
     if value is None:
         return vide

@@ -22,7 +22,7 @@ from mlimpact.access import TOUT, DroitsImport
 from mlimpact.exchange.reading import EmptyTable, FileError, RawChunk, RowProblem, discover, read_source
 from mlimpact.exchange.schema import TABLES
 from mlimpact.exchange.validation import Context, validate
-from mlimpact.exchange.writing import SEPARATOR, ENCODING, to_text
+from mlimpact.exchange.writing import ENCODING, SEPARATOR, to_text
 
 Progress = Callable[[str, int], None]
 
