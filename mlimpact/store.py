@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, func, select, tuple_
 
@@ -26,15 +27,21 @@ def sql_table(name: str):
     return EXCHANGE_MODELS[name].__table__
 
 
+def iso_dates_of(series: pd.Series) -> pd.Series:
+    """Dates as 'YYYY-MM-DD' text (None for missing), vectorised in numpy: much faster than strftime."""
+    days = pd.to_datetime(series).to_numpy(dtype="datetime64[D]")
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    text[np.isnat(days)] = None
+    return pd.Series(text, index=series.index)
+
+
 def _driver_values(table_name: str, frame: pd.DataFrame, iso_dates: bool) -> list[pd.Series]:
     """Columns as Python values a DB driver takes (None for missing)."""
     out = []
     for column in TABLES[table_name].columns:
         s = frame[column.name]
         if column.kind is Kind.DATE:
-            d = pd.to_datetime(s)
-            s = d.dt.strftime("%Y-%m-%d") if iso_dates else d.dt.date
-            s = s.astype(object).where(d.notna(), None)
+            s = iso_dates_of(s) if iso_dates else pd.to_datetime(s).dt.date.astype(object).where(s.notna(), None)
         elif column.kind is Kind.BOOL:
             s = s.astype(bool).astype(int if iso_dates else object)
             s = s.astype(object)

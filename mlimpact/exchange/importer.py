@@ -86,6 +86,17 @@ class ImportResult:
         return written
 
 
+class _RawRows:
+    """A chunk's original text by line number, built only for the rows that get rejected."""
+
+    def __init__(self, chunk: RawChunk):
+        self._frame = chunk.frame
+        self._position = {line: i for i, line in enumerate(chunk.lines)}
+
+    def __getitem__(self, line: int) -> dict:
+        return self._frame.iloc[self._position[line]].to_dict()
+
+
 class _KeySet:
     """Keys seen in this import, as sorted 64-bit hashes: bounded memory for millions of rows."""
 
@@ -135,7 +146,7 @@ class _Run:
     def handle(self, chunk: RawChunk) -> None:
         table = TABLES[chunk.table]
         checked = validate(chunk.table, chunk.frame, chunk.lines, self.ctx)
-        raw_by_line = dict(zip(chunk.lines, chunk.frame.to_dict("records"), strict=True))
+        raw_by_line = _RawRows(chunk)
         self.reject(checked.problems)
         rows, lines = checked.rows, np.asarray(checked.lines, dtype=np.int64)
         if self.progress:

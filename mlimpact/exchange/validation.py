@@ -143,11 +143,7 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
             _check_pseudonym(s, present, bag)
         return s.astype(object).where(s.notna(), None)
     if kind is Kind.ENUM:
-        canon = {normalise_name(c): c for c in column.choices}
-        key = s.map(lambda v: normalise_name(v) if isinstance(v, str) else v, na_action="ignore")
-        if column.name == "departement":
-            key = key.map(lambda v: v.zfill(2) if isinstance(v, str) and v.isdigit() and len(v) == 1 else v)
-        out = key.map(lambda v: canon.get(v) if isinstance(v, str) else None)
+        out = s.map(_enum_lookup(column, s), na_action="ignore")
         unknown = present & out.isna().to_numpy(dtype=bool)
         expected = ", ".join(column.choices) if len(column.choices) <= 30 else "un code de la liste du format"
         bag.add(unknown, column.name, lambda v: f"valeur inconnue {_quote(v)} ; attendu : {expected}.")
@@ -179,6 +175,19 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         values = pd.to_numeric(cleaned.where(ok), errors="coerce").astype("float64")
         return values.round(2)
     raise AssertionError(kind)
+
+
+def _enum_lookup(column: Column, s: pd.Series) -> dict[str, str | None]:
+    """Each distinct written value mapped to its code (None if unknown): a vocabulary has few values,
+    so matching them once instead of once per row keeps big files fast."""
+    canon = {normalise_name(c): c for c in column.choices}
+    lookup = {}
+    for written in s.dropna().unique():
+        key = normalise_name(written)
+        if column.name == "departement" and key.isdigit() and len(key) == 1:
+            key = key.zfill(2)
+        lookup[written] = canon.get(key)
+    return lookup
 
 
 def _check_pseudonym(s: pd.Series, present: np.ndarray, bag: _Collector) -> None:

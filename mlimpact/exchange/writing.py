@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact.exchange.schema import TABLES, Kind
+from mlimpact.store import iso_dates_of
 
 SEPARATOR = ";"
 ENCODING = "utf-8-sig"
@@ -44,8 +45,7 @@ def to_text(table_name: str, frame: pd.DataFrame) -> pd.DataFrame:
     for column in TABLES[table_name].columns:
         s = frame[column.name]
         if column.kind is Kind.DATE:
-            d = pd.to_datetime(s)
-            text = d.dt.strftime("%Y-%m-%d").where(d.notna(), "")
+            text = iso_dates_of(s).fillna("")
         elif column.kind is Kind.BOOL:
             text = s.map(lambda v: "1" if bool(v) and not pd.isna(v) else "0")
         elif column.kind is Kind.INT:
