@@ -21,8 +21,16 @@ compte = auth.current_account()
 auth.remember_for_this_run(compte)
 
 TOUS = {"conseiller", "directeur", "departement", "bureau", "admin"}
+STRUCTURE = {"conseiller", "directeur"}
 PAGES = [
     (st.Page("views/accueil.py", title="Accueil", icon=":material/home:", default=True), TOUS),
+    (st.Page("views/impact.py", title="Impact", icon=":material/insights:"), TOUS),
+    (st.Page("views/convention.py", title="Objectifs et financements", icon=":material/flag:"), {"directeur"}),
+    (st.Page("views/parcours.py", title="Parcours", icon=":material/timeline:"), STRUCTURE),
+    (st.Page("views/a_traiter.py", title="À traiter", icon=":material/checklist:"), STRUCTURE),
+    (st.Page("views/import_donnees.py", title="Import", icon=":material/upload_file:"), STRUCTURE | {"admin"}),
+    (st.Page("views/national.py", title="Vue nationale", icon=":material/map:"), {"bureau", "departement", "admin"}),
+    (st.Page("views/methodologie.py", title="Méthodologie", icon=":material/menu_book:"), TOUS),
     (st.Page("views/admin.py", title="Administration", icon=":material/admin_panel_settings:"), {"admin"}),
 ]
 

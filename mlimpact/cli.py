@@ -198,9 +198,10 @@ def demo(db: str | None) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one job each) join the same group."""
-    from mlimpact import cli_admin, cli_indicateurs
+    from mlimpact import cli_admin, cli_indicateurs, cli_rapport
 
     cli_indicateurs.register(app)
+    cli_rapport.register(app)
     cli_admin.register(app)
 
 
