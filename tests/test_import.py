@@ -338,3 +338,18 @@ def test_large_chunks_keep_line_numbers(sqlite_engine, tmp_path, monkeypatch):
     assert [(p.line, p.column) for p in result.problems] == [(9, "type"), (10, "id_jalon")]
     assert "plus haut" in result.problems[1].message
     assert result.counts["jalons"].inserted == 8
+
+
+def test_dry_run_previews_without_writing(engine, tmp_path):
+    run(engine, write_tables(tmp_path / "first", {k: SMALL[k] for k in ("structures", "jeunes")}))
+    tables = {
+        "jeunes": SMALL["jeunes"].replace("J002;ML13001;2001;H;4", "J002;ML13001;2001;H;5plus"),
+        "jalons": SMALL["jalons"] + "K9;J001;2025-01-01;risque_rupture;;;\n",
+    }
+    preview = import_paths(engine, [write_tables(tmp_path / "second", tables)], today=TODAY, dry_run=True)
+    assert (preview.counts["jeunes"].updated, preview.counts["jeunes"].unchanged) == (1, 2)
+    assert (preview.counts["jalons"].inserted, preview.counts["jalons"].rejected) == (8, 1)
+    assert not preview.written
+    assert counts(engine) == {**dict.fromkeys(SMALL, 0), "structures": 2, "jeunes": 3}
+    with engine.connect() as conn:
+        assert conn.execute(select(Jeune.niveau_formation).where(Jeune.id_jeune == "J002")).scalar_one() == "4"

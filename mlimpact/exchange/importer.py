@@ -119,13 +119,24 @@ class _KeySet:
 
 
 class _Run:
-    """State of one import: what has been seen, accepted and rejected so far."""
+    """State of one import: what has been seen, accepted and rejected so far.
+
+    In all-or-nothing mode, writing stops at the first rejected row (nothing would be kept),
+    but reading and checking go on so that every rejected row is reported.
+    """
 
     def __init__(
-        self, conn: Connection, ctx: Context, partial: bool, result: ImportResult, progress: Progress | None, droits: DroitsImport
+        self,
+        conn: Connection,
+        ctx: Context,
+        partial: bool,
+        result: ImportResult,
+        progress: Progress | None,
+        droits: DroitsImport,
+        dry_run: bool = False,
     ):
         self.conn, self.ctx, self.partial, self.result, self.progress = conn, ctx, partial, result, progress
-        self.droits = droits
+        self.droits, self.dry_run = droits, dry_run
         self.seen = {t: _KeySet() for t in TABLES}  # keys met in the files (duplicates)
         self.accepted = {t: _KeySet() for t in TABLES}  # keys valid in this import (references)
         self.rejected_keys: dict[str, set[str]] = {t: set() for t in TABLES}
@@ -133,7 +144,8 @@ class _Run:
 
     @property
     def writing(self) -> bool:
-        return self.partial or not self.result.problems
+        """A preview writes everything (it is rolled back) so its counts say what the valid rows would do."""
+        return self.partial or self.dry_run or not self.result.problems
 
     def reject(self, problems: list[RowProblem]) -> None:
         for p in problems:
@@ -275,10 +287,13 @@ def import_paths(
     author: str = "cli",
     progress: Progress | None = None,
     droits: DroitsImport = TOUT,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Import files, folders, workbooks or zips of the exchange format; never raises for bad input.
 
     `droits` limits the tables and structures the import may touch (the account's rights).
+    `dry_run` does everything in a transaction that is rolled back: the counts say what an
+    import would insert, update and reject (the preview of the import page).
     """
     result = ImportResult()
     try:
@@ -295,7 +310,7 @@ def import_paths(
     with engine.connect() as conn:
         tx = conn.begin()
         try:
-            run = _Run(conn, ctx, partial, result, progress, droits)
+            run = _Run(conn, ctx, partial, result, progress, droits, dry_run)
             for source in sources:
                 result.table(source.table)
                 try:
@@ -308,7 +323,9 @@ def import_paths(
                     result.notices.append(str(exc))
             keep = not result.errors and (partial or not result.problems)
             wrote = any(c.inserted or c.updated for c in result.counts.values())
-            if keep and wrote:
+            if dry_run:
+                tx.rollback()
+            elif keep and wrote:
                 store.bump_data_version(conn)
                 store.set_setting(conn, store.DATASET, "importé")  # no longer the demo data set alone
                 _audit(conn, author, paths, result)
