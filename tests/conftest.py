@@ -143,7 +143,7 @@ def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None
     log = workdir / f"streamlit-{port}.log"
     env = {**os.environ, "MLIMPACT_DATABASE_URL": database_url, **(extra_env or {})}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]
