@@ -18,8 +18,11 @@ from sqlalchemy import Connection, Engine
 from indicators import engine as moteur
 from indicators.masking import DEFAULT_K, DERIVES, mask_table, mask_values
 from indicators.registry import REGISTRY
-from indicators.types import Filtres, Periode, Perimetre, Valeur
-from mlimpact.access import Compte, seuil_masquage, verifier_perimetre
+from indicators.types import Filtres, Perimetre, Periode, Valeur
+from mlimpact.access import AccesRefuse, Compte, seuil_masquage, verifier_perimetre
+
+# Roles that compare their territory with the whole country (a national aggregate discloses no territory).
+ROLES_REFERENCE_NATIONALE = frozenset({"departement", "bureau", "admin"})
 
 
 def _checked(bind: Engine | Connection, compte: Compte, perimetre: Perimetre) -> None:
@@ -47,6 +50,26 @@ def figures(
     """
     _checked(bind, compte, perimetre)
     values = mask_values(moteur.compute(bind, periode, perimetre, filtres, as_of), seuil_masquage(compte, perimetre, k))
+    return values if codes is None else {c: values[c] for c in codes}
+
+
+def reference_nationale(
+    bind: Engine | Connection,
+    compte: Compte,
+    periode: Periode,
+    filtres: Filtres = Filtres(),
+    as_of: dt.date | None = None,
+    codes: Iterable[str] | None = None,
+    k: int = DEFAULT_K,
+) -> dict[str, Valeur]:
+    """The national figures, masked, for a territorial account to compare its territory with.
+
+    Only the aggregate of France, no breakdown: a département account gets the
+    national reference without the other départements.
+    """
+    if compte.role not in ROLES_REFERENCE_NATIONALE:
+        raise AccesRefuse("Votre rôle ne donne pas accès aux chiffres nationaux.")
+    values = mask_values(moteur.compute(bind, periode, Perimetre(), filtres, as_of), seuil_masquage(compte, Perimetre(), k))
     return values if codes is None else {c: values[c] for c in codes}
 
 

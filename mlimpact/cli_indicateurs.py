@@ -47,7 +47,11 @@ def _choice(values) -> click.Choice:
 
 
 def perimetre_from(structure: str | None, departement: str | None, region: str | None) -> Perimetre:
-    given = [(e, c) for e, c in ((Echelon.STRUCTURE, structure), (Echelon.DEPARTEMENT, departement), (Echelon.REGION, region)) if c]
+    given = [
+        (e, c)
+        for e, c in ((Echelon.STRUCTURE, structure), (Echelon.DEPARTEMENT, departement), (Echelon.REGION, region))
+        if c
+    ]
     if len(given) > 1:
         raise fail("choisissez un seul périmètre : --structure, --departement ou --region.")
     if not given:
@@ -70,11 +74,15 @@ def register(app: click.Group) -> None:
 @click.option("--structure", metavar="CODE", help="Une Mission Locale (code_structure).")
 @click.option("--departement", metavar="CODE", help="Un département (code INSEE : 13, 2A, 974…).")
 @click.option("--region", metavar="CODE", help="Une région (code INSEE 2016 : 93, 32…). Sans périmètre : national.")
-@click.option("--dispositif", type=_choice(vocab.DISPOSITIFS), help="Seuls les accompagnements de ce dispositif comptent.")
+@click.option(
+    "--dispositif", type=_choice(vocab.DISPOSITIFS), help="Seuls les accompagnements de ce dispositif comptent."
+)
 @click.option("--sexe", type=_choice(vocab.SEXES), help="Seulement les jeunes de ce sexe (F ou H).")
 @click.option("--tranche-age", "tranche_age", type=_choice(vocab.TRANCHES_AGE), help="Seulement cette tranche d'âge.")
 @click.option("--qpv", is_flag=True, default=None, help="Seulement les jeunes résidant en quartier prioritaire.")
-@click.option("--frr", is_flag=True, default=None, help="Seulement les jeunes résidant en zone France Ruralités Revitalisation.")
+@click.option(
+    "--frr", is_flag=True, default=None, help="Seulement les jeunes résidant en zone France Ruralités Revitalisation."
+)
 @click.option("--rqth", is_flag=True, default=None, help="Seulement les jeunes ayant une RQTH.")
 @click.option("--niveau", type=_choice(vocab.NIVEAUX_FORMATION), help="Seulement ce niveau de formation.")
 @click.option(
@@ -94,8 +102,24 @@ def register(app: click.Group) -> None:
     help="json ou csv pour les traitements automatiques, table (par défaut) pour la lecture.",
 )
 @db_option
-def indicateurs(debut, fin, structure, departement, region, dispositif, sexe, tranche_age, qpv, frr, rqth, niveau,
-                min_cell, as_of, fmt, db) -> None:
+def indicateurs(
+    debut,
+    fin,
+    structure,
+    departement,
+    region,
+    dispositif,
+    sexe,
+    tranche_age,
+    qpv,
+    frr,
+    rqth,
+    niveau,
+    min_cell,
+    as_of,
+    fmt,
+    db,
+) -> None:
     """Calcule tous les indicateurs d'un périmètre sur une période (définitions : docs/indicateurs.md)."""
     from indicators.engine import PerimetreInconnu, compute, resolve_as_of
     from indicators.masking import mask_values
@@ -108,8 +132,15 @@ def indicateurs(debut, fin, structure, departement, region, dispositif, sexe, tr
     if debut > fin:
         raise fail(f"la période commence le {debut:%d/%m/%Y}, après sa fin le {fin:%d/%m/%Y}.")
     perimetre = perimetre_from(structure, departement, region)
-    filtres = Filtres(dispositif=dispositif, sexe=sexe, tranche_age=tranche_age, niveau_formation=niveau,
-                      qpv=qpv or None, frr=frr or None, rqth=rqth or None)
+    filtres = Filtres(
+        dispositif=dispositif,
+        sexe=sexe,
+        tranche_age=tranche_age,
+        niveau_formation=niveau,
+        qpv=qpv or None,
+        frr=frr or None,
+        rqth=rqth or None,
+    )
     periode = Periode(debut, fin)
     engine = open_engine(db)
     with database_errors():

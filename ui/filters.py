@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from indicators.types import Echelon, Filtres, Periode, Perimetre
+from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
 from mlimpact.access import Compte, perimetre_par_defaut
 

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from indicators.masking import DEFAULT_K, mask_table
 from mlimpact.territoires import nom_departement
 from ui import auth, loaders
 from ui.formats import date_fr, entier
@@ -36,8 +37,16 @@ st.write(
 
 st.subheader("Structures")
 rows = [r for r in loaders.structures_table(db, version) if visibles is None or r[0] in visibles]
-table = pd.DataFrame(
-    [(code, nom, f"{dep} — {nom_departement(dep)}", n) for code, nom, dep, n in rows],
-    columns=["Code", "Structure", "Département", "Jeunes"],
+seuil = 0 if compte.est_structure or compte.role == "admin" else DEFAULT_K
+parts = pd.DataFrame(
+    [(code, nom, n, None, None) for code, nom, _, n in rows]
+    + [("Total", "Total", sum(r[3] for r in rows), None, None)],
+    columns=["modalite", "libelle", "valeur", "numerateur", "denominateur"],
 )
-st.dataframe(table, hide_index=True, width="stretch")
+# Counts of young people per structure outside its own people: small ones masked, with secondary masking.
+shown = mask_table(parts, seuil) if seuil else parts.assign(affichage=parts["valeur"].map(entier))
+departements = [f"{dep} — {nom_departement(dep)}" for _, _, dep, _ in rows] + [""]
+table = pd.DataFrame(
+    {"Code": shown["modalite"], "Structure": shown["libelle"], "Département": departements, "Jeunes": shown["affichage"]}
+)
+st.dataframe(table.iloc[:-1], hide_index=True, width="stretch")

@@ -1,8 +1,42 @@
-"""Page under construction (replaced by its issue)."""
+"""Méthodologie: every definition, generated from the registry (`indicators.methodology`), and the impact parameters.
+
+The text is ours (the registry), never user input, so it is rendered as
+Markdown. A director also sees the impact parameters that apply to their
+structure when they edited them.
+"""
 
 import streamlit as st
 
-from ui import auth
+from indicators.impact import parameters_table
+from indicators.methodology import frame, markdown
+from indicators.registry import REGISTRY_VERSION
+from mlimpact.access import perimetre_par_defaut
+from reports import cache_page as cp
+from reports import figures as fig
+from reports.textes import echapper
+from ui import auth, loaders
+from ui.formats import date_fr
 
-auth.page_account({"conseiller", "directeur", "departement", "bureau", "admin"})
-st.info("Page en construction.")
+compte = auth.page_account({"conseiller", "directeur", "departement", "bureau", "admin"})
+db = loaders.current_db()
+version = loaders.data_version(db)
+as_of, _ = cp.dates(db, version)
+perimetre = perimetre_par_defaut(compte)
+libelle, _dep = cp.contexte(db, version, perimetre)
+
+st.caption(
+    f"**{echapper(libelle)}** · données au {date_fr(as_of)} · définitions version {REGISTRY_VERSION}"
+)
+vue_texte, vue_tableau = st.tabs(["Les définitions", "Tableau de toutes les définitions"])
+with vue_texte:
+    st.markdown(markdown(with_parameters=True))
+    if compte.code_structure:
+        params = cp.parametres(db, version, perimetre)
+        if params.modifie:
+            st.subheader("Les paramètres de votre structure")
+            st.write(f"Votre direction a modifié les hypothèses du modèle d'impact : version « {echapper(params.version)} ».")
+            st.dataframe(fig.table_hypotheses(parameters_table(params)), hide_index=True, width="stretch")
+with vue_tableau:
+    table = frame()[["famille_libelle", "libelle", "code", "definition", "numerateur", "denominateur", "unite", "sens", "niveau", "precision"]]
+    table.columns = ["Famille", "Indicateur", "Code", "Définition", "Numérateur", "Dénominateur", "Unité", "Sens", "Niveau", "Règle de calcul"]
+    st.dataframe(table, hide_index=True, width="stretch")

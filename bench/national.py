@@ -1,0 +1,274 @@
+"""Benchmark of the national view at national scale on PostgreSQL: the page in a real browser, and where the time goes.
+
+The store is the national sample (`mlimpact sample --scale national`: 440
+structures, 1,000,000 jeunes, about 10,000,000 jalons) in a PostgreSQL server
+started here (`tests.pgserver.PostgresServer`; loading takes about 4 minutes),
+or an already loaded one given with `--db`. It measures:
+
+1. the library, in this process: `indicators.territorial.tableau` for a few
+   indicators (one breakdown by département each), cold then warm, with the
+   time spent in each SQL pass of the engine (its `Requetes` methods, timed
+   from outside) — that is where the time goes;
+2. the page, with Playwright against the running app, from a gesture to the
+   view fully drawn (no script running, no stale element, the map's SVG
+   painted): cold (first opening after the app started), a change of
+   indicator to one never computed, a change back to one already computed
+   (warm), and each other tab opened for the first time.
+
+Not a test: these machines are shared and noisy; the figures are printed
+with the load average and written in docs/benchmarks.md by hand.
+
+    .venv/bin/python bench/national.py [--db URL] [--runs 2]
+
+The benchmark store is marked as a demo store (the demo sign-in refuses any
+other): it is a throwaway database made for the benchmark, never a real store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy.engine import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MLIMPACT = [sys.executable, "-m", "mlimpact.cli"]
+LIBRARY_CODES = ("acces_emploi", "risques_ouverts", "entree_sous_30j", "ancrage_rsa", "jeunes_suivis")
+PAGE_CODES = ("Prévention · Risques en cours", "Produits · Sorties positives", "Prévention · Ancrage au RSA")
+DRAWN = """() => {
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  if (document.querySelector('[data-testid="stSpinner"]')) return false;
+  const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]');
+  for (const c of charts) { if (!c.querySelector('canvas, svg')) return false; }
+  return true;
+}"""
+
+
+# --- helpers (as in bench/director.py) ------------------------------------------------------------------
+def run(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} a échoué :\n{proc.stdout}\n{proc.stderr}")
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(url: str, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                return process, base
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise SystemExit(f"l'application n'a pas démarré :\n{log.read_text()}")
+
+
+def choose(page, label: str, option: str) -> None:
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def settle(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+
+
+# --- the store -------------------------------------------------------------------------------------------
+def prepare(db: str | None, folder: Path):
+    """A loaded national store (started and loaded here unless `db` is given), marked demo for the sign-in."""
+    server = None
+    if db is None:
+        import sqlalchemy as sa
+
+        from tests.pgserver import PostgresServer
+
+        server = PostgresServer().start()
+        admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("CREATE DATABASE national"))
+        admin.dispose()
+        db = server.url("national")
+        run([*MLIMPACT, "init-db", "--db", db])
+        seconds = run([*MLIMPACT, "sample", "--scale", "national", "--db", db])
+        print(f"jeu « national » chargé en {seconds:.0f} s", flush=True)
+    from mlimpact import store
+    from mlimpact.db import make_engine
+
+    engine = make_engine(db)
+    with engine.begin() as conn:
+        store.set_setting(conn, store.DATASET, "demo")  # a throwaway benchmark store: lets the demo sign-in start
+    return db, server, engine
+
+
+# --- 1. the library ------------------------------------------------------------------------------------------
+class PassTimer:
+    """Wall time of each SQL pass of the engine (`indicators.sql.Requetes` methods) and of the analytics refresh."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = defaultdict(float)
+        from indicators import sql
+
+        try:
+            from indicators import analytique
+        except ImportError:
+            analytique = None
+
+        for name in dir(sql.Requetes):
+            if not name.startswith("_") and callable(getattr(sql.Requetes, name)):
+                setattr(sql.Requetes, name, self._wrap(getattr(sql.Requetes, name), name))
+        if analytique is not None and hasattr(analytique, "rafraichir"):
+            analytique.rafraichir = self._wrap(analytique.rafraichir, "analytique.rafraichir")
+
+    def _wrap(self, fn, name):
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                result = fn(*args, **kwargs)
+                return result.all() if isinstance(result, Result) else result  # the rows fetched, inside the timing
+            finally:
+                self.seconds[name] += time.perf_counter() - start
+
+        return timed
+
+    def take(self) -> dict[str, float]:
+        out = dict(self.seconds)
+        self.seconds.clear()
+        return out
+
+
+def library_figures(engine, year: int) -> None:
+
+    from indicators import territorial
+    from indicators.types import Periode
+    from mlimpact.access import Compte
+
+    timer = PassTimer()
+    bureau = Compte("bench@demo.invalid", "bureau")
+    periode = Periode(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    print(f"\n1. bibliothèque — territorial.tableau (bureau, année {year}), un appel de ventilation par indicateur :")
+    for code in LIBRARY_CODES:
+        start = time.perf_counter()
+        t = territorial.tableau(engine, bureau, periode, code)
+        cold = time.perf_counter() - start
+        passes = timer.take()
+        start = time.perf_counter()
+        territorial.tableau(engine, bureau, periode, code)
+        warm = time.perf_counter() - start
+        hidden = int(t.departements["masque"].sum())
+        print(f"  {code:<18} froid {cold:6.2f} s   chaud {warm * 1000:6.1f} ms   "
+              f"({len(t.departements)} départements, {hidden} masqués)")
+        top = sorted(passes.items(), key=lambda kv: -kv[1])[:5]
+        print("      dont SQL : " + ", ".join(f"{name} {s:.2f} s" for name, s in top))
+    start = time.perf_counter()
+    territorial.structures(engine, bureau, periode, "13", "acces_emploi", False)
+    print(f"  structures d'un département (13, acces_emploi) : {time.perf_counter() - start:.2f} s")
+    start = time.perf_counter()
+    territorial.tableau(engine, bureau, Periode(dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31)), "acces_emploi")
+    print(f"  période précédente (acces_emploi, {year - 1}) : {time.perf_counter() - start:.2f} s")
+
+
+# --- 2. the page -----------------------------------------------------------------------------------------------
+def drawn(page, timeout: int = 600_000) -> None:
+    page.wait_for_timeout(250)
+    page.wait_for_function(DRAWN, timeout=timeout, polling=50)
+
+
+def timed(page, action, heading: str) -> float:
+    start = time.perf_counter()
+    action()
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=600_000)
+    drawn(page)
+    return time.perf_counter() - start
+
+
+def page_figures(base: str, runs: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, list[float]] = defaultdict(list)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="fr-FR")
+        page.goto(base)
+        settle(page)
+        choose(page, "Rôle", "Bureau national")
+        drawn(page)
+        link = page.get_by_test_id("stSidebarNav").get_by_role("link", name="Vue nationale")
+        out["ouverture à froid (carte)"].append(timed(page, link.click, "Carte des départements"))
+        seen = "Produits · Accès à l'emploi"
+        for option in PAGE_CODES[:runs]:
+            out["changement d'indicateur jamais calculé"].append(
+                timed(page, lambda o=option: choose(page, "Indicateur", o), "Carte des départements"))
+            out["retour à un indicateur déjà calculé"].append(
+                timed(page, lambda: choose(page, "Indicateur", seen), "Carte des départements"))
+        for tab, heading in (("Régions", "Régions"), ("Écarts entre territoires", "Accès aux droits : départements hors de la bande"),
+                             ("Évolution et classement", "Évolution et classement"),
+                             ("Tendances mensuelles", "Tendances mensuelles — France entière")):
+            out[f"onglet « {tab} », première ouverture"].append(
+                timed(page, lambda t=tab: page.get_by_role("tab", name=t).click(), heading))
+        out["retour à l'onglet Carte (déjà calculé)"].append(
+            timed(page, lambda: page.get_by_role("tab", name="Carte").click(), "Carte des départements"))
+        browser.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="Une base PostgreSQL déjà chargée avec le jeu national (sinon : serveur et chargement ici).")
+    parser.add_argument("--runs", type=int, default=2, help="Nombre de changements d'indicateur mesurés (1 à 3).")
+    parser.add_argument("--skip-library", action="store_true", help="Ne mesurer que la page.")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-national-"))
+    print(f"charge de la machine au départ : {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cœurs", flush=True)
+    db, server, engine = prepare(args.db, folder)
+    try:
+        process, base = start_app(db, folder / "streamlit.log")
+        try:
+            figures = page_figures(base, max(1, min(3, args.runs)))
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+        print("\n2. page « Vue nationale » (bureau, année 2025, échelle nationale, PostgreSQL) — du geste à la vue dessinée :")
+        for name, values in figures.items():
+            print(f"  {name:<48} médiane {statistics.median(values):7.2f} s   max {max(values):7.2f} s   "
+                  f"({', '.join(f'{v:.2f}' for v in values)})")
+        if not args.skip_library:
+            library_figures(engine, 2025)
+    finally:
+        engine.dispose()
+        if server:
+            server.stop()
+    print(f"\ncharge de la machine à la fin : {os.getloadavg()[0]:.1f} (1 min)")
+    subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""The indicator engine: every page, report, export and the CLI get their figures here.
+
+    compute(bind, periode, perimetre, filtres, as_of, codes)   -> {code: Valeur}
+    breakdown(bind, periode, perimetre, code, dimension, ...)  -> DataFrame (one row per modality + Total)
+    trend(bind, debut, fin, perimetre, codes, ...)             -> DataFrame (one row per month and code)
+    compare(bind, periode, perimetre, filtres, ...)            -> {code: (current, previous)}
+
+`bind` is an Engine or a Connection. Figures are computed in the database
+(`indicators.sql`), turned into values by the spec's arithmetic
+(`indicators.formules`), and cached by data version (`indicators.cache`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from fractions import Fraction
+
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from indicators import analytique, cache
+from indicators.dimensions import DIMENSIONS, modalities
+from indicators.formules import Agregats, prorata, valeurs
+from indicators.registry import CODES, REGISTRY, get
+from indicators.sql import Contexte, PerimetreInconnu, Requetes, check_perimetre, latest_jalon_date
+from indicators.types import Famille, Filtres, Nature, Perimetre, Periode, Valeur
+
+__all__ = [
+    "PerimetreInconnu",
+    "breakdown",
+    "check_perimetre",
+    "compare",
+    "compute",
+    "resolve_as_of",
+    "trend",
+]
+
+# Which SQL pass feeds which indicator (a derived indicator lists every pass it needs).
+PASSES: dict[str, frozenset[str]] = {
+    "suivis": frozenset(
+        {
+            "jeunes_suivis",
+            "nouveaux_entrants",
+            "jeunes_rsa_suivis",
+            "entretiens_par_jeune",
+            "cout_par_jeune_eur",
+            "sorties_positives",
+            "acces_emploi",
+            "acces_emploi_durable",
+            "acces_formation",
+            "parcours_securises",
+        }
+    ),
+    "jalons": frozenset(
+        {
+            "entretiens",
+            "entretiens_par_jeune",
+            "sanctions_rsa",
+            "immersions",
+            "droits_ouverts",
+            "partenaires_mobilises",
+            "risques_detectes",
+            "ruptures_evitees",
+            "ruptures_survenues",
+            "taux_ruptures_evitees",
+            "sorties_rsa",
+        }
+    ),
+    "situations": frozenset({"acces_emploi", "acces_emploi_durable", "acces_formation", "retours_dynamique"}),
+    "parcours": frozenset({"parcours_securises"}),
+    "risques_ouverts": frozenset({"risques_ouverts"}),
+    "ancrage": frozenset({"ancrage_rsa"}),
+    "orientations": frozenset({"delai_entree_jours", "entree_sous_30j"}),
+    "maintien": frozenset({"maintien_hors_rsa_6m"}),
+    "hors_rsa": frozenset(
+        {"mois_rsa_evites", "couts_evites_bruts_eur", "couts_evites_nets_eur", "euros_evites_par_euro_investi"}
+    ),
+    "budget": frozenset({"budget_eur", "cout_par_jeune_eur", "euros_evites_par_euro_investi"}),
+}
+IMPACT_CODES = PASSES["hors_rsa"]
+BREAKDOWN_NATURES = (Nature.COUNT, Nature.RATIO)
+
+
+def _codes(codes: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The asked codes in the registry's order (all when None); KeyError for an unknown one."""
+    if codes is None:
+        return CODES
+    wanted = {codes} if isinstance(codes, str) else set(codes)
+    for code in wanted:
+        get(code)
+    return tuple(c for c in CODES if c in wanted)
+
+
+@contextmanager
+def _connection(bind: Engine | Connection) -> Iterator[Connection]:
+    """A connection whose analytics table is up to date (`indicators.analytique`).
+
+    With an Engine, the refresh is committed at once; with a Connection, it
+    joins the caller's transaction (which may hold the very writes it reflects).
+    """
+    if isinstance(bind, Connection):
+        analytique.rafraichir(bind)
+        yield bind
+    else:
+        with bind.connect() as conn:
+            if analytique.rafraichir(conn):
+                conn.commit()
+            yield conn
+
+
+def _impact_parameters():
+    from indicators.impact import load_parameters
+
+    return load_parameters()
+
+
+def resolve_as_of(bind: Engine | Connection, as_of: dt.date | None = None) -> dt.date | None:
+    """`as_of` itself, or the latest jalon date of the whole store (None for an empty store)."""
+    if as_of is not None:
+        return as_of
+    with _connection(bind) as conn:
+        return cache.cached(conn, "as_of", (), lambda: latest_jalon_date(conn))
+
+
+# --- aggregation -------------------------------------------------------------------------------------
+def _aggregate(
+    conn: Connection, ctx: Contexte, codes: Iterable[str], params=None, by_domaine: bool = False
+) -> dict[str, Agregats]:
+    """Run the SQL passes `codes` need; the aggregates per group (and per domaine with `by_domaine`)."""
+    codes = set(codes)
+    needed = {name for name, fed in PASSES.items() if fed & codes}
+    groups: dict[str, Agregats] = defaultdict(Agregats)
+    q = Requetes(conn, ctx)
+    try:
+        if "suivis" in needed:
+            for grp, *figures in q.summary():
+                a = groups[grp]
+                a.jeunes, a.nouveaux, a.rsa, a.longs, a.sorties, a.sorties_positives = (int(x) for x in figures)
+        if "jalons" in needed:
+            for grp, type_, n in q.jalon_counts():
+                groups[grp].jalons[type_] += int(n)
+        if "situations" in needed:
+            for grp, *figures in q.situations():
+                a = groups[grp]
+                a.emploi, a.durable, a.formation, a.retours = (int(x) for x in figures)
+        if "parcours" in needed:
+            for grp, n in q.parcours_securises():
+                groups[grp].securises = int(n)
+        if ctx.dimension is None and by_domaine:
+            for grp, type_, domaine, n in q.jalons_par_domaine():
+                groups[grp].jalons_domaine[(type_, domaine)] += int(n)
+        if "risques_ouverts" in needed:
+            for grp, domaine, n in q.risques_ouverts():
+                groups[grp].risques_ouverts[domaine] += int(n)
+        if "ancrage" in needed:
+            for grp, ancres, au_rsa in q.ancrage_rsa():
+                groups[grp].ancres, groups[grp].au_rsa = int(ancres), int(au_rsa)
+        if "orientations" in needed:
+            for grp, delai, n in q.delais_entree():
+                groups[grp].delais[None if delai is None else int(delai)] += int(n)
+        if "maintien" in needed:
+            for grp, maintenus, sorties in q.maintien_hors_rsa():
+                groups[grp].maintenus, groups[grp].sorties_anciennes = int(maintenus or 0), int(sorties)
+        if "hors_rsa" in needed:
+            bareme = [day for day, _ in params.montants_rsa]
+            for grp, step, days, _n in q.jours_hors_rsa(bareme):
+                groups[grp].jours_hors_rsa[int(step)] += int(days or 0)
+        if "budget" in needed:
+            budgets: dict[str, Fraction] = defaultdict(Fraction)
+            for grp, annee, montant in q.financements():
+                budgets[grp] += Fraction(Decimal(repr(float(montant or 0)))) * prorata(int(annee), ctx.periode)
+            for grp in set(budgets) | set(groups) | {""}:
+                if ctx.dimension in (None, "structure", "departement", "region"):
+                    groups[grp].budget = budgets.get(grp, Fraction(0))
+    finally:
+        q.drop()
+    return groups
+
+
+def _impact(codes: Iterable[str]):
+    """(amounts by step of the RSA scale, parameters) when an impact figure is asked for, else None."""
+    if not IMPACT_CODES & set(codes):
+        return None
+    params = _impact_parameters()
+    return [amount for _, amount in params.montants_rsa], params
+
+
+def _compute(conn: Connection, periode, perimetre, filtres, as_of, codes) -> dict[str, Valeur]:
+    check_perimetre(conn, perimetre)
+    impact = _impact(codes)
+    as_of = resolve_as_of(conn, as_of) or periode.fin
+    ctx = Contexte(periode, perimetre, filtres, as_of)
+    groups = _aggregate(conn, ctx, codes, impact and impact[1])
+    return valeurs(groups.get("", Agregats()) if groups else Agregats(budget=Fraction(0)), list(codes), impact)
+
+
+# --- public API ----------------------------------------------------------------------------------------
+def compute(
+    bind: Engine | Connection,
+    periode: Periode,
+    perimetre: Perimetre,
+    filtres: Filtres = Filtres(),
+    as_of: dt.date | None = None,
+    codes: Iterable[str] | None = None,
+) -> dict[str, Valeur]:
+    """Every indicator of `codes` (all by default) for a scope and a period, in the registry's order.
+
+    `as_of` (the date the data describes) defaults to the latest jalon date of
+    the store. Values are unmasked: masking is the caller's (`indicators.masking`).
+    Raises PerimetreInconnu for an unknown structure, département or région.
+    """
+    wanted = _codes(codes)
+    with _connection(bind) as conn:
+        params = _impact_parameters() if IMPACT_CODES & set(wanted) else None
+        key = (periode, perimetre, filtres, as_of, wanted, params)
+        return cache.cached(conn, "compute", key, lambda: _compute(conn, periode, perimetre, filtres, as_of, wanted))
+
+
+def breakdown(
+    bind: Engine | Connection,
+    periode: Periode,
+    perimetre: Perimetre,
+    code: str,
+    dimension: str,
+    filtres: Filtres = Filtres(),
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
+    """One count or ratio indicator by one dimension: a tidy table and a final `Total` row.
+
+    Columns: modalite (code), libelle (French), valeur, numerateur, denominateur
+    (the last two for ratios). The dimension is one of DIMENSIONS; `domaine`
+    only for indicators of jalons that carry one. The Total row is the
+    unbroken indicator, not the sum of the rows: with `dispositif`, a young
+    person followed in two dispositifs counts in both rows but once in the total.
+    """
+    definition = get(code)
+    if definition.nature not in BREAKDOWN_NATURES:
+        raise ValueError(
+            f"seuls les comptages et les taux se ventilent ; {code} est de nature {definition.nature.value}."
+        )
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"dimension inconnue : « {dimension} » (attendu : {', '.join(DIMENSIONS)}).")
+    with _connection(bind) as conn:
+        key = (periode, perimetre, code, dimension, filtres, as_of)
+        return cache.cached(
+            conn, "breakdown", key, lambda: _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of)
+        )
+
+
+def _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of) -> pd.DataFrame:
+    definition = get(code)
+    total = compute(conn, periode, perimetre, filtres, as_of, [code])[code]
+    labels = modalities(conn, dimension, perimetre, definition)
+    ctx = Contexte(periode, perimetre, filtres, resolve_as_of(conn, as_of) or periode.fin)
+    if dimension == "domaine":
+        everything = _aggregate(conn, ctx, [code], by_domaine=True).get("", Agregats())
+        groups = {domaine: everything.pour_domaine(domaine) for domaine in labels}
+    else:
+        groups = _aggregate(conn, Contexte(ctx.periode, ctx.perimetre, ctx.filtres, ctx.as_of, dimension), [code])
+    extra = {grp: grp for grp in groups if grp not in labels and grp != ""}
+    rows = []
+    for modalite, libelle in {**labels, **extra}.items():
+        v = valeurs(groups.get(modalite, Agregats()), [code], None)[code]
+        rows.append(_row(modalite, libelle, v))
+    rows.append(_row("Total", "Total", total))
+    return pd.DataFrame(rows, columns=["modalite", "libelle", "valeur", "numerateur", "denominateur"])
+
+
+def _row(modalite: str, libelle: str, v: Valeur) -> dict:
+    return {
+        "modalite": modalite,
+        "libelle": libelle,
+        "valeur": v.valeur,
+        "numerateur": v.numerateur,
+        "denominateur": v.denominateur,
+    }
+
+
+def months(debut: dt.date, fin: dt.date) -> list[Periode]:
+    """The calendar months from the month of `debut` to the month of `fin`, whole."""
+    out = []
+    first = debut.replace(day=1)
+    while first <= fin:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        out.append(Periode(first, following - dt.timedelta(days=1)))
+        first = following
+    return out
+
+
+def trend(
+    bind: Engine | Connection,
+    debut: dt.date,
+    fin: dt.date,
+    perimetre: Perimetre,
+    codes: Iterable[str] | str,
+    filtres: Filtres = Filtres(),
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
+    """Monthly values: each calendar month from `debut` to `fin` taken as the period P.
+
+    Columns: mois (its first day), code, valeur, numerateur, denominateur,
+    incomplet (True when the month ends after as_of: the month containing
+    as_of, unless as_of is its last day, and any month after it).
+    """
+    wanted = _codes(codes)
+    rows = []
+    with _connection(bind) as conn:
+        known = resolve_as_of(conn, as_of)
+        for month in months(debut, fin):
+            values = compute(conn, month, perimetre, filtres, as_of, wanted)
+            incomplete = known is not None and month.fin > known
+            for code, v in values.items():
+                rows.append(
+                    {
+                        "mois": month.debut,
+                        "code": code,
+                        "valeur": v.valeur,
+                        "numerateur": v.numerateur,
+                        "denominateur": v.denominateur,
+                        "incomplet": incomplete,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["mois", "code", "valeur", "numerateur", "denominateur", "incomplet"])
+
+
+def compare(
+    bind: Engine | Connection,
+    periode: Periode,
+    perimetre: Perimetre,
+    filtres: Filtres = Filtres(),
+    as_of: dt.date | None = None,
+    codes: Iterable[str] | None = None,
+) -> dict[str, tuple[Valeur, Valeur]]:
+    """Each indicator for `periode` and for the period of the same length just before it."""
+    with _connection(bind) as conn:
+        current = compute(conn, periode, perimetre, filtres, as_of, codes)
+        previous = compute(conn, periode.precedente(), perimetre, filtres, as_of, codes)
+    return {code: (current[code], previous[code]) for code in current}
+
+
+def familles() -> dict[Famille, list[str]]:
+    """The codes of each family, in the registry's order (for views that group them)."""
+    out: dict[Famille, list[str]] = {f: [] for f in Famille}
+    for code, d in REGISTRY.items():
+        out[d.famille].append(code)
+    return out

@@ -1,0 +1,606 @@
+"""The only route from the indicator engine to SQL: one class, `Requetes`, one method per pass.
+
+Every method returns small aggregates (a few rows per group), never raw rows of
+a scope. The same SQLAlchemy Core statements run on SQLite and PostgreSQL; what
+differs between them (days between two dates) lives in `indicators.dialecte`.
+
+Design for speed:
+- the jalons are read from the analytics table (`indicators.analytique`),
+  where each one already carries what depends on its neighbours (previous
+  jalon, next answer), so no query needs a window function;
+- the followed young people S(P) are materialised once per computation in a
+  temporary table, with what later passes need from their accompagnements
+  (window of follow-up, RSA, long overlap, exits);
+- one pass over the jalons of P, grouped by young person, yields the counts,
+  the accesses, the returns and the gaps of `parcours_securises` together;
+  the other passes read a few jalon types through the (type, date) index.
+
+A computation may be grouped: `grp` is then a dimension of the young person
+(sexe, structure…) or the dispositif, and every aggregate comes per group; the
+ungrouped computation is the single group "".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Connection,
+    Date,
+    Table,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.schema import CreateTableAs
+from sqlalchemy.sql.elements import ColumnElement
+
+from indicators.analytique import ANALYTIQUE as D
+from indicators.dialecte import days_between, later
+from indicators.types import Echelon, Filtres, Perimetre, Periode
+from mlimpact import territoires, vocab
+from mlimpact.models import Accompagnement, Financement, Jalon, Jeune, Structure
+
+A = Accompagnement.__table__
+J = Jalon.__table__
+Y = Jeune.__table__
+ST = Structure.__table__
+F = Financement.__table__
+
+# Jalon types whose count in P is an indicator (or part of one).
+COUNTED_TYPES = (
+    "entretien",
+    "rsa_sanction",
+    "immersion",
+    "droit_ouvert",
+    "mobilisation_partenaire",
+    "risque_rupture",
+    "rupture_evitee",
+    "rupture_survenue",
+    "rsa_sortie",
+)
+DOMAINE_TYPES = tuple(vocab.DOMAINES_PAR_TYPE)
+
+WORK_MEM = "256MB"  # PostgreSQL, for the duration of one computation (a setting of the transaction)
+SIX_MONTHS = 183
+TWELVE_MONTHS = 365
+MAX_GAP = 90
+FOLLOW_UP_DAYS = 30
+
+# Dimensions of the young person a computation can be grouped by (plus "dispositif").
+JEUNE_DIMENSIONS = (
+    "sexe",
+    "tranche_age",
+    "niveau_formation",
+    "qpv",
+    "frr",
+    "rqth",
+    "structure",
+    "departement",
+    "region",
+)
+NON_RENSEIGNE = "non_renseigne"
+
+
+# --- the scope --------------------------------------------------------------------------------------
+class PerimetreInconnu(ValueError):
+    """A structure, département or région that does not exist (French message)."""
+
+
+def departements_of(perimetre: Perimetre) -> list[str] | None:
+    """The département codes of a département or région scope (None for the others)."""
+    if perimetre.echelon is Echelon.DEPARTEMENT:
+        if perimetre.code not in territoires.DEPARTEMENTS:
+            raise PerimetreInconnu(f"département inconnu : « {perimetre.code} ».")
+        return [perimetre.code]
+    if perimetre.echelon is Echelon.REGION:
+        if perimetre.code not in territoires.REGIONS:
+            raise PerimetreInconnu(f"région inconnue : « {perimetre.code} ».")
+        return [d.code for d in territoires.departements_de_region(perimetre.code)]
+    return None
+
+
+def tranche_bounds(tranche: str, year: int) -> tuple[int | None, int | None]:
+    """Birth years (min, max) of an age band for age = year − annee_naissance."""
+    bounds = {
+        "16-17": (year - 17, None),
+        "18-21": (year - 21, year - 18),
+        "22-25": (year - 25, year - 22),
+        "26+": (None, year - 26),
+    }
+    if tranche not in bounds:
+        raise ValueError(f"tranche d'âge inconnue : « {tranche} » (attendu : {', '.join(bounds)}).")
+    return bounds[tranche]
+
+
+def region_case(column) -> ColumnElement:
+    """The région code of a département code column."""
+    return case({d.code: d.region for d in territoires.DEPARTEMENTS.values()}, value=column, else_="")
+
+
+def oui_non(column) -> ColumnElement:
+    return case((column, "oui"), else_="non")
+
+
+@dataclass(frozen=True)
+class Contexte:
+    """What one computation is about: period, scope, filters, the data's date and the grouping."""
+
+    periode: Periode
+    perimetre: Perimetre
+    filtres: Filtres
+    as_of: dt.date
+    dimension: str | None = None  # None, a JEUNE_DIMENSIONS entry or "dispositif"
+
+    @property
+    def d1(self) -> dt.date:
+        return self.periode.debut
+
+    @property
+    def d2(self) -> dt.date:
+        return self.periode.fin
+
+
+_counter = itertools.count()
+
+
+class Requetes:
+    """The SQL of every pass for one computation, on one connection."""
+
+    def __init__(self, conn: Connection, ctx: Contexte):
+        self.conn = conn
+        self.ctx = ctx
+        self.dialect = conn.dialect.name
+        self.d1 = literal(ctx.d1, Date)
+        self.d2 = literal(ctx.d2, Date)
+        self._suivis: Table | None = None
+        if self.dialect == "postgresql":
+            # A national scope hashes millions of rows: in memory, not on disk; and these one-second
+            # queries would spend a third of their time compiling themselves (JIT).
+            conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            conn.exec_driver_sql("SET LOCAL jit = off")
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def days(self, a, b) -> ColumnElement:
+        return days_between(self.dialect, a, b)
+
+    def in_period(self, column) -> ColumnElement:
+        return column.between(self.d1, self.d2)
+
+    def _needs_structures(self) -> bool:
+        return self.ctx.perimetre.echelon in (Echelon.DEPARTEMENT, Echelon.REGION) or self.ctx.dimension in (
+            "departement",
+            "region",
+        )
+
+    def _needs_jeunes(self) -> bool:
+        """Whether S(P) needs the jeunes table (a scope, a filter or a group on the young person)."""
+        f = self.ctx.filtres
+        on_jeune = (f.sexe, f.tranche_age, f.niveau_formation, f.qpv, f.frr, f.rqth)
+        return (
+            self.ctx.perimetre.echelon is not Echelon.NATIONAL
+            or any(x is not None for x in on_jeune)
+            or self.ctx.dimension not in (None, "dispositif")
+        )
+
+    def jeune_conditions(self) -> list[ColumnElement]:
+        """The scope's structures and the filters on the young person (not the dispositif)."""
+        ctx, f = self.ctx, self.ctx.filtres
+        conds: list[ColumnElement] = []
+        if ctx.perimetre.echelon is Echelon.STRUCTURE:
+            conds.append(Y.c.code_structure == ctx.perimetre.code)
+        deps = departements_of(ctx.perimetre)
+        if deps is not None:
+            conds.append(ST.c.departement.in_(deps))
+        if f.sexe is not None:
+            conds.append(Y.c.sexe == f.sexe)
+        if f.niveau_formation is not None:
+            if f.niveau_formation == NON_RENSEIGNE:
+                conds.append(Y.c.niveau_formation.is_(None))
+            else:
+                conds.append(Y.c.niveau_formation == f.niveau_formation)
+        if f.tranche_age is not None:
+            low, high = tranche_bounds(f.tranche_age, ctx.d1.year)
+            if low is not None:
+                conds.append(Y.c.annee_naissance >= low)
+            if high is not None:
+                conds.append(Y.c.annee_naissance <= high)
+        for name in ("qpv", "frr", "rqth"):
+            wanted = getattr(f, name)
+            if wanted is not None:
+                conds.append(Y.c[name] if wanted else not_(Y.c[name]))
+        return conds
+
+    def jeune_group(self) -> ColumnElement:
+        """The group of a young person for the computation's dimension ("" when ungrouped)."""
+        dim, year = self.ctx.dimension, self.ctx.d1.year
+        if dim is None or dim == "dispositif":
+            return literal("")
+        if dim == "sexe":
+            return Y.c.sexe
+        if dim == "tranche_age":
+            a = Y.c.annee_naissance
+            return case((a >= year - 17, "16-17"), (a >= year - 21, "18-21"), (a >= year - 25, "22-25"), else_="26+")
+        if dim == "niveau_formation":
+            return func.coalesce(Y.c.niveau_formation, NON_RENSEIGNE)
+        if dim in ("qpv", "frr", "rqth"):
+            return oui_non(Y.c[dim])
+        if dim == "structure":
+            return Y.c.code_structure
+        if dim == "departement":
+            return ST.c.departement
+        if dim == "region":
+            return region_case(ST.c.departement)
+        raise ValueError(f"dimension inconnue : {dim}")
+
+    def _jeunes_from(self):
+        if self._needs_structures():
+            return Y.join(ST, ST.c.code_structure == Y.c.code_structure)
+        return Y
+
+    def counting_accompagnements(self) -> list[ColumnElement]:
+        """With a dispositif filter, only accompagnements of that dispositif count (everywhere)."""
+        d = self.ctx.filtres.dispositif
+        return [] if d is None else [A.c.dispositif == d]
+
+    def scope_jeunes(self):
+        """Young people in scope, not only followed ones: (id_jeune, grp).
+
+        With a dispositif filter (or grouped by dispositif), a young person is in
+        scope through an accompagnement of that dispositif, at any date.
+        """
+        if self.ctx.dimension == "dispositif" or self.ctx.filtres.dispositif is not None:
+            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
+            return (
+                select(Y.c.id_jeune, grp.label("grp"))
+                .distinct()
+                .select_from(self._jeunes_from().join(A, A.c.id_jeune == Y.c.id_jeune))
+                .where(*self.jeune_conditions(), *self.counting_accompagnements())
+                .subquery("scope_jeunes")
+            )
+        return (
+            select(Y.c.id_jeune, self.jeune_group().label("grp"))
+            .select_from(self._jeunes_from())
+            .where(*self.jeune_conditions())
+            .subquery("scope_jeunes")
+        )
+
+    # -- S(P), materialised ----------------------------------------------------------------------------
+    @property
+    def suivis(self) -> Table:
+        if self._suivis is None:
+            self._suivis = self._create_suivis()
+        return self._suivis
+
+    def _create_suivis(self) -> Table:
+        """Fill a temporary table with one row per (young person, group) of S(P).
+
+        Columns: the earliest date_debut of the counting accompagnements
+        (nouveaux entrants); the window W of follow-up in P, from max(d1,
+        earliest start of an active accompagnement) to min(d2, latest end, an
+        open one counting as d2); flags for an active RSA accompagnement and for
+        an overlap with P of at least 90 days; the accompagnements ended in P,
+        and those ended for a positive reason.
+        """
+        d1, d2 = self.d1, self.d2
+        active = or_(A.c.date_fin.is_(None), A.c.date_fin >= d1)
+        fin_in_p = case((or_(A.c.date_fin.is_(None), A.c.date_fin > d2), d2), else_=A.c.date_fin)
+        debut_in_p = later(A.c.date_debut, d1)
+        long_overlap = self.days(debut_in_p, fin_in_p) >= 89  # overlap = fin − debut + 1 ≥ 90
+        ended_in_p = self.in_period(A.c.date_fin)
+        flag = lambda cond: func.max(case((cond, 1), else_=0))  # noqa: E731
+        count = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+        ungrouped = self.ctx.dimension is None
+        if self._needs_jeunes():
+            who, source = Y.c.id_jeune, self._jeunes_from().join(A, A.c.id_jeune == Y.c.id_jeune)
+            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else self.jeune_group()
+        else:  # national, no filter on the young person: the accompagnements alone say it all
+            who, source = A.c.id_jeune, A
+            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
+        query = (
+            select(
+                who.label("id_jeune"),
+                grp.label("grp"),
+                func.min(A.c.date_debut).label("premier_debut"),
+                later(func.min(case((active, A.c.date_debut))), d1).label("debut_w"),
+                func.max(case((active, fin_in_p))).label("fin_w"),
+                flag(and_(active, A.c.dispositif == "RSA")).label("rsa"),
+                flag(and_(active, long_overlap)).label("long_"),
+                count(ended_in_p).label("sorties"),
+                count(and_(ended_in_p, A.c.motif_fin.in_(sorted(vocab.POSITIF)))).label("sorties_pos"),
+            )
+            .select_from(source)
+            .where(A.c.date_debut <= d2, *self.jeune_conditions(), *self.counting_accompagnements())
+            .group_by(who, *([] if ungrouped else [grp]))  # PostgreSQL refuses a constant in GROUP BY
+            .having(flag(active) == 1)
+        )
+        return self._work_table("suivis", query)
+
+    def _work_table(self, name: str, query) -> Table:
+        """A table filled with `query` for the duration of this computation (CREATE TABLE … AS).
+
+        SQLite: a temporary table. PostgreSQL: an unlogged table of this
+        transaction, so that the query filling it and those reading it may run
+        in parallel (temporary tables forbid parallel plans); its random name
+        keeps concurrent computations apart, and a rollback removes it even if
+        `drop` is never reached. Indexed by young person and analysed at once.
+        """
+        postgres = self.dialect == "postgresql"
+        table_name = f"mli_{name}_{uuid.uuid4().hex[:16]}" if postgres else f"mli_{name}_{next(_counter)}"
+        create = CreateTableAs(query, table_name, temporary=not postgres)
+        sql = str(create.compile(dialect=self.conn.dialect))
+        if postgres:
+            sql = sql.replace("CREATE TABLE", "CREATE UNLOGGED TABLE", 1)
+        self.conn.exec_driver_sql(sql)
+        self.conn.exec_driver_sql(f"CREATE INDEX ix_{table_name} ON {table_name} (id_jeune)")
+        if postgres:
+            self.conn.exec_driver_sql(f"ANALYZE {table_name}")  # statistics now, not at autovacuum's leisure
+        return create.table
+
+    def drop(self) -> None:
+        if self._suivis is not None:
+            self.conn.exec_driver_sql(f"DROP TABLE {self._suivis.name}")
+            self._suivis = None
+
+    # -- passes ------------------------------------------------------------------------------------------
+    def summary(self):
+        """Per group: jeunes, nouveaux entrants, RSA, ≥ 90 days in P, accompagnements ended in P (positive)."""
+        S = self.suivis
+        return self.conn.execute(
+            select(
+                S.c.grp,
+                func.count(),
+                func.sum(case((S.c.premier_debut >= self.d1, 1), else_=0)),
+                func.sum(S.c.rsa),
+                func.sum(S.c.long_),
+                func.sum(S.c.sorties),
+                func.sum(S.c.sorties_pos),
+            ).group_by(S.c.grp)
+        ).all()
+
+    def jalon_counts(self):
+        """Per (group, type): jalons of S(P) dated in P, for the counted types."""
+        S = self.suivis
+        return self.conn.execute(
+            select(S.c.grp, D.c.type, func.count())
+            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            .where(D.c.type.in_(COUNTED_TYPES), self.in_period(D.c.date))
+            .group_by(S.c.grp, D.c.type)
+        ).all()
+
+    def situations(self):
+        """Per group: jeunes of S(P) with a jalon of EMPLOI, DURABLE, FORMATION in P, and those returning.
+
+        Returning (retours_dynamique): a SITUATION jalon in P whose previous
+        jalon day had a break (rsa_sanction, decrochage) or lies more than 90
+        days before it — both read from the analytics table.
+        """
+        S = self.suivis
+        flag = lambda cond: func.max(case((cond, 1), else_=0))  # noqa: E731
+        returning = and_(
+            D.c.jour_precedent.is_not(None),
+            or_(D.c.coupure_precedente == 1, self.days(D.c.jour_precedent, D.c.date) > MAX_GAP),
+        )
+        per_jeune = (
+            select(
+                S.c.grp,
+                flag(D.c.type.in_(sorted(vocab.EMPLOI))).label("emploi"),
+                flag(D.c.type.in_(sorted(vocab.DURABLE))).label("durable"),
+                flag(D.c.type.in_(sorted(vocab.FORMATION))).label("formation"),
+                flag(returning).label("retour"),
+            )
+            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            .where(D.c.type.in_(sorted(vocab.SITUATION)), self.in_period(D.c.date))
+            .group_by(S.c.grp, S.c.id_jeune)
+            .subquery("situations")
+        )
+        c = per_jeune.c
+        return self.conn.execute(
+            select(c.grp, func.sum(c.emploi), func.sum(c.durable), func.sum(c.formation), func.sum(c.retour)).group_by(
+                c.grp
+            )
+        ).all()
+
+    def parcours_securises(self):
+        """Per group: jeunes with ≥ 90 days in P, no rupture_survenue in P and no gap > 90 days in W.
+
+        No window function: for a jalon of W, the gap before it runs from its
+        `jour_precedent` (or from the start of W, if that is later); the last
+        gap runs from the latest jalon of W (or the start of W) to the end of W.
+        """
+        S = self.suivis
+        in_w = and_(S.c.long_ == 1, D.c.date >= S.c.debut_w, D.c.date <= S.c.fin_w)
+        per_jeune = (
+            select(
+                S.c.grp,
+                S.c.id_jeune,
+                func.max(self.days(later(D.c.jour_precedent, S.c.debut_w), D.c.date)).label("ecart"),
+                func.max(D.c.date).label("dernier"),
+            )
+            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            .where(self.in_period(D.c.date), in_w)  # W lies in P: the first condition lets the date index work
+            .group_by(S.c.grp, S.c.id_jeune)
+            .subquery("jalons_w")
+        )
+        broken = (
+            select(D.c.id_jeune)
+            .where(D.c.type == "rupture_survenue", self.in_period(D.c.date))
+            .distinct()
+            .subquery("ruptures")
+        )
+        last_gap = self.days(func.coalesce(per_jeune.c.dernier, S.c.debut_w), S.c.fin_w)
+        secure = and_(broken.c.id_jeune.is_(None), func.coalesce(per_jeune.c.ecart, 0) <= MAX_GAP, last_gap <= MAX_GAP)
+        return self.conn.execute(
+            select(S.c.grp, func.sum(case((secure, 1), else_=0)))
+            .select_from(
+                S.outerjoin(
+                    per_jeune, and_(per_jeune.c.grp == S.c.grp, per_jeune.c.id_jeune == S.c.id_jeune)
+                ).outerjoin(broken, broken.c.id_jeune == S.c.id_jeune)
+            )
+            .where(S.c.long_ == 1)
+            .group_by(S.c.grp)
+        ).all()
+
+    def jalons_par_domaine(self):
+        """Per (group, type, domaine): jalons of S(P) in P of the types that name a domaine (breakdowns)."""
+        S = self.suivis
+        return self.conn.execute(
+            select(S.c.grp, D.c.type, D.c.domaine, func.count())
+            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            .where(D.c.type.in_(DOMAINE_TYPES), self.in_period(D.c.date))
+            .group_by(S.c.grp, D.c.type, D.c.domaine)
+        ).all()
+
+    def risques_ouverts(self):
+        """Per (group, domaine): risks of S(P) dated ≤ d2 not settled (évitée or survenue) in [risk date, d2]."""
+        S = self.suivis
+        return self.conn.execute(
+            select(S.c.grp, D.c.domaine, func.count())
+            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            .where(D.c.type == "risque_rupture", D.c.date <= self.d2, or_(D.c.suivant.is_(None), D.c.suivant > self.d2))
+            .group_by(S.c.grp, D.c.domaine)
+        ).all()
+
+    def ancrage_rsa(self):
+        """Per group: (jeunes with an RSA spell open at d2 for ≥ 365 days, jeunes with a spell overlapping P).
+
+        A spell starts at an rsa_ouverture and ends at the earliest rsa_sortie
+        of the same young person dated after it (`suivant`; none: still open).
+        """
+        S = self.suivis
+        end = D.c.suivant
+        overlaps = or_(end.is_(None), end >= self.d1)
+        anchored = and_(
+            or_(end.is_(None), end > self.d2),
+            D.c.date <= literal(self.ctx.d2 - dt.timedelta(days=TWELVE_MONTHS), Date),
+        )
+        return self.conn.execute(
+            select(
+                S.c.grp,
+                func.count(distinct(case((anchored, S.c.id_jeune)))),
+                func.count(distinct(case((overlaps, S.c.id_jeune)))),
+            )
+            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            .where(D.c.type == "rsa_ouverture", D.c.date <= self.d2)
+            .group_by(S.c.grp)
+        ).all()
+
+    def delais_entree(self):
+        """Per (group, delay in days or None): orientations in P of jeunes in scope (not only S(P)).
+
+        The delay runs to the earliest premier_rdv or entretien dated on or after
+        the orientation (`suivant`); None when there is none.
+        """
+        scope = self.scope_jeunes()
+        delay = self.days(D.c.date, D.c.suivant)
+        return self.conn.execute(
+            select(scope.c.grp, delay, func.count())
+            .select_from(D.join(scope, scope.c.id_jeune == D.c.id_jeune))
+            .where(D.c.type == "orientation_recue", self.in_period(D.c.date))
+            .group_by(scope.c.grp, delay)
+        ).all()
+
+    def maintien_hors_rsa(self):
+        """Per group: sorties of jeunes in scope dated in [d1 − 183, d2 − 183]: (not reopened within 183 days, all)."""
+        scope = self.scope_jeunes()
+        reopened = and_(D.c.suivant.is_not(None), self.days(D.c.date, D.c.suivant) <= SIX_MONTHS)
+        shift = dt.timedelta(days=SIX_MONTHS)
+        return self.conn.execute(
+            select(scope.c.grp, func.sum(case((reopened, 0), else_=1)), func.count())
+            .select_from(D.join(scope, scope.c.id_jeune == D.c.id_jeune))
+            .where(
+                D.c.type == "rsa_sortie",
+                D.c.date.between(literal(self.ctx.d1 - shift, Date), literal(self.ctx.d2 - shift, Date)),
+            )
+            .group_by(scope.c.grp)
+        ).all()
+
+    def jours_hors_rsa(self, bareme: list[dt.date]):
+        """Per (group, step of the RSA scale): days out of the RSA after each sortie of S(P) in P.
+
+        Days = min(next rsa_ouverture after it, sortie + 365, as_of) − sortie,
+        floored at 0. The step is the index in `bareme` (dates from which an
+        amount is in force, sorted) of the amount in force on the sortie date.
+        """
+        S = self.suivis
+        later_steps = [(D.c.date >= literal(d, Date), i) for i, d in reversed(list(enumerate(bareme))) if i > 0]
+        step = case(*later_steps, else_=0) if later_steps else literal(0)
+        to_reopening = self.days(D.c.date, D.c.suivant)
+        to_as_of = self.days(D.c.date, literal(self.ctx.as_of, Date))
+        cap = case((to_as_of < TWELVE_MONTHS, to_as_of), else_=TWELVE_MONTHS)
+        kept = case((and_(to_reopening.is_not(None), to_reopening < cap), to_reopening), else_=cap)
+        floored = case((kept < 0, 0), else_=kept)
+        return self.conn.execute(
+            select(S.c.grp, step, func.sum(floored), func.count())
+            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            .where(D.c.type == "rsa_sortie", self.in_period(D.c.date))
+            .group_by(S.c.grp, step)
+        ).all()
+
+    def financements(self):
+        """Per (group, année): sums of financements of the scope's structures for the years P touches.
+
+        Grouped only by a dimension of structures; otherwise one group "".
+        With a dispositif filter: that dispositif or TOUS.
+        """
+        ctx = self.ctx
+        grp = {
+            "structure": F.c.code_structure,
+            "departement": ST.c.departement,
+            "region": region_case(ST.c.departement),
+        }.get(ctx.dimension, literal(""))
+        conds: list[ColumnElement] = [F.c.annee.between(ctx.d1.year, ctx.d2.year)]
+        if ctx.perimetre.echelon is Echelon.STRUCTURE:
+            conds.append(F.c.code_structure == ctx.perimetre.code)
+        deps = departements_of(ctx.perimetre)
+        if deps is not None:
+            conds.append(ST.c.departement.in_(deps))
+        if ctx.filtres.dispositif is not None:
+            conds.append(F.c.dispositif.in_((ctx.filtres.dispositif, "TOUS")))
+        return self.conn.execute(
+            select(grp.label("grp"), F.c.annee, func.sum(F.c.montant_eur))
+            .select_from(F.join(ST, ST.c.code_structure == F.c.code_structure))
+            .where(*conds)
+            .group_by(grp, F.c.annee)
+        ).all()
+
+
+# --- small reads outside a computation --------------------------------------------------------------
+def latest_jalon_date(conn: Connection) -> dt.date | None:
+    """as_of: the latest date of any jalon in the store (read through the analytics table's date index)."""
+    return as_date(conn.execute(select(func.max(D.c.date))).scalar())
+
+
+def structures_in_scope(conn: Connection, perimetre: Perimetre) -> list[tuple[str, str, str]]:
+    """(code_structure, nom, departement) of the scope's structures, by code."""
+    query = select(ST.c.code_structure, ST.c.nom, ST.c.departement).order_by(ST.c.code_structure)
+    if perimetre.echelon is Echelon.STRUCTURE:
+        query = query.where(ST.c.code_structure == perimetre.code)
+    deps = departements_of(perimetre)
+    if deps is not None:
+        query = query.where(ST.c.departement.in_(deps))
+    return [tuple(r) for r in conn.execute(query)]
+
+
+def check_perimetre(conn: Connection, perimetre: Perimetre) -> None:
+    """Raise PerimetreInconnu for a structure absent from the store or an unknown département/région."""
+    departements_of(perimetre)
+    if perimetre.echelon is Echelon.STRUCTURE:
+        found = conn.execute(select(true()).where(ST.c.code_structure == perimetre.code)).first()
+        if found is None:
+            raise PerimetreInconnu(f"structure inconnue : « {perimetre.code} ».")
+
+
+def as_date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

@@ -1,0 +1,379 @@
+"""What the impact page, the PDF report and the Excel export show, computed once for an account.
+
+Every figure comes through `indicators.service` (access check, then masking
+for the account), so the page, the report and the export cannot differ nor
+forget a rule. The RSA cohort curve, which the service does not serve, checks
+the scope and masks the same way here. A director's edited impact parameters
+(`mlimpact.impact_settings`) replace the file's in the net figures: only the
+deadweight and the attribution are editable, so the gross figure computed by
+the engine stays right and the net one is recomputed from it.
+
+`construire` gathers everything for a report; the page calls the parts one by
+one (each cached), so a widget that changes one part recomputes only it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from indicators import cohort, service
+from indicators import impact as modele
+from indicators.engine import resolve_as_of
+from indicators.objectifs import objectifs_vs_resultats
+from indicators.registry import REGISTRY, REGISTRY_VERSION
+from indicators.sql import structures_in_scope
+from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
+from mlimpact import impact_settings
+from mlimpact.access import Compte, seuil_masquage, verifier_perimetre
+from reports.textes import libelle_perimetre
+
+# The figures each family's monthly trend draws (few, so the trend stays quick to compute).
+TENDANCES: dict[Famille, tuple[str, ...]] = {
+    Famille.ACTIVITE: ("jeunes_suivis", "nouveaux_entrants", "jeunes_rsa_suivis"),
+    Famille.PRODUIT: ("acces_emploi", "acces_emploi_durable", "acces_formation"),
+    Famille.PREVENTION: ("risques_detectes", "ruptures_evitees", "ruptures_survenues"),
+    Famille.IMPACT: ("couts_evites_bruts_eur", "couts_evites_nets_eur"),
+}
+# The four themes of the network's working group, each as breakdowns (indicator, dimension).
+THEMES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "public": (
+        "Le public accompagné",
+        (
+            ("jeunes_suivis", "sexe"),
+            ("jeunes_suivis", "tranche_age"),
+            ("jeunes_suivis", "niveau_formation"),
+            ("jeunes_suivis", "qpv"),
+            ("jeunes_suivis", "frr"),
+            ("jeunes_suivis", "rqth"),
+        ),
+    ),
+    "parcours": (
+        "Les parcours",
+        (
+            ("jeunes_suivis", "dispositif"),
+            ("sorties_positives", "dispositif"),
+            ("parcours_securises", "tranche_age"),
+        ),
+    ),
+    "etayage": (
+        "L'étayage des partenaires",
+        (
+            ("partenaires_mobilises", "domaine"),
+            ("droits_ouverts", "domaine"),
+        ),
+    ),
+    "departement": (
+        "La relation avec le Département",
+        (
+            ("jeunes_rsa_suivis", "tranche_age"),
+            ("ancrage_rsa", "tranche_age"),
+        ),
+    ),
+}
+# The RSA figures the Département looks at first (theme « relation avec le Département »).
+CHIFFRES_RSA = (
+    "jeunes_rsa_suivis", "sanctions_rsa", "sorties_rsa", "ancrage_rsa", "maintien_hors_rsa_6m", "entree_sous_30j",
+    "delai_entree_jours",
+)
+ISSUES_RISQUES: dict[str, str] = {
+    "ruptures_evitees": "Évitées",
+    "ruptures_survenues": "Survenues",
+    "risques_ouverts": "En cours",
+}
+NETS = ("couts_evites_nets_eur", "euros_evites_par_euro_investi")
+HORIZON_COURBE_MOIS = 24
+TENDANCE_MIN_MOIS = 12
+TENDANCE_MAX_MOIS = 24
+
+
+@dataclass(frozen=True)
+class Demande:
+    """What is asked: a period, a scope, filters and the date the data describes (hashable: a cache key)."""
+
+    periode: Periode
+    perimetre: Perimetre
+    filtres: Filtres = field(default_factory=Filtres)
+    as_of: dt.date | None = None
+
+
+@dataclass
+class Impact:
+    """The avoided-cost figure with everything that must stand beside it."""
+
+    brut: float | None
+    budget: float | None
+    params: modele.ParametresImpact
+    masque: bool
+    cascade: pd.DataFrame | None = None  # central case
+    cas: pd.DataFrame | None = None
+    hypotheses: pd.DataFrame | None = None
+    point_mort: float | None = None
+    phrase_point_mort: str = ""
+
+
+@dataclass
+class Contenu:
+    """Everything a report shows for one account and one request."""
+
+    compte: Compte
+    demande: Demande
+    libelle_perimetre: str
+    departement: str | None
+    k: int
+    params: modele.ParametresImpact
+    modification_params: dict | None
+    figures: dict[str, tuple[Valeur, Valeur]]
+    objectifs: pd.DataFrame | None
+    annee_objectifs: int
+    tendances: pd.DataFrame
+    ventilations: dict[str, list[pd.DataFrame]]
+    risques: pd.DataFrame
+    courbe: pd.DataFrame
+    impact: Impact
+    version_registre: str = REGISTRY_VERSION
+    genere_le: dt.datetime = field(default_factory=lambda: dt.datetime.now())
+
+
+# --- small helpers ---------------------------------------------------------------------------------------
+def _connect(bind: Engine | Connection):
+    from contextlib import nullcontext
+
+    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
+
+
+def date_des_donnees(bind: Engine | Connection) -> dt.date | None:
+    """as_of: the latest jalon date of the store."""
+    return resolve_as_of(bind)
+
+
+def structure_de(perimetre: Perimetre) -> str | None:
+    return perimetre.code if perimetre.echelon is Echelon.STRUCTURE else None
+
+
+def parametres(bind: Engine | Connection, perimetre: Perimetre) -> modele.ParametresImpact:
+    """The impact parameters of the scope: a structure's edited ones, or the file's."""
+    with _connect(bind) as conn:
+        return impact_settings.parameters(conn, structure_de(perimetre))
+
+
+def fenetre_tendance(periode: Periode, as_of: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The months a trend draws: those of the period, at least 12 and at most 24, ending with the data."""
+    fin = min(periode.fin, as_of) if as_of else periode.fin
+    fin = max(fin, periode.debut)
+    last = fin.replace(day=1)
+    first = periode.debut.replace(day=1)
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months < TENDANCE_MIN_MOIS:
+        first = _months_before(last, TENDANCE_MIN_MOIS - 1)
+    elif months > TENDANCE_MAX_MOIS:
+        first = _months_before(last, TENDANCE_MAX_MOIS - 1)
+    return first, fin
+
+
+def _months_before(day: dt.date, n: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _avec_params(values: dict[str, Valeur], params: modele.ParametresImpact) -> dict[str, Valeur]:
+    """Net figures recomputed with edited parameters (the gross one does not depend on them)."""
+    if not params.modifie:
+        return values
+    out = dict(values)
+    brut = values.get("couts_evites_bruts_eur")
+    if brut is None or brut.masque or brut.valeur is None:
+        return out
+    net = modele.net(brut.valeur, params)
+    if "couts_evites_nets_eur" in out:
+        out["couts_evites_nets_eur"] = replace(out["couts_evites_nets_eur"], valeur=net)
+    ratio = out.get("euros_evites_par_euro_investi")
+    budget = values.get("budget_eur")
+    if ratio is not None and not ratio.masque:
+        b = budget.valeur if budget is not None else None
+        out["euros_evites_par_euro_investi"] = replace(ratio, valeur=modele.euros_par_euro(net, b))
+    return out
+
+
+# --- the parts ------------------------------------------------------------------------------------------
+def figures(bind, compte: Compte, demande: Demande, params: modele.ParametresImpact) -> dict[str, tuple[Valeur, Valeur]]:
+    """Each indicator for the period and the previous one (cards), masked for the account."""
+    pairs = service.comparaison(bind, compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of)
+    current = _avec_params({c: v[0] for c, v in pairs.items()}, params)
+    previous = _avec_params({c: v[1] for c, v in pairs.items()}, params)
+    return {code: (current[code], previous[code]) for code in pairs}
+
+
+def annee_objectifs(demande: Demande) -> int:
+    """Convention targets are yearly: those of the year the period ends in."""
+    fin = min(demande.periode.fin, demande.as_of) if demande.as_of else demande.periode.fin
+    return max(fin, demande.periode.debut).year
+
+
+def objectifs(bind, compte: Compte, demande: Demande, params: modele.ParametresImpact) -> pd.DataFrame | None:
+    """The structure's targets for the year against its results over that whole year (no filter): None above a structure."""
+    code = structure_de(demande.perimetre)
+    if code is None:
+        return None
+    annee = annee_objectifs(demande)
+    year = Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31))
+    resultats = _avec_params(service.figures(bind, compte, year, demande.perimetre, Filtres(), demande.as_of), params)
+    with _connect(bind) as conn:
+        return objectifs_vs_resultats(conn, code, annee, resultats, as_of=demande.as_of)
+
+
+def tendances(bind, compte: Compte, demande: Demande, params: modele.ParametresImpact) -> pd.DataFrame:
+    """Monthly values of every family's trend figures (one engine pass per month for all of them).
+
+    Columns of `service.tendance` plus `famille` and `libelle`; `incomplet`
+    flags the month of as_of when the data stops before its end.
+    """
+    debut, fin = fenetre_tendance(demande.periode, demande.as_of)
+    codes = [c for f in Famille for c in TENDANCES[f]]
+    table = service.tendance(bind, compte, debut, fin, demande.perimetre, codes, demande.filtres, demande.as_of)
+    if params.modifie and not table.empty:
+        brut = table[table["code"] == "couts_evites_bruts_eur"].set_index("mois")["valeur"]
+        nets = table["code"] == "couts_evites_nets_eur"
+        table.loc[nets, "valeur"] = [
+            None if pd.isna(brut.get(m)) else modele.net(float(brut[m]), params) for m in table.loc[nets, "mois"]
+        ]
+    famille_de = {c: f.value for f in Famille for c in TENDANCES[f]}
+    table["famille"] = [famille_de[c] for c in table["code"]]
+    table["libelle"] = [REGISTRY[c].libelle for c in table["code"]]
+    table["mois"] = pd.to_datetime(table["mois"])
+    return table
+
+
+def tendance(table: pd.DataFrame, famille: Famille) -> pd.DataFrame:
+    """The rows of one family in the trend table."""
+    return table[table["famille"] == famille.value].reset_index(drop=True)
+
+
+def ventilation(bind, compte: Compte, demande: Demande, code: str, dimension: str) -> pd.DataFrame:
+    """One breakdown, masked (primary and secondary) for the account, with its code and dimension."""
+    table = service.ventilation(bind, compte, demande.periode, demande.perimetre, code, dimension, demande.filtres, demande.as_of)
+    table.insert(0, "dimension", dimension)
+    table.insert(0, "code", code)
+    return table
+
+
+def theme(bind, compte: Compte, demande: Demande, nom: str) -> list[pd.DataFrame]:
+    """The breakdowns of one of the four themes."""
+    return [ventilation(bind, compte, demande, code, dim) for code, dim in THEMES[nom][1]]
+
+
+def risques(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
+    """Risks of rupture by domaine and how they ended: averted, occurred, still open (one row per domaine × issue)."""
+    frames = []
+    for code, issue in ISSUES_RISQUES.items():
+        table = ventilation(bind, compte, demande, code, "domaine")
+        table = table[table["modalite"] != "Total"].assign(issue=issue)
+        frames.append(table)
+    out = pd.concat(frames, ignore_index=True)
+    return out[["modalite", "libelle", "issue", "valeur", "masque", "affichage"]]
+
+
+def courbe(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
+    """The share still on the RSA month by month after entry, by year of entry (cohorts of the last 3 years).
+
+    The curve covers every young person of the scope who entered the RSA (the
+    public filters do not apply to it). Months with fewer than k spells at risk
+    are masked for accounts outside the structure.
+    """
+    fin = min(demande.periode.fin, demande.as_of) if demande.as_of else demande.periode.fin
+    fin = max(fin, demande.periode.debut)
+    debut = dt.date(fin.year - 2, 1, 1)
+    with _connect(bind) as conn:
+        verifier_perimetre(conn, compte, demande.perimetre)
+        structures = [code for code, _, _ in structures_in_scope(conn, demande.perimetre)]
+        k = seuil_masquage(compte, demande.perimetre)
+        as_of = demande.as_of or resolve_as_of(conn) or fin
+        table = cohort.courbe_rsa(conn, structures, debut, fin, as_of, par="cohorte", mois=HORIZON_COURBE_MOIS, k=k or None)
+    # Past the last spell still followed, the curve is unknown: it stops there.
+    followed = pd.to_numeric(table["a_risque"], errors="coerce")
+    return table[~(followed == 0)].reset_index(drop=True)
+
+
+def impact(values: dict[str, Valeur], params: modele.ParametresImpact) -> Impact:
+    """The waterfall from gross to net (central case), the three cases, the parameters and the break-even."""
+    brut_v = values.get("couts_evites_bruts_eur")
+    budget_v = values.get("budget_eur")
+    budget = None if budget_v is None or budget_v.masque else budget_v.valeur
+    if brut_v is None or brut_v.masque or brut_v.valeur is None:
+        return Impact(None, budget, params, True, hypotheses=modele.parameters_table(params),
+                      phrase_point_mort="Le montant brut est couvert par le secret statistique : pas de cascade.")
+    brut = float(brut_v.valeur)
+    out = Impact(brut, budget, params, False)
+    out.cascade = modele.waterfall(brut, params)
+    out.cas = modele.cases(brut, budget, params)
+    out.hypotheses = modele.parameters_table(params)
+    if budget:
+        out.point_mort = modele.break_even_deadweight(brut, budget, params)
+        out.phrase_point_mort = modele.phrase_point_mort(brut, budget, params)
+    else:
+        out.phrase_point_mort = "Pas de budget renseigné pour la période : pas de point mort calculable."
+    return out
+
+
+def contexte(bind, perimetre: Perimetre) -> tuple[str, str | None]:
+    """The scope in words, and its département (for a structure: its own)."""
+    with _connect(bind) as conn:
+        structures = structures_in_scope(conn, perimetre)
+    noms = {code: nom for code, nom, _ in structures}
+    departement = perimetre.code if perimetre.echelon is Echelon.DEPARTEMENT else None
+    if perimetre.echelon is Echelon.STRUCTURE and structures:
+        departement = structures[0][2]
+    return libelle_perimetre(perimetre, noms), departement
+
+
+# --- everything, for a report ----------------------------------------------------------------------------
+def construire(
+    bind: Engine,
+    compte: Compte,
+    periode: Periode,
+    perimetre: Perimetre,
+    filtres: Filtres = Filtres(),
+    as_of: dt.date | None = None,
+) -> Contenu:
+    """All the parts of the report for this account (the access check happens in every part)."""
+    as_of = as_of or date_des_donnees(bind)
+    demande = Demande(periode, perimetre, filtres, as_of)
+    with _connect(bind) as conn:
+        verifier_perimetre(conn, compte, perimetre)
+    params = parametres(bind, perimetre)
+    code = structure_de(perimetre)
+    modification = None
+    if params.modifie and code:
+        with _connect(bind) as conn:
+            modification = impact_settings.last_change(conn, code)
+    results = {
+        "figures": figures(bind, compte, demande, params),
+        "objectifs": objectifs(bind, compte, demande, params),
+        "tendances": tendances(bind, compte, demande, params),
+        "risques": risques(bind, compte, demande),
+        "courbe": courbe(bind, compte, demande),
+        "contexte": contexte(bind, perimetre),
+        **{f"theme:{t}": theme(bind, compte, demande, t) for t in THEMES},
+    }
+    figs = results["figures"]
+    libelle, departement = results["contexte"]
+    return Contenu(
+        compte=compte,
+        demande=demande,
+        libelle_perimetre=libelle,
+        departement=departement,
+        k=seuil_masquage(compte, perimetre),
+        params=params,
+        modification_params=modification,
+        figures=figs,
+        objectifs=results["objectifs"],
+        annee_objectifs=annee_objectifs(demande),
+        tendances=results["tendances"],
+        ventilations={t: results[f"theme:{t}"] for t in THEMES},
+        risques=results["risques"],
+        courbe=results["courbe"],
+        impact=impact({c: v[0] for c, v in figs.items()}, params),
+    )
