@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--scale", default="national")
     parser.add_argument("--import-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-load", action="store_true", help="only the import steps (no full load with `sample`)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mlimpact-bench-", dir=os.environ.get("BENCH_DIR")))
@@ -91,7 +92,8 @@ def main() -> None:
         n_import = head(files / "jalons.csv", jalons_1m, args.import_rows)
         for label, url in targets:
             step(f"{label}: init-db", [*MLIMPACT, "init-db", "--db", url])
-            step(f"{label}: generate + load {args.scale} (sample)", [*MLIMPACT, "sample", "--scale", args.scale, "--db", url], total)
+            if not args.skip_load:
+                step(f"{label}: generate + load {args.scale} (sample)", [*MLIMPACT, "sample", "--scale", args.scale, "--db", url], total)
             imp = f"sqlite:///{work / 'imp.db'}" if label == "SQLite" else server.url("imp")
             step(f"{label}: init-db (import store)", [*MLIMPACT, "init-db", "--db", imp])
             step(f"{label}: import structures + jeunes", [*MLIMPACT, "import", str(files / "structures.csv"), str(files / "jeunes.csv"), "--db", imp], sizes["jeunes"])

@@ -1,0 +1,207 @@
+"""The milestone form: only the fields its type needs, French messages right under each field.
+
+The type is chosen first, outside the form, so the form can show the domaine
+(ruptures, droits, partenaires) or the amount (aide FAJ) only when the type takes
+one. The form itself is an `st.form` (keyboard: Tab between fields, the submit
+button with Enter). Saving is the caller's `enregistrer` function, which goes
+through the library (same validation as the import); what it answers is drawn
+here: errors under their field, warnings that did not block, or a success
+message after a rerun that shows the new state of the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from mlimpact import vocab
+
+AVERTISSEMENT_COMMENTAIRE = (
+    "N'écrivez ni nom, ni numéro de téléphone, ni adresse, ni information de santé : le commentaire reste "
+    "factuel et ne doit pas permettre d'identifier le jeune."
+)
+DATE_MIN = dt.date(1950, 1, 1)
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:^=&])")
+
+
+def sans_markdown(texte: str) -> str:
+    """Escape what Markdown (and Streamlit's `:color[…]` directives) would interpret, for `st.error` & co."""
+    return _MARKDOWN.sub(r"\\\1", str(texte))
+
+
+@dataclass
+class Reponse:
+    """What a save answered: refused (messages per field, or one error), or done (a success and warnings)."""
+
+    messages: dict[str, str] = field(default_factory=dict)
+    erreur: str | None = None
+    changements: pd.DataFrame | None = None  # for a conflict: field, as you read it, as stored now
+    succes: str | None = None
+    avertissements: list[str] = field(default_factory=list)
+    cle: str | None = None  # the key of the row saved
+
+    @property
+    def ok(self) -> bool:
+        return self.succes is not None
+
+
+def types_ordonnes() -> list[str]:
+    """Jalon types grouped by family, in the families' order."""
+    ordre = list(vocab.FAMILLES_JALON)
+    return sorted(vocab.TYPES_JALON, key=lambda t: (ordre.index(vocab.TYPES_JALON[t][0]), list(vocab.TYPES_JALON).index(t)))
+
+
+def libelle_type(type_jalon: str) -> str:
+    famille, libelle = vocab.TYPES_JALON[type_jalon]
+    return f"{vocab.FAMILLES_JALON[famille]} — {libelle}"
+
+
+# --- flash messages: shown on the run after a save (the save ends with a rerun) --------------------------------
+def annoncer(cle: str, reponse: Reponse) -> None:
+    st.session_state[f"{cle}__flash"] = reponse
+
+
+def montrer_annonce(cle: str, toast: bool = False) -> None:
+    """The answer kept by `annoncer`, once; `toast` also pops it in a corner (seen wherever the page is scrolled)."""
+    reponse = st.session_state.pop(f"{cle}__flash", None)
+    if reponse is None:
+        return
+    if reponse.succes:
+        st.success(sans_markdown(reponse.succes), icon=":material/check_circle:")
+        if toast:
+            st.toast(sans_markdown(reponse.succes), icon=":material/check_circle:")
+    for texte in reponse.avertissements:
+        st.warning(f"Attention : {sans_markdown(texte)}", icon=":material/warning:")
+
+
+def montrer_messages(places: dict, messages: dict[str, str], libelles: dict[str, str]) -> None:
+    """Each message under its field (`places`: field → `st.empty()`); the others together at the end."""
+    restes = []
+    for champ, texte in messages.items():
+        message = f"{libelles.get(champ, champ).capitalize()} : {texte}"
+        if champ in places:
+            places[champ].error(sans_markdown(message), icon=":material/error:")
+        else:
+            restes.append(message)
+    if restes:
+        st.error(sans_markdown(" ".join(restes)), icon=":material/error:")
+
+
+def montrer_refus(reponse: Reponse, cle_conflit: str | None = None, recharger: Callable[[], None] | None = None) -> None:
+    """An error not tied to one field; for a conflict, what changed and a way to start again from it."""
+    if reponse.erreur:
+        st.error(sans_markdown(reponse.erreur), icon=":material/block:")
+    if reponse.changements is not None and not reponse.changements.empty:
+        st.caption("Ce qui a changé depuis votre lecture :")
+        st.dataframe(reponse.changements, hide_index=True, width="stretch")
+    if recharger is not None and cle_conflit:
+        st.button("Repartir de la version enregistrée", key=cle_conflit, on_click=recharger, icon=":material/refresh:")
+
+
+# --- the form ----------------------------------------------------------------------------------------------
+LIBELLES = {
+    "date": "date du jalon",
+    "type": "type de jalon",
+    "domaine": "domaine",
+    "montant_eur": "montant de l'aide",
+    "commentaire": "commentaire",
+}
+
+
+def jalon_form(
+    key_prefix: str,
+    today: dt.date,
+    enregistrer: Callable[[dict], Reponse],
+    initial: dict | None = None,
+    bouton: str = "Enregistrer le jalon",
+    recharger: Callable[[], None] | None = None,
+    annonce: str | None = None,
+) -> Reponse | None:
+    """Draw the form; on submit call `enregistrer(values)` and show its answer. Returns that answer.
+
+    `initial` fills the fields (editing an existing jalon). On success the
+    answer is kept for the next run and the app reruns, so the page (frise,
+    lists) shows the saved jalon and the form starts empty again. A conflict
+    (someone saved first) stays on screen, with what changed, until the user
+    starts again from the stored version (`recharger`). `annonce`: where the
+    success is kept for the next run, when `key_prefix` changes with the save
+    (it holds the row's version).
+    """
+    annonce = annonce or key_prefix
+    montrer_annonce(annonce)
+    initial = initial or {}
+    nonce = st.session_state.get(f"{key_prefix}__nonce", 0)
+    base = f"{key_prefix}_{nonce}"
+    types = types_ordonnes()
+    type_initial = initial.get("type") or "entretien"
+    type_jalon = st.selectbox(
+        "Type de jalon",
+        types,
+        index=types.index(type_initial),
+        format_func=libelle_type,
+        key=f"{base}_type",
+        help="Le formulaire n'affiche que les champs utiles à ce type (domaine, montant).",
+    )
+    places: dict = {}
+    with st.form(f"{base}_form", border=True):
+        valeurs: dict = {"type": type_jalon}
+        valeurs["date"] = st.date_input(
+            "Date du jalon", value=initial.get("date") or today, min_value=DATE_MIN, max_value=today,
+            format="DD/MM/YYYY", key=f"{base}_date",
+        )
+        places["date"] = st.empty()
+        domaines = vocab.DOMAINES_PAR_TYPE.get(type_jalon)
+        if domaines:
+            codes = list(domaines)
+            valeurs["domaine"] = st.selectbox(
+                "Domaine", codes, index=codes.index(initial["domaine"]) if initial.get("domaine") in codes else None,
+                format_func=domaines.get, placeholder="Choisissez un domaine", key=f"{base}_domaine_{type_jalon}",
+                help="Le domaine de la rupture, du droit ouvert ou du partenaire mobilisé.",
+            )
+            places["domaine"] = st.empty()
+        if type_jalon in vocab.TYPES_AVEC_MONTANT:
+            valeurs["montant_eur"] = st.number_input(
+                "Montant de l'aide (€)", min_value=0.0, max_value=1_000_000.0, step=10.0, format="%.2f",
+                value=float(initial["montant_eur"]) if initial.get("montant_eur") is not None else None,
+                key=f"{base}_montant", help="Facultatif ; en euros, par exemple 150,50.",
+            )
+            places["montant_eur"] = st.empty()
+        valeurs["commentaire"] = st.text_area(
+            "Commentaire (facultatif)", value=initial.get("commentaire") or "", max_chars=500, height=90,
+            key=f"{base}_commentaire",
+        )
+        st.caption(AVERTISSEMENT_COMMENTAIRE)
+        places["commentaire"] = st.empty()
+        soumis = st.form_submit_button(bouton, type="primary")
+    reponse = enregistrer(valeurs) if soumis else None
+    if reponse is not None and reponse.ok:
+        annoncer(annonce, reponse)
+        st.session_state[f"{key_prefix}__nonce"] = nonce + 1
+        st.rerun(scope="app")
+    if reponse is not None:
+        montrer_messages(places, reponse.messages, LIBELLES)
+    suivre_refus(key_prefix, reponse, recharger)
+    return reponse
+
+
+def suivre_refus(key_prefix: str, reponse: Reponse | None, recharger: Callable[[], None] | None) -> None:
+    """Show a refusal not tied to a field; a conflict is kept on screen until the user reloads."""
+    cle = f"{key_prefix}__conflit"
+    if reponse is not None and reponse.changements is not None:
+        st.session_state[cle] = reponse
+    elif reponse is not None and reponse.erreur:
+        montrer_refus(reponse)
+    garde = st.session_state.get(cle)
+    if garde is not None:
+
+        def _recharger() -> None:
+            st.session_state.pop(cle, None)
+            if recharger is not None:
+                recharger()
+
+        montrer_refus(garde, f"{key_prefix}__recharger", _recharger)
