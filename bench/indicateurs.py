@@ -82,9 +82,13 @@ def bench(url: str, periode: Periode, repeat: int, naive: bool) -> dict:
         start = time.perf_counter()
         refreshed = analytique.rafraichir(conn)
         conn.commit()
+        if refreshed.massif:
+            analytique.vacuum(engine)
         refresh = time.perf_counter() - start
     print(
-        f"rafraîchissement de la table analytique : {refresh:7.2f} s ({refreshed:,} jeunes marqués)".replace(",", " ")
+        f"rafraîchissement de la table analytique : {refresh:7.2f} s ({refreshed.jeunes:,} jeunes marqués)".replace(
+            ",", " "
+        )
     )
 
     results: dict[str, float] = {}

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 
 from sqlalchemy import (
     Column,
     Connection,
+    Engine,
     Date,
     Integer,
     MetaData,
@@ -83,14 +85,25 @@ PG_LOCK = 7_301_552_019  # pg_advisory_xact_lock key: one refresh at a time
 _counter = itertools.count()
 
 
-def rafraichir(conn: Connection) -> int:
-    """Recompute the rows of the young people marked since the last refresh; how many were marked.
+@dataclass(frozen=True)
+class Rafraichissement:
+    """What a refresh did: how many young people it recomputed, and whether in bulk (indexes rebuilt)."""
+
+    jeunes: int = 0
+    massif: bool = False
+
+    def __bool__(self) -> bool:
+        return self.jeunes > 0
+
+
+def rafraichir(conn: Connection) -> Rafraichissement:
+    """Recompute the rows of the young people marked since the last refresh.
 
     Runs in the caller's transaction (commit it to keep the work). Marks added
     while it runs (a new `seq`) survive for the next refresh.
     """
     if conn.execute(select(func.max(A_RAFRAICHIR.c.seq))).scalar() is None:
-        return 0
+        return Rafraichissement()
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK})")
@@ -112,6 +125,7 @@ def rafraichir(conn: Connection) -> int:
             marked.insert().from_select(["id_jeune", "seq"], select(A_RAFRAICHIR.c.id_jeune, A_RAFRAICHIR.c.seq))
         )
         count = conn.execute(select(func.count()).select_from(marked)).scalar_one()
+        bulk = False
         if count:
             if postgres:
                 conn.exec_driver_sql(f"ANALYZE {marked.name}")
@@ -126,11 +140,11 @@ def rafraichir(conn: Connection) -> int:
             if bulk:
                 for name, columns in INDEXES:
                     conn.exec_driver_sql(f"CREATE INDEX {name} ON analytique_jalons ({', '.join(columns)})")
-            if postgres:
-                conn.exec_driver_sql("ANALYZE analytique_jalons")
+            if bulk:
+                conn.exec_driver_sql("ANALYZE analytique_jalons")  # the planner's picture of the new rows
             done = exists().where(marked.c.id_jeune == A_RAFRAICHIR.c.id_jeune, marked.c.seq == A_RAFRAICHIR.c.seq)
             conn.execute(A_RAFRAICHIR.delete().where(done))
-        return count
+        return Rafraichissement(count, bulk)
     finally:
         marked.drop(conn)
 
@@ -185,6 +199,14 @@ def _rows(who, dialect: str):
         case((and_(rows.c.coupure.is_not(None), rows.c.coupure == rows.c.jour_precedent), 1), else_=0),
         rows.c.suivant,
     )
+
+
+def vacuum(engine: Engine) -> None:
+    """After a bulk refresh on PostgreSQL: VACUUM, so that the first computations do not pay for setting
+    the hint bits of ten million new rows and may use index-only scans (outside any transaction)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) analytique_jalons")
 
 
 def est_a_jour(conn: Connection) -> bool:

@@ -107,8 +107,11 @@ def _connection(bind: Engine | Connection) -> Iterator[Connection]:
         yield bind
     else:
         with bind.connect() as conn:
-            if analytique.rafraichir(conn):
+            done = analytique.rafraichir(conn)
+            if done:
                 conn.commit()
+            if done.massif:
+                analytique.vacuum(bind)
             yield conn
 
 

@@ -342,8 +342,9 @@ class Requetes:
             sql = sql.replace("CREATE TABLE", "CREATE UNLOGGED TABLE", 1)
         self.conn.exec_driver_sql(sql)
         self.conn.exec_driver_sql(f"CREATE INDEX ix_{table_name} ON {table_name} (id_jeune)")
-        if postgres:
-            self.conn.exec_driver_sql(f"ANALYZE {table_name}")  # statistics now, not at autovacuum's leisure
+        # statistics now (PostgreSQL's autovacuum would come too late; SQLite has none without it): with
+        # them, a small S(P) drives the joins through the (id_jeune, type, date) index
+        self.conn.exec_driver_sql(f"ANALYZE {table_name}")
         return create.table
 
     def drop(self) -> None:

@@ -183,7 +183,7 @@ class Audit(Base):
     auteur: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(20))
     table_name: Mapped[str] = mapped_column(String(40))
-    cle: Mapped[str | None] = mapped_column(String(200))
+    cle: Mapped[str | None] = mapped_column(String(200), index=True)
     avant: Mapped[dict | None] = mapped_column(JSON)
     apres: Mapped[dict | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)

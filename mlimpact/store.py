@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, bindparam, func, select, tuple_
+from sqlalchemy import Connection, Engine, Integer, String, bindparam, cast, func, select, tuple_
 
 from mlimpact.exchange.schema import TABLES, Kind
 from mlimpact.models import EXCHANGE_MODELS, Base, Parametre
@@ -167,9 +167,14 @@ def data_version(conn: Connection) -> int:
 
 
 def bump_data_version(conn: Connection) -> int:
-    version = data_version(conn) + 1
-    set_setting(conn, DATA_VERSION, str(version))
-    return version
+    """One atomic UPDATE: two writers committing at the same moment both move the version (no lost bump)."""
+    table = Parametre.__table__
+    bumped = conn.execute(
+        table.update().where(table.c.cle == DATA_VERSION).values(valeur=cast(cast(table.c.valeur, Integer) + 1, String))
+    )
+    if bumped.rowcount == 0:
+        set_setting(conn, DATA_VERSION, "1")
+    return data_version(conn)
 
 
 def current_data_version(engine: Engine) -> int:

@@ -788,7 +788,7 @@ def test_every_write_to_jalons_refreshes_the_analytics(engine, tmp_path):
     with engine.begin() as conn:  # one young person marked: the incremental refresh gives the same rows
         conn.execute(text("INSERT INTO analytique_a_rafraichir (id_jeune) VALUES ('J05')"))
     with engine.begin() as conn:
-        assert analytique.rafraichir(conn) == 1
+        assert analytique.rafraichir(conn).jeunes == 1
         assert analytique.est_a_jour(conn)
     assert analytics(engine) == full
     # an update through the import: J18's entretien becomes a décrochage the day before his immersion

@@ -22,7 +22,7 @@ from mlimpact.access import TOUT, DroitsImport
 from mlimpact.exchange.reading import EmptyTable, FileError, RawChunk, RowProblem, discover, read_source
 from mlimpact.exchange.schema import TABLES
 from mlimpact.exchange.validation import Context, validate
-from mlimpact.exchange.writing import ENCODING, SEPARATOR, to_text
+from mlimpact.exchange.writing import ENCODING, SEPARATOR, neutralise, to_text
 
 Progress = Callable[[str, int], None]
 
@@ -80,6 +80,8 @@ class ImportResult:
                 [{**{c: p.values.get(c) for c in columns + extra}, "ligne": p.line, "motif_rejet": p.message} for p in problems],
                 columns=columns + extra + ["ligne", "motif_rejet"],
             )
+            for column in columns + extra:  # opened in a spreadsheet: no cell may run as a formula
+                frame[column] = neutralise(frame[column])
             target.parent.mkdir(parents=True, exist_ok=True)
             frame.to_csv(target, sep=SEPARATOR, index=False, encoding=ENCODING)
             written.append(target)

@@ -1,0 +1,732 @@
+"""One jeune's parcours, read and changed row by row: the library behind the conseillers' forms.
+
+Every function takes the signed-in account and a connection inside a transaction
+(`with engine.begin() as conn`). Each one checks the access rules before it reads
+or writes, validates through the exchange format's one validation path
+(`validate_record`, the import's rules), refuses a stale write (optimistic
+locking on the `version` column: the caller hands back the row as it read it),
+audits every change, and bumps the data version so cached figures refresh.
+
+A refusal (`Invalide`, `Conflit`, `Introuvable`, `AccesRefuse`) is raised before
+anything is written. A jeune of another structure is reported as "introuvable",
+exactly like a jeune that does not exist: the refusal must not reveal that the
+identifier is in use elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Connection, exists, func, not_, select
+from sqlalchemy.exc import IntegrityError
+
+from mlimpact import audit, store, vocab
+from mlimpact.access import AccesRefuse, Compte, verifier_ecriture, verifier_lecture_lignes
+from mlimpact.exchange.schema import TABLES
+from mlimpact.exchange.validation import Context, validate_record
+from mlimpact.models import Accompagnement, Audit, Jalon, Jeune
+
+J = Jeune.__table__
+A = Accompagnement.__table__
+K = Jalon.__table__
+
+RESOLUTIONS = ("rupture_evitee", "rupture_survenue")
+# What counts as a contact with the young person: the follow-up family and the first appointment.
+TYPES_CONTACT = ("entretien", "atelier", "contact", "premier_rdv")
+# The first appointment after an orientation (as the indicator `entree_sous_30j` counts it).
+PREMIER_CONTACT = ("premier_rdv", "entretien")
+UN_AN = 365
+
+INTROUVABLE = "Jeune introuvable : aucun jeune de votre structure ne porte cet identifiant."
+_PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.\-]?\d{2}){4}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+# --- errors the forms show ---------------------------------------------------------------------------
+class Introuvable(Exception):
+    """No such row for this account (it may exist in another structure: we do not say)."""
+
+    def __init__(self, message: str = INTROUVABLE):
+        super().__init__(message)
+
+
+class Invalide(Exception):
+    """Values refused by validation: one French message per field (column name)."""
+
+    def __init__(self, messages: dict[str, str]):
+        self.messages = dict(messages)
+        super().__init__(" ; ".join(f"{libelle(c)} : {m}" for c, m in self.messages.items()))
+
+
+@dataclass(frozen=True)
+class Changement:
+    """One field that differs between the row as the user read it and the row stored now."""
+
+    champ: str
+    libelle: str
+    lu: str
+    enregistre: str
+
+
+class Conflit(Exception):
+    """Someone else changed (or deleted) the row since it was read: the save is refused."""
+
+    def __init__(self, table: str, cle: str, changements: list[Changement], auteur: str | None,
+                 quand: dt.datetime | None, supprime: bool = False, message: str | None = None):
+        self.table, self.cle, self.changements = table, cle, changements
+        self.auteur, self.quand, self.supprime = auteur, quand, supprime
+        super().__init__(message or self._message())
+
+    def _message(self) -> str:
+        objet = {"jeunes": "La fiche de ce jeune", "accompagnements": "Cet accompagnement", "jalons": "Ce jalon"}[self.table]
+        qui = f" par {self.auteur}" if self.auteur else ""
+        quand = f" le {self.quand:%d/%m/%Y à %H:%M}" if self.quand else ""
+        if self.supprime:
+            return f"{objet} a été supprimé{qui}{quand} pendant que vous le consultiez : rien n'a été enregistré."
+        return (
+            f"{objet} a été modifié{qui}{quand} pendant que vous le modifiiez. Votre enregistrement est refusé "
+            "pour ne pas écraser ce changement : relisez la version enregistrée, puis refaites votre modification."
+        )
+
+
+@dataclass(frozen=True)
+class Enregistrement:
+    """What a write did: the row as stored now, and the warnings that did not block it."""
+
+    table: str
+    cle: str
+    ligne: dict
+    avertissements: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Parcours:
+    """Everything the parcours page shows about one jeune."""
+
+    jeune: dict
+    accompagnements: pd.DataFrame
+    jalons: pd.DataFrame
+    risques_ouverts: pd.DataFrame
+    dernier_contact: dt.date | None
+
+
+# --- wording ---------------------------------------------------------------------------------------------
+_LIBELLES = {c.name: c.label for t in TABLES.values() for c in t.columns}
+_VOCABULAIRES = {
+    "dispositif": vocab.DISPOSITIFS,
+    "financeur": vocab.FINANCEURS,
+    "motif_fin": vocab.MOTIFS_FIN,
+    "domaine": vocab.ALL_DOMAINES,
+    "sexe": vocab.SEXES,
+    "niveau_formation": vocab.NIVEAUX_FORMATION,
+    "type": {k: v[1] for k, v in vocab.TYPES_JALON.items()},
+}
+
+
+def libelle(champ: str) -> str:
+    """The French name of a field (as the import's messages use it)."""
+    return _LIBELLES.get(champ, champ)
+
+
+def valeur_lisible(champ: str, valeur) -> str:
+    """A stored value in French: `26/11/2026`, `Oui`, `Emploi durable`, `150,50 €`."""
+    if valeur is None or (isinstance(valeur, float) and pd.isna(valeur)) or valeur == "":
+        return "—"
+    if isinstance(valeur, (dt.date, dt.datetime)):
+        return valeur.strftime("%d/%m/%Y")
+    if isinstance(valeur, bool):
+        return "Oui" if valeur else "Non"
+    if champ == "montant_eur":
+        return f"{float(valeur):,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
+    if champ in ("date", "date_debut", "date_fin", "date_premier_accueil") and isinstance(valeur, str):
+        try:
+            return dt.date.fromisoformat(valeur[:10]).strftime("%d/%m/%Y")
+        except ValueError:
+            return valeur
+    return _VOCABULAIRES.get(champ, {}).get(valeur, str(valeur))
+
+
+# --- identifiers -----------------------------------------------------------------------------------------
+_PREFIXES = {"jeunes": "J-", "accompagnements": "A-", "jalons": "L-"}
+
+
+def nouvel_identifiant(conn: Connection, table: str) -> str:
+    """A fresh pseudonymous key (`L-` + 16 hex digits for a jalon): random, so never guessable nor personal."""
+    key = TABLES[table].key[0]
+    sql = store.sql_table(table)
+    while True:
+        candidate = _PREFIXES[table] + uuid.uuid4().hex[:16].upper()
+        if conn.execute(select(sql.c[key]).where(sql.c[key] == candidate)).first() is None:
+            return candidate
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+def _row(result) -> dict | None:
+    row = result.mappings().first()
+    return None if row is None else dict(row)
+
+
+def _colonnes(table: str, sql) -> list:
+    return [sql.c[c] for c in TABLES[table].column_names] + [sql.c.version]
+
+
+def jeune(conn: Connection, compte: Compte, id_jeune: str) -> dict:
+    """The jeune's row, if the account may read it; `Introuvable` otherwise (also for another structure's)."""
+    ident = (id_jeune or "").strip()
+    row = _row(conn.execute(select(*_colonnes("jeunes", J)).where(J.c.id_jeune == ident))) if ident else None
+    if row is None:
+        raise Introuvable()
+    try:
+        verifier_lecture_lignes(compte, row["code_structure"])
+    except AccesRefuse:
+        raise Introuvable() from None
+    return row
+
+
+def _enfant(conn: Connection, compte: Compte, table: str, cle: str) -> dict:
+    """An accompagnement or jalon row (with its jeune's structure), if the account may read it."""
+    sql = store.sql_table(table)
+    key = TABLES[table].key[0]
+    row = _row(
+        conn.execute(
+            select(*_colonnes(table, sql), J.c.code_structure)
+            .select_from(sql.join(J, J.c.id_jeune == sql.c.id_jeune))
+            .where(sql.c[key] == cle)
+        )
+    )
+    if row is None:
+        raise Introuvable(f"{'Jalon' if table == 'jalons' else 'Accompagnement'} introuvable.")
+    try:
+        verifier_lecture_lignes(compte, row["code_structure"])
+    except AccesRefuse:
+        raise Introuvable(f"{'Jalon' if table == 'jalons' else 'Accompagnement'} introuvable.") from None
+    return row
+
+
+def requete_risques_ouverts(au: dt.date, structure: str):
+    """A structure's risks of rupture dated ≤ `au` and not settled by `au` — no `rupture_evitee` or
+    `rupture_survenue` of the same jeune and domaine dated between the risk and `au` — oldest first:
+    the stock `risques_ouverts` counts (spec/INDICATEURS.md). `risques_ouverts_parmi` is the same rule
+    over one jeune's jalons already read."""
+    issue = K.alias("issue")
+    regle = exists().where(
+        issue.c.id_jeune == K.c.id_jeune,
+        issue.c.domaine == K.c.domaine,
+        issue.c.type.in_(RESOLUTIONS),
+        issue.c.date >= K.c.date,
+        issue.c.date <= au,
+    )
+    du_jeune = J.alias("jeune_du_risque")  # an alias: never correlated with an enclosing query on jeunes
+    return (
+        select(K.c.id_jalon, K.c.id_jeune, K.c.date, K.c.domaine, K.c.version)
+        .join(du_jeune, du_jeune.c.id_jeune == K.c.id_jeune)
+        .where(du_jeune.c.code_structure == structure, K.c.type == "risque_rupture", K.c.date <= au, not_(regle))
+        .order_by(K.c.date, K.c.id_jalon)
+    )
+
+
+RISQUES_COLONNES = ["id_jalon", "id_jeune", "date", "domaine", "version"]
+
+
+def risques_ouverts_parmi(jalons: pd.DataFrame, au: dt.date, sauf: str | None = None) -> pd.DataFrame:
+    """The open risks among one jeune's jalons (the rule of `requete_risques_ouverts`), oldest first.
+
+    Computed from the rows already read: for one jeune, a query would tempt SQLite into the (type, date)
+    index, a scan of every risk of the store. `sauf`: a jalon not to count as settling (the one being edited).
+    """
+    issues = jalons[jalons["type"].isin(RESOLUTIONS) & (jalons["date"] <= au)]
+    if sauf is not None:
+        issues = issues[issues["id_jalon"] != sauf]
+    risks = jalons[(jalons["type"] == "risque_rupture") & (jalons["date"] <= au)]
+    ouverts = [
+        r for r in risks.itertuples(index=False)
+        if not ((issues["id_jeune"] == r.id_jeune) & (issues["domaine"] == r.domaine) & (issues["date"] >= r.date)).any()
+    ]
+    frame = pd.DataFrame([[getattr(r, c) for c in RISQUES_COLONNES] for r in ouverts], columns=RISQUES_COLONNES)
+    return frame.sort_values(["date", "id_jalon"], ignore_index=True)
+
+
+def _frame(conn: Connection, query, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=columns)
+
+
+def lire_parcours(conn: Connection, compte: Compte, id_jeune: str, today: dt.date) -> Parcours:
+    """The jeune, their accompagnements (oldest first), jalons (newest first) and open risks."""
+    row = jeune(conn, compte, id_jeune)
+    ident = row["id_jeune"]
+    acc_cols = TABLES["accompagnements"].column_names + ["version"]
+    accompagnements = _frame(
+        conn, select(*_colonnes("accompagnements", A)).where(A.c.id_jeune == ident).order_by(A.c.date_debut, A.c.id_accompagnement), acc_cols
+    )
+    jal_cols = TABLES["jalons"].column_names + ["version"]
+    jalons = _frame(
+        conn, select(*_colonnes("jalons", K)).where(K.c.id_jeune == ident).order_by(K.c.date.desc(), K.c.id_jalon.desc()), jal_cols
+    )
+    risques = risques_ouverts_parmi(jalons, today)
+    risques["jours"] = [(today - d).days for d in risques["date"]]
+    contacts = jalons.loc[jalons["type"].isin(TYPES_CONTACT), "date"]
+    return Parcours(row, accompagnements, jalons, risques, contacts.max() if len(contacts) else None)
+
+
+# --- search ------------------------------------------------------------------------------------------------
+RISQUES_FILTRE = {"tous": "Tous", "avec": "Avec un risque ouvert", "sans": "Sans risque ouvert"}
+
+
+def structure_lisible(compte: Compte, code_structure: str | None) -> str:
+    structure = code_structure or compte.code_structure
+    if not structure:
+        raise AccesRefuse("Choisissez une structure.")
+    verifier_lecture_lignes(compte, structure)
+    return structure
+
+
+def rechercher(
+    conn: Connection,
+    compte: Compte,
+    today: dt.date,
+    identifiant: str = "",
+    dispositif: str | None = None,
+    risques: str = "tous",
+    sans_contact_depuis: int | None = None,
+    code_structure: str | None = None,
+    limite: int = 200,
+) -> pd.DataFrame:
+    """The structure's jeunes matching the filters: identifier (part of it), open dispositif, open risks,
+    no contact for more than N days. One row per jeune, with what the filters look at."""
+    structure = structure_lisible(compte, code_structure)
+    conditions = [J.c.code_structure == structure]
+    ident = (identifiant or "").strip()
+    if ident:
+        conditions.append(J.c.id_jeune.contains(ident, autoescape=True))
+    if dispositif:
+        conditions.append(exists().where(A.c.id_jeune == J.c.id_jeune, A.c.dispositif == dispositif, A.c.date_fin.is_(None)))
+    ids = select(J.c.id_jeune).where(*conditions).order_by(J.c.id_jeune)
+    # Open risks and last contacts come from one plain query each, then filter here: their plans stay good
+    # whatever the planner's statistics (none yet on PostgreSQL right after a big import).
+    keep = []
+    risques_par_jeune = pd.Series([r.id_jeune for r in conn.execute(requete_risques_ouverts(today, structure))]).value_counts()
+    ouverts = set(risques_par_jeune.index)
+    if risques in ("avec", "sans"):
+        keep.append((lambda i: i in ouverts) if risques == "avec" else (lambda i: i not in ouverts))
+    if sans_contact_depuis:
+        derniers = _derniers_contacts(conn, structure=structure)
+        limite_date = today - dt.timedelta(days=sans_contact_depuis)
+        keep.append(lambda i: derniers.get(i) is None or derniers[i] < limite_date)
+    if keep:
+        wanted = [i for i in conn.execute(ids).scalars() if all(test(i) for test in keep)][:limite]
+    else:
+        wanted = list(conn.execute(ids.limit(limite)).scalars())
+    if not sans_contact_depuis:
+        derniers = _derniers_contacts(conn, jeunes=wanted)
+    if not wanted:
+        return pd.DataFrame(columns=["id_jeune", "dispositifs", "risques_ouverts", "dernier_contact", "jours_sans_contact"])
+    found = pd.DataFrame({"id_jeune": wanted, "dernier_contact": [derniers.get(i) for i in wanted]}, dtype=object)
+    en_cours = conn.execute(
+        select(A.c.id_jeune, A.c.dispositif).where(A.c.id_jeune.in_(wanted), A.c.date_fin.is_(None)).order_by(A.c.dispositif)
+    ).all()
+    dispositifs: dict[str, list[str]] = {}
+    for ident_jeune, disp in en_cours:
+        dispositifs.setdefault(ident_jeune, []).append(disp)
+    found["dispositifs"] = [", ".join(dict.fromkeys(dispositifs.get(i, []))) for i in wanted]
+    found["risques_ouverts"] = [int(risques_par_jeune.get(i, 0)) for i in wanted]
+    found["jours_sans_contact"] = [None if d is None else (today - d).days for d in found["dernier_contact"]]
+    return found[["id_jeune", "dispositifs", "risques_ouverts", "dernier_contact", "jours_sans_contact"]]
+
+
+def _derniers_contacts(conn: Connection, jeunes: list[str] | None = None, structure: str | None = None) -> dict[str, dt.date]:
+    """Each jeune's latest contact (TYPES_CONTACT), for some jeunes or a whole structure.
+
+    Grouped by type and filtered here: a `type IN` in SQL tempts SQLite into the (type, date) index,
+    a scan of every entretien of the store, where the (id_jeune, date) index reads only these jeunes.
+    """
+    query = select(K.c.id_jeune, K.c.type, func.max(K.c.date)).group_by(K.c.id_jeune, K.c.type)
+    if structure is not None:
+        query = query.join(J, J.c.id_jeune == K.c.id_jeune).where(J.c.code_structure == structure)
+    if jeunes is not None:
+        query = query.where(K.c.id_jeune.in_(jeunes))
+    out: dict[str, dt.date] = {}
+    for i, type_jalon, d in conn.execute(query):
+        if type_jalon in TYPES_CONTACT:
+            d = store_date(d)
+            out[i] = max(d, out.get(i, d))
+    return out
+
+
+def store_date(value) -> dt.date | None:
+    """A date from an aggregate (SQLite hands back text for max(date))."""
+    if isinstance(value, dt.date):
+        return value
+    if value is None or pd.isna(value):
+        return None
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+# --- validation and warnings ---------------------------------------------------------------------------------
+def _valider(table: str, valeurs: dict, today: dt.date) -> dict:
+    typed, messages = validate_record(table, valeurs, Context(today))
+    if messages:
+        raise Invalide(messages)
+    return typed
+
+
+def avertissements_jalon(conn: Connection, ligne: dict, today: dt.date) -> list[str]:
+    """What is worth a second look but does not block the save (French sentences)."""
+    out = []
+    if ligne["date"] < today - dt.timedelta(days=UN_AN):
+        out.append(f"La date du jalon ({ligne['date']:%d/%m/%Y}) remonte à plus d'un an : vérifiez l'année.")
+    if ligne["type"] in RESOLUTIONS:
+        siens = _frame(conn, select(*_colonnes("jalons", K)).where(K.c.id_jeune == ligne["id_jeune"]), TABLES["jalons"].column_names + ["version"])
+        ouverts = risques_ouverts_parmi(siens, ligne["date"], sauf=ligne["id_jalon"])
+        if not (ouverts["domaine"] == ligne["domaine"]).any():
+            issue = "évitée" if ligne["type"] == "rupture_evitee" else "survenue"
+            out.append(
+                f"Rupture {issue} sans risque de rupture ouvert dans le domaine « {valeur_lisible('domaine', ligne['domaine'])} » "
+                "à cette date : pensez à enregistrer aussi le risque détecté."
+            )
+    commentaire = ligne.get("commentaire") or ""
+    if _PHONE.search(commentaire) or _EMAIL.search(commentaire):
+        out.append(
+            "Le commentaire semble contenir un numéro de téléphone ou une adresse e-mail : retirez toute donnée "
+            "qui permettrait d'identifier le jeune."
+        )
+    return out
+
+
+# --- optimistic locking ------------------------------------------------------------------------------------
+def derniere_ecriture(conn: Connection, table: str, ligne: dict, version: int | None, actions=("create", "update", "delete")):
+    """The audit entry (auteur, horodatage) that produced `version` of a row — or, with None, that deleted it."""
+    key = TABLES[table].key[0]
+    entries = conn.execute(
+        select(Audit.auteur, Audit.horodatage, Audit.action, Audit.avant, Audit.apres)
+        .where(Audit.table_name == table, Audit.cle == ligne["id_jeune"], Audit.action.in_(actions))
+        .order_by(Audit.id.desc())
+        .limit(500)
+    ).all()
+    for auteur, quand, action, avant, apres in entries:
+        row = apres if action != "delete" else avant
+        if not isinstance(row, dict) or row.get(key) != ligne[key]:
+            continue
+        if (version is None and action == "delete") or (version is not None and row.get("version") == version):
+            return auteur, quand
+    return None, None
+
+
+def conflit_de_version(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict | None) -> Conflit:
+    key = TABLES[table].key[0]
+    auteur, quand = derniere_ecriture(conn, table, attendu, None if actuel is None else actuel["version"])
+    changements = []
+    if actuel is not None:
+        for champ in TABLES[table].column_names:
+            if champ != key and champ in attendu and attendu[champ] != actuel.get(champ):
+                changements.append(
+                    Changement(champ, libelle(champ), valeur_lisible(champ, attendu.get(champ)), valeur_lisible(champ, actuel.get(champ)))
+                )
+    return Conflit(table, attendu[key], changements, auteur, quand, supprime=actuel is None)
+
+
+def _cle_audit(ligne: dict) -> str:
+    """Audit key of a jeune's rows (their record, spells, jalons): the jeune's id, so their whole history is
+    one equality lookup (the row's own id is in `avant`/`apres`)."""
+    return ligne["id_jeune"]
+
+
+def _sans_structure(table: str, ligne: dict) -> dict:
+    """A child row as stored (the structure was joined in for the access check only)."""
+    return ligne if table == "jeunes" else {k: v for k, v in ligne.items() if k != "code_structure"}
+
+
+def _mettre_a_jour(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict, nouveau: dict, auteur: str) -> dict:
+    """UPDATE … WHERE key AND version = the version read; 0 rows means someone else was first."""
+    sql = store.sql_table(table)
+    key = TABLES[table].key[0]
+    if actuel["version"] != attendu.get("version"):
+        raise conflit_de_version(conn, compte, table, attendu, actuel)
+    valeurs = {c: nouveau[c] for c in TABLES[table].column_names if c != key}
+    done = conn.execute(
+        sql.update().where(sql.c[key] == attendu[key], sql.c.version == attendu["version"]).values(**valeurs, version=sql.c.version + 1)
+    )
+    if done.rowcount != 1:
+        again = _row(conn.execute(select(*_colonnes(table, sql)).where(sql.c[key] == attendu[key])))
+        raise conflit_de_version(conn, compte, table, attendu, again)
+    apres = {**{c: nouveau[c] for c in TABLES[table].column_names}, "version": attendu["version"] + 1}
+    audit.record(conn, auteur, "update", table, _cle_audit(apres), _sans_structure(table, actuel), apres)
+    store.bump_data_version(conn)
+    return apres
+
+
+def verrouiller(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict) -> None:
+    """Lock the row at the version read, or refuse: `UPDATE … SET version = version WHERE key AND version`.
+
+    Changes nothing, but takes the row (PostgreSQL) or the database (SQLite) for
+    this transaction, so checks made next cannot be overtaken by another writer;
+    and it fails, before anything is written, if the row changed since it was read.
+    """
+    sql = store.sql_table(table)
+    key = TABLES[table].key[0]
+    if actuel["version"] != attendu.get("version"):
+        raise conflit_de_version(conn, compte, table, attendu, actuel)
+    done = conn.execute(
+        sql.update().where(sql.c[key] == attendu[key], sql.c.version == attendu["version"]).values(version=sql.c.version)
+    )
+    if done.rowcount != 1:
+        again = _row(conn.execute(select(*_colonnes(table, sql)).where(sql.c[key] == attendu[key])))
+        raise conflit_de_version(conn, compte, table, attendu, again)
+
+
+def _supprimer(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict, auteur: str, detail: str | None = None,
+               avant: dict | None = None) -> None:
+    sql = store.sql_table(table)
+    key = TABLES[table].key[0]
+    if actuel["version"] != attendu.get("version"):
+        raise conflit_de_version(conn, compte, table, attendu, actuel)
+    done = conn.execute(sql.delete().where(sql.c[key] == attendu[key], sql.c.version == attendu["version"]))
+    if done.rowcount != 1:
+        again = _row(conn.execute(select(*_colonnes(table, sql)).where(sql.c[key] == attendu[key])))
+        raise conflit_de_version(conn, compte, table, attendu, again)
+    audit.record(conn, auteur, "delete", table, _cle_audit(actuel), avant or _sans_structure(table, actuel), None, detail)
+    store.bump_data_version(conn)
+
+
+def _relire_pour_ecrire(conn: Connection, compte: Compte, table: str, cle: str) -> dict:
+    """The stored row (access-checked); a row gone since it was read is a conflict, not a mystery."""
+    if table == "jeunes":
+        row = jeune(conn, compte, cle)
+    else:
+        row = _enfant(conn, compte, table, cle)
+    verifier_ecriture(compte, table, row["code_structure"])
+    return row
+
+
+def ligne_a_modifier(conn: Connection, compte: Compte, table: str, attendu: dict) -> dict:
+    try:
+        return _relire_pour_ecrire(conn, compte, table, attendu[TABLES[table].key[0]])
+    except Introuvable:
+        if attendu.get("id_jeune") and table != "jeunes":
+            jeune(conn, compte, attendu["id_jeune"])  # the jeune itself must still be readable
+        raise conflit_de_version(conn, compte, table, attendu, None) from None
+
+
+# --- jeunes ----------------------------------------------------------------------------------------------------
+CHAMPS_JEUNE = ("annee_naissance", "sexe", "niveau_formation", "qpv", "frr", "rqth", "date_premier_accueil")
+
+
+def creer_jeune(conn: Connection, compte: Compte, valeurs: dict, today: dt.date, code_structure: str | None = None) -> Enregistrement:
+    """A new jeune of the account's structure; an empty identifier gets a generated pseudonymous one."""
+    structure = code_structure if compte.role == "admin" and code_structure else compte.code_structure
+    verifier_ecriture(compte, "jeunes", structure)
+    ident = str(valeurs.get("id_jeune") or "").strip() or nouvel_identifiant(conn, "jeunes")
+    ligne = _valider("jeunes", {**{c: valeurs.get(c) for c in CHAMPS_JEUNE}, "id_jeune": ident, "code_structure": structure}, today)
+    deja = "Cet identifiant est déjà utilisé ; choisissez-en un autre (un identifiant pseudonyme, unique)."
+    if conn.execute(select(J.c.id_jeune).where(J.c.id_jeune == ligne["id_jeune"])).first() is not None:
+        raise Invalide({"id_jeune": deja})
+    try:
+        conn.execute(J.insert().values(**ligne, version=1))
+    except IntegrityError:  # created by someone else at the same instant; the caller's transaction rolls back
+        raise Invalide({"id_jeune": deja}) from None
+    ligne = {**ligne, "version": 1}
+    audit.record(conn, compte.email, "create", "jeunes", ligne["id_jeune"], None, ligne)
+    store.bump_data_version(conn)
+    return Enregistrement("jeunes", ligne["id_jeune"], ligne)
+
+
+def modifier_jeune(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
+    """Change the jeune's description; `attendu` is the row as read (with its version)."""
+    actuel = ligne_a_modifier(conn, compte, "jeunes", attendu)
+    ligne = _valider(
+        "jeunes",
+        {**{c: valeurs.get(c, actuel.get(c)) for c in CHAMPS_JEUNE}, "id_jeune": actuel["id_jeune"], "code_structure": actuel["code_structure"]},
+        today,
+    )
+    apres = _mettre_a_jour(conn, compte, "jeunes", attendu, actuel, ligne, compte.email)
+    return Enregistrement("jeunes", apres["id_jeune"], apres)
+
+
+def supprimer_jeune(conn: Connection, compte: Compte, attendu: dict) -> None:
+    """Delete the jeune with all their accompagnements and jalons; the audit keeps what was deleted."""
+    actuel = ligne_a_modifier(conn, compte, "jeunes", attendu)
+    ident = actuel["id_jeune"]
+    verrouiller(conn, compte, "jeunes", attendu, actuel)
+    enfants = {
+        "accompagnements": [dict(r) for r in conn.execute(select(*_colonnes("accompagnements", A)).where(A.c.id_jeune == ident)).mappings()],
+        "jalons": [dict(r) for r in conn.execute(select(*_colonnes("jalons", K)).where(K.c.id_jeune == ident)).mappings()],
+    }
+    conn.execute(K.delete().where(K.c.id_jeune == ident))
+    conn.execute(A.delete().where(A.c.id_jeune == ident))
+    detail = f"avec {len(enfants['accompagnements'])} accompagnement(s) et {len(enfants['jalons'])} jalon(s)"
+    _supprimer(conn, compte, "jeunes", attendu, actuel, compte.email, detail, {**actuel, **enfants})
+
+
+# --- accompagnements -----------------------------------------------------------------------------------------
+CHAMPS_ACCOMPAGNEMENT = ("dispositif", "date_debut", "date_fin", "motif_fin", "financeur")
+
+
+def ouvrir_accompagnement(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
+    """Open a spell in a dispositif (no end date yet)."""
+    row = jeune(conn, compte, id_jeune)
+    verifier_ecriture(compte, "accompagnements", row["code_structure"])
+    ligne = _valider(
+        "accompagnements",
+        {
+            "id_accompagnement": nouvel_identifiant(conn, "accompagnements"),
+            "id_jeune": row["id_jeune"],
+            "dispositif": valeurs.get("dispositif"),
+            "date_debut": valeurs.get("date_debut"),
+            "financeur": valeurs.get("financeur"),
+        },
+        today,
+    )
+    conn.execute(A.insert().values(**ligne, version=1))
+    ligne = {**ligne, "version": 1}
+    audit.record(conn, compte.email, "create", "accompagnements", _cle_audit(ligne), None, ligne)
+    store.bump_data_version(conn)
+    return Enregistrement("accompagnements", ligne["id_accompagnement"], ligne)
+
+
+def modifier_accompagnement(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
+    """Change any field of a spell (its jeune excepted); closing is a change with a date_fin and a motif."""
+    actuel = ligne_a_modifier(conn, compte, "accompagnements", attendu)
+    ligne = _valider(
+        "accompagnements",
+        {
+            **{c: valeurs.get(c, actuel.get(c)) for c in CHAMPS_ACCOMPAGNEMENT},
+            "id_accompagnement": actuel["id_accompagnement"],
+            "id_jeune": actuel["id_jeune"],
+        },
+        today,
+    )
+    apres = _mettre_a_jour(conn, compte, "accompagnements", attendu, actuel, ligne, compte.email)
+    return Enregistrement("accompagnements", apres["id_accompagnement"], apres)
+
+
+def fermer_accompagnement(conn: Connection, compte: Compte, attendu: dict, date_fin: dt.date | None, motif_fin: str | None,
+                          today: dt.date) -> Enregistrement:
+    """Close a spell: an end date and its motif, both required."""
+    messages = {}
+    if date_fin is None:
+        messages["date_fin"] = "obligatoire pour clore l'accompagnement."
+    if not motif_fin:
+        messages["motif_fin"] = "obligatoire pour clore l'accompagnement : choisissez le motif de fin."
+    if messages:
+        raise Invalide(messages)
+    return modifier_accompagnement(conn, compte, attendu, {"date_fin": date_fin, "motif_fin": motif_fin}, today)
+
+
+def supprimer_accompagnement(conn: Connection, compte: Compte, attendu: dict) -> None:
+    actuel = ligne_a_modifier(conn, compte, "accompagnements", attendu)
+    _supprimer(conn, compte, "accompagnements", attendu, actuel, compte.email)
+
+
+# --- jalons ----------------------------------------------------------------------------------------------------
+CHAMPS_JALON = ("date", "type", "domaine", "montant_eur", "commentaire")
+
+
+def _valeurs_jalon(valeurs: dict) -> dict:
+    """Fields the type does not take are dropped (a form may keep a stale domaine after a type change)."""
+    out = {c: valeurs.get(c) for c in CHAMPS_JALON}
+    type_jalon = out["type"]
+    if type_jalon in vocab.TYPES_JALON:
+        if type_jalon not in vocab.DOMAINES_PAR_TYPE:
+            out["domaine"] = None
+        if type_jalon not in vocab.TYPES_AVEC_MONTANT:
+            out["montant_eur"] = None
+    if isinstance(out["commentaire"], str) and not out["commentaire"].strip():
+        out["commentaire"] = None
+    return out
+
+
+def ajouter_jalon(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
+    """Record a milestone; its identifier is generated (conseillers never type it)."""
+    row = jeune(conn, compte, id_jeune)
+    verifier_ecriture(compte, "jalons", row["code_structure"])
+    ligne = _valider(
+        "jalons",
+        {**_valeurs_jalon(valeurs), "id_jalon": nouvel_identifiant(conn, "jalons"), "id_jeune": row["id_jeune"]},
+        today,
+    )
+    avertissements = avertissements_jalon(conn, ligne, today)
+    conn.execute(K.insert().values(**ligne, version=1))
+    ligne = {**ligne, "version": 1}
+    audit.record(conn, compte.email, "create", "jalons", _cle_audit(ligne), None, ligne)
+    store.bump_data_version(conn)
+    return Enregistrement("jalons", ligne["id_jalon"], ligne, avertissements)
+
+
+def modifier_jalon(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
+    """Change a milestone; `attendu` is the row as read (with its version)."""
+    actuel = ligne_a_modifier(conn, compte, "jalons", attendu)
+    merged = {c: valeurs.get(c, actuel.get(c)) for c in CHAMPS_JALON}
+    ligne = _valider("jalons", {**_valeurs_jalon(merged), "id_jalon": actuel["id_jalon"], "id_jeune": actuel["id_jeune"]}, today)
+    avertissements = avertissements_jalon(conn, ligne, today)
+    apres = _mettre_a_jour(conn, compte, "jalons", attendu, actuel, ligne, compte.email)
+    return Enregistrement("jalons", apres["id_jalon"], apres, avertissements)
+
+
+def supprimer_jalon(conn: Connection, compte: Compte, attendu: dict) -> None:
+    actuel = ligne_a_modifier(conn, compte, "jalons", attendu)
+    _supprimer(conn, compte, "jalons", attendu, actuel, compte.email)
+
+
+# --- history -----------------------------------------------------------------------------------------------------
+ACTIONS = {"create": "Création", "update": "Modification", "delete": "Suppression"}
+OBJETS = {"jeunes": "Fiche du jeune", "accompagnements": "Accompagnement", "jalons": "Jalon"}
+
+
+def _resume(table: str, avant: dict | None, apres: dict | None) -> str:
+    """What an audit entry changed, in French: `date : 01/10/2026 → 03/10/2026 ; type : …`."""
+    champs = TABLES[table].column_names
+    key = TABLES[table].key[0]
+    if avant and apres:
+        parts = [
+            f"{libelle(c)} : {valeur_lisible(c, avant.get(c))} → {valeur_lisible(c, apres.get(c))}"
+            for c in champs
+            if c not in (key, "id_jeune", "code_structure") and avant.get(c) != apres.get(c)
+        ]
+        return " ; ".join(parts) or "aucun champ modifié"
+    ligne = apres or avant or {}
+    if table == "jalons":
+        parts = [valeur_lisible("type", ligne.get("type")), valeur_lisible("date", ligne.get("date"))]
+        if ligne.get("domaine"):
+            parts.append(valeur_lisible("domaine", ligne["domaine"]))
+        return " · ".join(parts)
+    if table == "accompagnements":
+        return f"{valeur_lisible('dispositif', ligne.get('dispositif'))} du {valeur_lisible('date_debut', ligne.get('date_debut'))}"
+    return ""
+
+
+def historique(conn: Connection, compte: Compte, id_jeune: str, limite: int = 500) -> pd.DataFrame:
+    """Every audited change of the jeune's rows, newest first (imports are audited as whole files)."""
+    row = jeune(conn, compte, id_jeune)
+    ident = row["id_jeune"]
+    query = (
+        select(Audit.horodatage, Audit.auteur, Audit.action, Audit.table_name, Audit.cle, Audit.avant, Audit.apres, Audit.detail)
+        .where(Audit.table_name.in_(list(OBJETS)), Audit.cle == ident)
+        .order_by(Audit.id.desc())
+        .limit(limite)
+    )
+    rows = []
+    for quand, auteur, action, table, _cle, avant, apres, detail in conn.execute(query):
+        resume = _resume(table, avant, apres)
+        if detail:
+            resume = f"{resume} ({detail})" if resume else detail
+        ligne = apres if isinstance(apres, dict) else avant if isinstance(avant, dict) else {}
+        rows.append((quand, auteur, ACTIONS.get(action, action), OBJETS[table], ligne.get(TABLES[table].key[0], ident), resume))
+    return pd.DataFrame(rows, columns=["Quand", "Qui", "Action", "Objet", "Identifiant", "Ce qui a changé"])
+
+
+def _plain(value):
+    if value is None or isinstance(value, (str, dt.date)):
+        return value
+    if pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def lignes(frame: pd.DataFrame) -> Iterable[dict]:
+    """Rows of a read frame as plain Python dicts (dates as dates, None for missing): what `attendu` expects."""
+    for record in frame.to_dict("records"):
+        yield {k: _plain(v) for k, v in record.items()}
