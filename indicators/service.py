@@ -49,6 +49,11 @@ def figures(
     computed and the requested ones returned.
     """
     _checked(bind, compte, perimetre)
+    return _masked(bind, compte, periode, perimetre, filtres, as_of, codes, k)
+
+
+def _masked(bind, compte, periode, perimetre, filtres, as_of, codes, k) -> dict[str, Valeur]:
+    """All indicators computed (derived figures are masked on their base counts), masked, then selected."""
     values = mask_values(moteur.compute(bind, periode, perimetre, filtres, as_of), seuil_masquage(compte, perimetre, k))
     return values if codes is None else {c: values[c] for c in codes}
 
@@ -69,8 +74,7 @@ def reference_nationale(
     """
     if compte.role not in ROLES_REFERENCE_NATIONALE:
         raise AccesRefuse("Votre rôle ne donne pas accès aux chiffres nationaux.")
-    values = mask_values(moteur.compute(bind, periode, Perimetre(), filtres, as_of), seuil_masquage(compte, Perimetre(), k))
-    return values if codes is None else {c: values[c] for c in codes}
+    return _masked(bind, compte, periode, Perimetre(), filtres, as_of, codes, k)
 
 
 def comparaison(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+from pathlib import Path
+
 from playwright.sync_api import Page, expect
 
 
@@ -32,3 +36,21 @@ def demo_sign_in(page: Page, url: str, role_label: str, structure: str | None = 
         choose(page, "Structure", structure)
     if departement:
         choose(page, "Département", departement)
+
+
+def wait_until_healthy(process: subprocess.Popen, url: str, log: Path, seconds: float = 60) -> None:
+    """Wait for a starting Streamlit server's health endpoint; fail with its log if it dies or hangs."""
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Streamlit s'est arrêté au démarrage :\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"Streamlit n'a pas répondu en {seconds:.0f} s :\n{log.read_text()}")

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
+from tests.browser_helpers import wait_until_healthy
 from tests.pgserver import PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,9 +136,7 @@ class RunningApp:
 
 
 def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
-    """`streamlit run dashboard.py` on a free port, waited for until healthy."""
-    import urllib.request
-
+    """`streamlit run serve.py` on a free port, waited for until healthy."""
     port = free_port()
     log = workdir / f"streamlit-{port}.log"
     env = {**os.environ, "MLIMPACT_DATABASE_URL": database_url, **(extra_env or {})}
@@ -149,18 +147,8 @@ def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None
     ]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Streamlit s'est arrêté au démarrage :\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return RunningApp(url, database_url, process, log)
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"Streamlit n'a pas répondu en 60 s :\n{log.read_text()}")
+    wait_until_healthy(process, url, log)
+    return RunningApp(url, database_url, process, log)
 
 
 @pytest.fixture(scope="session")

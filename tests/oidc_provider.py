@@ -28,7 +28,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser_helpers import wait_for_app
+from tests.browser_helpers import wait_for_app, wait_until_healthy
 from tests.pgserver import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,18 +170,8 @@ def start_streamlit(
     with open(log, "w") as out:
         process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Streamlit s'est arrêté au démarrage :\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return StartedApp(url, database_url, process, log)
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"Streamlit n'a pas répondu en 60 s :\n{log.read_text()}")
+    wait_until_healthy(process, url, log)
+    return StartedApp(url, database_url, process, log)
 
 
 # --- the browser side -------------------------------------------------------------------------------
