@@ -26,7 +26,14 @@ from indicators import analytique, cache
 from indicators.dimensions import DIMENSIONS, modalities
 from indicators.formules import Agregats, prorata, valeurs
 from indicators.registry import CODES, REGISTRY, get
-from indicators.sql import Contexte, PerimetreInconnu, Requetes, check_perimetre, latest_jalon_date
+from indicators.sql import (
+    JEUNE_DIMENSIONS,
+    Contexte,
+    PerimetreInconnu,
+    Requetes,
+    check_perimetre,
+    latest_jalon_date,
+)
 from indicators.types import Famille, Filtres, Nature, Perimetre, Periode, Valeur
 
 __all__ = [
@@ -83,6 +90,9 @@ PASSES: dict[str, frozenset[str]] = {
 }
 IMPACT_CODES = PASSES["hors_rsa"]
 BREAKDOWN_NATURES = (Nature.COUNT, Nature.RATIO)
+# Dimensions that put each young person (and so each of their jalons) in one group only; not the
+# dispositif (one may be followed in two) nor the domaine (one may have jalons in several).
+PARTITIONS = frozenset(JEUNE_DIMENSIONS)
 
 
 def _codes(codes: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -239,6 +249,8 @@ def breakdown(
     only for indicators of jalons that carry one. The Total row is the
     unbroken indicator, not the sum of the rows: with `dispositif`, a young
     person followed in two dispositifs counts in both rows but once in the total.
+    For the dimensions that split the young people (PARTITIONS) the groups' own
+    aggregates add up to it, so it costs no second pass.
     """
     definition = get(code)
     if definition.nature not in BREAKDOWN_NATURES:
@@ -256,7 +268,6 @@ def breakdown(
 
 def _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of) -> pd.DataFrame:
     definition = get(code)
-    total = compute(conn, periode, perimetre, filtres, as_of, [code])[code]
     labels = modalities(conn, dimension, perimetre, definition)
     ctx = Contexte(periode, perimetre, filtres, resolve_as_of(conn, as_of) or periode.fin)
     if dimension == "domaine":
@@ -264,6 +275,10 @@ def _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of) -> pd.
         groups = {domaine: everything.pour_domaine(domaine) for domaine in labels}
     else:
         groups = _aggregate(conn, Contexte(ctx.periode, ctx.perimetre, ctx.filtres, ctx.as_of, dimension), [code])
+    if dimension in PARTITIONS:  # each young person in exactly one group: the groups add up to the total
+        total = valeurs(sum(groups.values(), Agregats()), [code], None)[code]
+    else:
+        total = compute(conn, periode, perimetre, filtres, as_of, [code])[code]
     extra = {grp: grp for grp in groups if grp not in labels and grp != ""}
     rows = []
     for modalite, libelle in {**labels, **extra}.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -96,6 +96,18 @@ class Agregats:
 
     def n_jalons(self, type_: str) -> int:
         return self.jalons.get(type_, 0)
+
+    def __add__(self, other: Agregats) -> Agregats:
+        """The aggregates of two disjoint groups of young people (every field adds up)."""
+        out = Agregats()
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if f.name == "budget":
+                total = None if mine is None and theirs is None else (mine or 0) + (theirs or 0)
+            else:
+                total = mine + theirs
+            setattr(out, f.name, total)
+        return out
 
     def pour_domaine(self, domaine: str) -> Agregats:
         """The aggregates of the jalons of one domaine (for a breakdown by domaine)."""

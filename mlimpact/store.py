@@ -19,6 +19,7 @@ from mlimpact.exchange.schema import TABLES, Kind
 from mlimpact.models import EXCHANGE_MODELS, Base, Parametre
 
 KEY_BATCH = 5_000
+INSERT_TRIGGER = "analytique_jalons_insert"  # migration 0002: marks young people for the analytics table
 DATA_VERSION = "data_version"
 DATASET = "jeu_de_donnees"
 
@@ -73,10 +74,43 @@ def insert_rows(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
         values = _driver_values(table_name, frame, iso_dates=True)
         rows = list(zip(*(v.tolist() for v in values), strict=True))
         placeholders = ", ".join("?" for _ in columns)
-        conn.connection.driver_connection.executemany(
-            f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES ({placeholders})", rows
-        )
+        driver = conn.connection.driver_connection
+        sql = f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES ({placeholders})"
+        if table_name == "jalons":
+            _insert_jalons_sqlite(driver, sql, rows, frame["id_jeune"])
+        else:
+            driver.executemany(sql, rows)
     return len(frame)
+
+
+def _insert_jalons_sqlite(driver, sql: str, rows: list[tuple], ids: pd.Series) -> None:
+    """Insert jalons on SQLite marking each young person once per chunk, not once per row.
+
+    Migration 0002's row trigger marks the young person of every inserted jalon
+    for the analytics table: a delete and an insert in its queue per row, about
+    half of a bulk import's time. Here the chunk's young people are marked in
+    one statement, then the trigger is dropped for the insert and created again
+    from its own stored SQL, all inside the caller's transaction: SQLite has one
+    writer at a time, so no other write can slip by unmarked, and a rollback
+    restores everything.
+    """
+    trigger = driver.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (INSERT_TRIGGER,))
+    definition = trigger.fetchone()
+    if definition is None:  # a store without the analytics table (before migration 0002)
+        driver.executemany(sql, rows)
+        return
+    # A DML statement first: it opens the transaction, so the DROP below belongs to it.
+    driver.executemany(
+        "INSERT OR REPLACE INTO analytique_a_rafraichir (id_jeune) VALUES (?)", ((i,) for i in ids.unique())
+    )
+    if not driver.in_transaction:  # autocommit: never leave the store without its trigger
+        driver.executemany(sql, rows)
+        return
+    driver.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
+    try:
+        driver.executemany(sql, rows)
+    finally:
+        driver.execute(definition[0])
 
 
 def update_rows(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:

@@ -777,6 +777,27 @@ def test_analytics_rows_carry_their_neighbours(store):
     assert len(rows) == DATA["jalons"].count("\n") - 1
 
 
+def test_a_bulk_import_marks_its_young_people_and_keeps_the_trigger(engine, tmp_path):
+    """SQLite's import marks a chunk's young people at once, its row trigger set aside: it must come back."""
+    from sqlalchemy import text
+
+    assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
+    with engine.connect() as conn:
+        marked = set(conn.execute(text("SELECT id_jeune FROM analytique_a_rafraichir")).scalars())
+        expected = set(conn.execute(text("SELECT DISTINCT id_jeune FROM jalons")).scalars())
+    assert marked == expected and len(expected) > 10
+    # an import refused as a whole (one unknown young person) inserts its valid rows, then rolls back
+    bad = {"jalons": "id_jalon;id_jeune;date;type\nX1;J01;2024-01-31;entretien\nX2;PERSONNE;2024-01-31;entretien\n"}
+    assert import_paths(engine, [write_tables(tmp_path / "b", bad)], today=TODAY).exit_code != 0
+    with engine.begin() as conn:  # the trigger is still there: a plain insert marks its young person
+        conn.execute(text("DELETE FROM analytique_a_rafraichir"))
+        conn.execute(
+            text("INSERT INTO jalons (id_jalon, id_jeune, date, type) VALUES ('X3', 'J01', '2024-02-01', 'entretien')")
+        )
+        assert list(conn.execute(text("SELECT id_jeune FROM analytique_a_rafraichir")).scalars()) == ["J01"]
+        assert conn.execute(text("SELECT count(*) FROM jalons WHERE id_jalon = 'X1'")).scalar_one() == 0
+
+
 def test_every_write_to_jalons_refreshes_the_analytics(engine, tmp_path):
     from sqlalchemy import text
 

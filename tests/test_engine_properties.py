@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indicators.engine import breakdown, compute
+from indicators.engine import PARTITIONS, breakdown, compute
 from indicators.naive import compute_naive, load_tables
 from indicators.registry import REGISTRY
 from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode
@@ -201,6 +201,28 @@ def test_structures_add_up_to_the_national_figures(db, data, periode, filtres):
     assert by_departement.valeur.iloc[:-1].sum() == by_departement.valeur.iloc[-1] == national["jeunes_suivis"].valeur
     by_sexe = breakdown(db.engine, periode, Perimetre(), "parcours_securises", "sexe", filtres)
     assert by_sexe.denominateur.iloc[:-1].sum() == by_sexe.denominateur.iloc[-1]
+
+
+@SETTINGS
+@given(
+    data=datasets(),
+    periode=periods,
+    filtres=filters,
+    code=st.sampled_from(ADDITIVE + RATIOS),
+    dimension=st.sampled_from(sorted(PARTITIONS)),
+)
+def test_a_breakdown_total_taken_from_its_groups_is_the_indicator(db, data, periode, filtres, code, dimension):
+    """For the dimensions that split the young people, the engine adds the groups up instead of a second pass."""
+    db.load(data)
+    frame = breakdown(db.engine, periode, Perimetre(), code, dimension, filtres)
+    total = frame.astype(object).where(frame.notna(), None).iloc[-1]
+    unbroken = compute(db.engine, periode, Perimetre(), filtres, codes=[code])[code]
+    assert total.modalite == "Total"
+    assert (total.valeur, total.numerateur, total.denominateur) == (
+        unbroken.valeur,
+        unbroken.numerateur,
+        unbroken.denominateur,
+    ), code
 
 
 @SETTINGS
