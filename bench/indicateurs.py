@@ -27,14 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from indicators import analytique, cache  # noqa: E402
-from indicators.engine import breakdown, compute  # noqa: E402
-from indicators.types import Echelon, Perimetre, Periode  # noqa: E402
-from mlimpact.db import make_engine  # noqa: E402
-from mlimpact.models import Jeune, Structure  # noqa: E402
-from mlimpact.overview import overview  # noqa: E402
+from indicators import analytique, cache
+from indicators.engine import breakdown, compute
+from indicators.types import Echelon, Perimetre, Periode
+from mlimpact.db import make_engine
+from mlimpact.models import Jeune, Structure
+from mlimpact.overview import overview
 
 
 def peak_mb() -> float:

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from sqlalchemy import (
     Column,
     Connection,
-    Engine,
     Date,
+    Engine,
     Integer,
     MetaData,
     String,

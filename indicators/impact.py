@@ -144,7 +144,7 @@ def _parametre(code: str, raw: dict) -> Parametre:
 
 def _share(value, libelle: str) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"{libelle} : une part entre 0 et 1 est attendue, pas « {value} ».")
+        raise ValueError(f"{libelle} : une part entre 0 et 1 est attendue, pas « {value} ».")  # noqa: TRY004 (a settings value, reported as such)
     try:
         x = float(value)
     except (TypeError, ValueError):

@@ -297,8 +297,8 @@ class Requetes:
         debut_in_p = later(A.c.date_debut, d1)
         long_overlap = self.days(debut_in_p, fin_in_p) >= 89  # overlap = fin − debut + 1 ≥ 90
         ended_in_p = self.in_period(A.c.date_fin)
-        flag = lambda cond: func.max(case((cond, 1), else_=0))  # noqa: E731
-        count = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+        flag = lambda cond: func.max(case((cond, 1), else_=0))
+        count = lambda cond: func.sum(case((cond, 1), else_=0))
         ungrouped = self.ctx.dimension is None
         if self._needs_jeunes():
             who, source = Y.c.id_jeune, self._jeunes_from().join(A, A.c.id_jeune == Y.c.id_jeune)
@@ -386,7 +386,7 @@ class Requetes:
         days before it — both read from the analytics table.
         """
         S = self.suivis
-        flag = lambda cond: func.max(case((cond, 1), else_=0))  # noqa: E731
+        flag = lambda cond: func.max(case((cond, 1), else_=0))
         returning = and_(
             D.c.jour_precedent.is_not(None),
             or_(D.c.coupure_precedente == 1, self.days(D.c.jour_precedent, D.c.date) > MAX_GAP),
