@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -57,8 +58,52 @@ def _driver_values(table_name: str, frame: pd.DataFrame, iso_dates: bool) -> lis
     return out
 
 
-def insert_rows(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
-    """Insert new rows (keys known to be absent) by the fastest road of the driver."""
+def _copy(driver, statement: str, text: str) -> None:
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(text)
+
+
+class CopyPipeline:
+    """One COPY at a time in a helper thread: the import checks its next chunk while PostgreSQL writes this one.
+
+    About half of a PostgreSQL import is the server inserting a chunk (indexes,
+    foreign keys, triggers) while Python waits; the other half is Python reading
+    and checking the next chunk. psycopg allows one operation at a time on a
+    connection, so the caller calls `wait()` before any other use of it and
+    before ending the transaction; `wait()` raises the COPY's error, if any.
+    """
+
+    def __init__(self, conn: Connection):
+        self.driver = conn.connection.driver_connection
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def submit(self, statement: str, text: str) -> None:
+        self.wait()
+
+        def run() -> None:
+            try:
+                _copy(self.driver, statement, text)
+            except BaseException as exc:  # handed to the main thread by wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="mlimpact-copy", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
+def insert_rows(conn: Connection, table_name: str, frame: pd.DataFrame, pipeline: CopyPipeline | None = None) -> int:
+    """Insert new rows (keys known to be absent) by the fastest road of the driver.
+
+    On PostgreSQL with a `pipeline`, the COPY runs in its thread and this returns at once.
+    """
     if frame.empty:
         return 0
     columns = TABLES[table_name].column_names
@@ -66,10 +111,11 @@ def insert_rows(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
         buffer = io.StringIO()
         text_frame = pd.DataFrame(dict(zip(columns, _driver_values(table_name, frame, iso_dates=True), strict=True)))
         text_frame.to_csv(buffer, header=False, index=False, na_rep="")
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue())
-        cursor.close()
+        statement = f"COPY {table_name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+        if pipeline is None:
+            _copy(conn.connection.driver_connection, statement, buffer.getvalue())
+        else:
+            pipeline.submit(statement, buffer.getvalue())
     else:
         values = _driver_values(table_name, frame, iso_dates=True)
         rows = list(zip(*(v.tolist() for v in values), strict=True))

@@ -353,3 +353,38 @@ def test_dry_run_previews_without_writing(engine, tmp_path):
     assert counts(engine) == {**dict.fromkeys(SMALL, 0), "structures": 2, "jeunes": 3}
     with engine.connect() as conn:
         assert conn.execute(select(Jeune.niveau_formation).where(Jeune.id_jeune == "J002")).scalar_one() == "4"
+
+
+def test_a_refusal_of_the_database_mid_import_rolls_everything_back(engine, tmp_path, monkeypatch):
+    """On PostgreSQL a chunk's COPY runs in a thread while the next chunk is checked: its error must still
+    reach the caller, undo the whole import and leave the connection usable."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy import text
+
+    from mlimpact.exchange import reading
+
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 3)
+    run(engine, write_tables(tmp_path / "base", {k: SMALL[k] for k in ("structures", "jeunes")}))
+    with engine.begin() as conn:  # a rule the importer does not know: only the database refuses K5
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE jalons ADD CONSTRAINT refus_k5 CHECK (id_jalon <> 'K5')"))
+        else:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refus_k5 BEFORE INSERT ON jalons WHEN NEW.id_jalon = 'K5' "
+                    "BEGIN SELECT RAISE(ABORT, 'refus K5'); END"
+                )
+            )
+    header = SMALL["jalons"].splitlines()[0]
+    body = "\n".join(f"K{i};J001;2025-01-{i:02d};entretien;;;" for i in range(1, 11))
+    jalons = write_file(tmp_path / "c" / "jalons.csv", header + "\n" + body + "\n")
+    with pytest.raises((psycopg.Error, sqlite3.Error), match="refus"):
+        run(engine, jalons)
+    assert counts(engine)["jalons"] == 0
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM jeunes WHERE id_jeune = 'nobody'"))  # the pool's connection still works
+    ok = write_file(tmp_path / "d" / "jalons.csv", header + "\n" + body.replace("K5;", "K50;") + "\n")
+    assert run(engine, ok).exit_code == 0
+    assert counts(engine)["jalons"] == 10

@@ -8,6 +8,7 @@ All-or-nothing by default (one transaction); `partial=True` keeps the valid rows
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,6 +144,12 @@ class _Run:
         self.accepted = {t: _KeySet() for t in TABLES}  # keys valid in this import (references)
         self.rejected_keys: dict[str, set[str]] = {t: set() for t in TABLES}
         self.empty_at_start = {t: store.row_count(conn, t) == 0 for t in TABLES}
+        self.pipeline = store.CopyPipeline(conn) if conn.dialect.name == "postgresql" else None
+
+    def finish_writing(self) -> None:
+        """Wait for the COPY running in the background (PostgreSQL); raises its error."""
+        if self.pipeline is not None:
+            self.pipeline.wait()
 
     @property
     def writing(self) -> bool:
@@ -168,6 +175,7 @@ class _Run:
         if rows.empty:
             return
         rows, lines = self._drop_duplicates(table.name, rows, lines, raw_by_line)
+        self.finish_writing()  # the previous chunk's COPY: the checks below read the store
         if self.droits.structures is not None:
             rows, lines = self._check_rights(table.name, rows, lines, raw_by_line)
         rows, lines = self._check_references(table.name, rows, lines, raw_by_line)
@@ -255,12 +263,12 @@ class _Run:
         counts = self.result.table(name)
         spec = TABLES[name]
         if self.empty_at_start[name]:
-            counts.inserted += store.insert_rows(self.conn, name, rows)
+            counts.inserted += store.insert_rows(self.conn, name, rows, self.pipeline)
             return
         key = list(spec.key)
         existing = store.existing_rows(self.conn, name, rows[key])
         if existing.empty:
-            counts.inserted += store.insert_rows(self.conn, name, rows)
+            counts.inserted += store.insert_rows(self.conn, name, rows, self.pipeline)
             return
         new_text = to_text(name, rows)
         old_text = to_text(name, existing)
@@ -311,6 +319,7 @@ def import_paths(
     ctx = Context(today=today or store.today())
     with engine.connect() as conn:
         tx = conn.begin()
+        run = None
         try:
             run = _Run(conn, ctx, partial, result, progress, droits, dry_run)
             for source in sources:
@@ -323,6 +332,7 @@ def import_paths(
                             run.handle(item)
                 except EmptyTable as exc:
                     result.notices.append(str(exc))
+            run.finish_writing()
             keep = not result.errors and (partial or not result.problems)
             wrote = any(c.inserted or c.updated for c in result.counts.values())
             if dry_run:
@@ -339,14 +349,23 @@ def import_paths(
                     for counts in result.counts.values():
                         counts.inserted = counts.updated = counts.unchanged = 0
         except FileError as exc:
+            _settle(run)
             tx.rollback()
             result.errors.append(str(exc))
             for counts in result.counts.values():
                 counts.inserted = counts.updated = counts.unchanged = 0
         except BaseException:
+            _settle(run)
             tx.rollback()
             raise
     return result
+
+
+def _settle(run: _Run | None) -> None:
+    """Before a rollback: let a background COPY end (its own error no longer matters)."""
+    if run is not None:
+        with contextlib.suppress(Exception):
+            run.finish_writing()
 
 
 def _audit(conn: Connection, author: str, paths, result: ImportResult) -> None:
