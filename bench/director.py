@@ -29,19 +29,16 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-MLIMPACT = [sys.executable, "-m", "mlimpact.cli"]
+from bench.app import MLIMPACT, choose, run, settle, start_app
+
 STRUCTURE = "ML13001"
 DRAWN = """(expected) => {
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
@@ -52,20 +49,6 @@ DRAWN = """(expected) => {
   return Array.from(document.querySelectorAll('[data-testid="stCaptionContainer"]'))
     .some(e => e.textContent.includes('Définitions : page Méthodologie'));
 }"""
-
-
-def run(cmd: list[str], env: dict | None = None) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} a échoué :\n{proc.stdout}\n{proc.stderr}")
-    return time.perf_counter() - start
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(folder: Path) -> str:
@@ -86,35 +69,6 @@ def prepare(folder: Path) -> str:
     print(f"remplissage initial de la table analytique : {time.perf_counter() - start:.1f} s", flush=True)
     engine.dispose()
     return url
-
-
-def start_app(url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           # No module reloading when a file of the work tree changes during the run: it would mix class versions.
-           "--server.fileWatcherType", "none"]
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                return process, base
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit(f"l'application n'a pas démarré :\n{log.read_text()}")
-
-
-def choose(page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
 
 
 def timed(page, action, expect_text: str, charts: int) -> float:

@@ -30,22 +30,20 @@ import argparse
 import datetime as dt
 import functools
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
 from sqlalchemy.engine import Result
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-MLIMPACT = [sys.executable, "-m", "mlimpact.cli"]
+from bench.app import MLIMPACT, choose, run, settle, start_app
+
 LIBRARY_CODES = ("acces_emploi", "risques_ouverts", "entree_sous_30j", "ancrage_rsa", "jeunes_suivis")
 PAGE_CODES = ("Prévention · Risques en cours", "Produits · Sorties positives", "Prévention · Ancrage au RSA")
 DRAWN = """() => {
@@ -56,49 +54,6 @@ DRAWN = """() => {
   for (const c of charts) { if (!c.querySelector('canvas, svg')) return false; }
   return true;
 }"""
-
-
-# --- helpers (as in bench/director.py) ------------------------------------------------------------------
-def run(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} a échoué :\n{proc.stdout}\n{proc.stderr}")
-    return time.perf_counter() - start
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                return process, base
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit(f"l'application n'a pas démarré :\n{log.read_text()}")
-
-
-def choose(page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
 
 
 # --- the store -------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Date, case, func, literal, select
 
+from indicators.dialecte import days_between
 from mlimpact import vocab
 from mlimpact.models import Jalon, Jeune, Structure
 
@@ -116,13 +117,6 @@ def _finish(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- the spells, from the store ------------------------------------------------------------------------------
-def _jours(dialect: str, a, b):
-    """Calendar days b − a in SQL (julianday on SQLite, where dates are 'YYYY-MM-DD' text)."""
-    from indicators.sql import days_between
-
-    return days_between(dialect, a, b)
-
-
 def rsa_spells(
     conn: Connection, structures: list[str] | None, debut: dt.date, fin: dt.date, as_of: dt.date
 ) -> pd.DataFrame:
@@ -163,7 +157,7 @@ def rsa_spells(
     dialect = conn.dialect.name
     query = select(
         *sp.c,
-        _jours(dialect, sp.c.debut, func.coalesce(sp.c.fin, as_of_sql)).label("duree_jours"),
+        days_between(dialect, sp.c.debut, func.coalesce(sp.c.fin, as_of_sql)).label("duree_jours"),
         case((sp.c.fin.is_(None), False), else_=True).label("sortie"),
     ).order_by(sp.c.debut, sp.c.id_jalon)
     result = conn.execute(query)

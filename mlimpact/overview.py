@@ -43,6 +43,18 @@ def overview(conn: Connection, structures: list[str] | None = None) -> Overview:
     return Overview(n_structures, n_departements, n_jeunes, n_acc, n_jalons, _as_date(first), _as_date(last))
 
 
+def dates(conn: Connection, structures: list[str] | None = None) -> tuple[dt.date | None, dt.date | None]:
+    """(first, latest) jalon date: what the period filters need, without counting the big tables.
+
+    Two separate min and max queries, each answered from the index on the date
+    (a count in the same statement would read every jalon: a second at national scale).
+    """
+    where = True if structures is None else Jalon.id_jeune.in_(select(Jeune.id_jeune).where(Jeune.code_structure.in_(structures)))
+    first = conn.execute(select(func.min(Jalon.date)).where(where)).scalar_one()
+    last = conn.execute(select(func.max(Jalon.date)).where(where)).scalar_one()
+    return _as_date(first), _as_date(last)
+
+
 def _as_date(value) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value

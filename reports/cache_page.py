@@ -17,7 +17,6 @@ from indicators import impact as modele
 from indicators.types import Perimetre, Valeur
 from mlimpact import impact_settings
 from mlimpact.access import Compte
-from mlimpact.overview import overview
 from reports import contenu as ct
 from ui import loaders
 
@@ -27,10 +26,9 @@ TTL = 600
 @st.cache_data(ttl=TTL, show_spinner=False)
 def dates(db: str, version: int) -> tuple[dt.date | None, int]:
     """(as_of, first year of data) of the whole store: what the period filter offers."""
-    with loaders.engine(db).connect() as conn:
-        resume = overview(conn)
+    premiere, _ = loaders.store_dates(db, version)
     as_of = ct.date_des_donnees(loaders.engine(db))
-    first = resume.premiere_date.year if resume.premiere_date else (as_of or dt.date.today()).year
+    first = premiere.year if premiere else (as_of or dt.date.today()).year
     return as_of, first
 
 

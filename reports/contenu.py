@@ -15,6 +15,7 @@ one (each cached), so a widget that changes one part recomputes only it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -27,9 +28,9 @@ from indicators.objectifs import objectifs_vs_resultats
 from indicators.registry import REGISTRY, REGISTRY_VERSION
 from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
-from mlimpact import impact_settings
+from mlimpact import audit, impact_settings
 from mlimpact.access import Compte, seuil_masquage, verifier_perimetre
-from reports.textes import libelle_perimetre
+from reports.textes import libelle_perimetre, libelle_periode
 
 # The figures each family's monthly trend draws (few, so the trend stays quick to compute).
 TENDANCES: dict[Famille, tuple[str, ...]] = {
@@ -377,3 +378,33 @@ def construire(
         courbe=results["courbe"],
         impact=impact({c: v[0] for c, v in figs.items()}, params),
     )
+
+
+def document(
+    engine: Engine,
+    compte: Compte,
+    periode: Periode,
+    perimetre: Perimetre,
+    filtres: Filtres,
+    as_of: dt.date | None,
+    rendre: Callable[[Contenu], bytes],
+    *,
+    action: str,
+    objet: str,
+    nom: str,
+    details: Callable[[Contenu, bytes], dict],
+) -> bytes:
+    """Build the content, render it (`rendre(contenu) -> bytes`) and record the handing over in the audit trail.
+
+    The PDF report and the workbook both leave the application this way: what was
+    handed, to whom, for which scope, period and filters.
+    """
+    contenu = construire(engine, compte, periode, perimetre, filtres, as_of)
+    data = rendre(contenu)
+    with engine.begin() as conn:
+        audit.record(
+            conn, compte.email, action, objet, cle=perimetre.code or "national",
+            apres={"debut": periode.debut, "fin": periode.fin, "filtres": filtres.actifs(), **details(contenu, data)},
+            detail=f"{nom} {libelle_periode(periode)} — {contenu.libelle_perimetre}",
+        )
+    return data

@@ -23,7 +23,6 @@ from indicators.dimensions import DIMENSIONS
 from indicators.methodology import frame as methodologie
 from indicators.registry import FAMILLES, FAMILLES_COURTES, REGISTRY
 from indicators.types import Famille, Filtres, Perimetre, Periode
-from mlimpact import audit
 from mlimpact.access import Compte
 from mlimpact.exchange.writing import neutralise
 from reports import contenu as ct
@@ -163,17 +162,11 @@ def export(
     as_of: dt.date | None = None,
 ) -> bytes:
     """The workbook for this account and scope, recorded in the audit trail as an export."""
-    contenu = ct.construire(engine, compte, periode, perimetre, filtres, as_of)
-    sheets = len(feuilles(contenu))
-    data = classeur(contenu)
-    with engine.begin() as conn:
-        audit.record(
-            conn, compte.email, "export", "indicateurs", cle=perimetre.code or "national",
-            apres={"debut": periode.debut, "fin": periode.fin, "filtres": filtres.actifs(), "format": "xlsx",
-                   "feuilles": sheets, "octets": len(data)},
-            detail=f"Export Excel {libelle_periode(periode)} — {contenu.libelle_perimetre}",
-        )
-    return data
+    return ct.document(
+        engine, compte, periode, perimetre, filtres, as_of, classeur,
+        action="export", objet="indicateurs", nom="Export Excel",
+        details=lambda contenu, data: {"format": "xlsx", "feuilles": len(feuilles(contenu)), "octets": len(data)},
+    )
 
 
 __all__ = ["classeur", "export", "feuilles"]

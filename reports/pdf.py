@@ -31,7 +31,6 @@ from indicators.methodology import rows as definitions
 from indicators.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
 from indicators.types import Famille, Filtres, Perimetre, Periode
-from mlimpact import audit
 from mlimpact.access import Compte
 from reports import contenu as ct
 from reports import figures as fig
@@ -474,16 +473,11 @@ def rapport(
     as_of: dt.date | None = None,
 ) -> bytes:
     """The PDF report for this account and scope, recorded in the audit trail (the CLI and the page call this)."""
-    contenu = ct.construire(engine, compte, periode, perimetre, filtres, as_of)
-    data = rendre(contenu)
-    with engine.begin() as conn:
-        audit.record(
-            conn, compte.email, "report", "rapport", cle=perimetre.code or "national",
-            apres={"debut": periode.debut, "fin": periode.fin, "filtres": filtres.actifs(), "format": "pdf",
-                   "parametres": contenu.params.version, "octets": len(data)},
-            detail=f"Rapport PDF {libelle_periode(periode)} — {contenu.libelle_perimetre}",
-        )
-    return data
+    return ct.document(
+        engine, compte, periode, perimetre, filtres, as_of, rendre,
+        action="report", objet="rapport", nom="Rapport PDF",
+        details=lambda contenu, data: {"format": "pdf", "parametres": contenu.params.version, "octets": len(data)},
+    )
 
 
 def nom_fichier(perimetre: Perimetre, periode: Periode, extension: str = "pdf") -> str:

@@ -388,3 +388,17 @@ def test_a_refusal_of_the_database_mid_import_rolls_everything_back(engine, tmp_
     ok = write_file(tmp_path / "d" / "jalons.csv", header + "\n" + body.replace("K5;", "K50;") + "\n")
     assert run(engine, ok).exit_code == 0
     assert counts(engine)["jalons"] == 10
+
+
+def test_the_dates_of_the_store_come_without_counting_it(engine, tmp_path):
+    from mlimpact.overview import dates, overview
+
+    with engine.connect() as conn:
+        assert dates(conn) == (None, None)
+    run(engine, write_tables(tmp_path / "in"))
+    with engine.connect() as conn:
+        assert dates(conn) == (dt.date(2024, 1, 15), dt.date(2025, 4, 1))
+        whole = overview(conn)
+        assert dates(conn) == (whole.premiere_date, whole.derniere_date)
+        assert dates(conn, ["ML84001"]) == (dt.date(2025, 4, 1), dt.date(2025, 4, 1))
+        assert dates(conn, ["ML59001"]) == (None, None)

@@ -38,6 +38,13 @@ def store_overview(db: str, version: int, structures: tuple[str, ...] | None = N
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def store_dates(db: str, version: int, structures: tuple[str, ...] | None = None) -> tuple:
+    """(first, latest) jalon date of the store or of the given structures."""
+    with engine(db).connect() as conn:
+        return ov.dates(conn, list(structures) if structures is not None else None)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
     with engine(db).connect() as conn:
         return ov.jeunes_par_structure(conn)

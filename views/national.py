@@ -102,7 +102,7 @@ def telecharger(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFr
     notes = {
         "Indicateur": unite(code), "Période": selection_libelle, "Filtres": filtres_libelle,
         "Secret statistique": f"effectifs de 1 à {K - 1} masqués (« < {K} ») ; « secret » : masqué pour protéger une autre case",
-        "Données au": date_fr(resume.derniere_date),
+        "Données au": date_fr(as_of),
     }
     left, right = st.columns(2)
     # The bytes are built when the button is clicked (deferred), not on every run of the page.
@@ -138,14 +138,13 @@ def ajouter_rang(t: pd.DataFrame) -> pd.DataFrame:
 
 # --- filters -------------------------------------------------------------------------------------------------
 visibles = loaders.visible_structures(db, version, compte)
-resume = loaders.store_overview(db, version, visibles)
-if resume.derniere_date is None:
+premiere_date, as_of = loaders.store_dates(db, version, visibles)
+if as_of is None:
     st.title("Vue nationale")
     st.info("Aucune donnée pour votre périmètre.")
     st.stop()
-as_of = resume.derniere_date
 st.sidebar.header("Filtres")
-periode, selection_libelle = filters.choose_period(as_of, (resume.premiere_date or as_of).year, key="nat")
+periode, selection_libelle = filters.choose_period(as_of, (premiere_date or as_of).year, key="nat")
 filtres = filters.choose_filters(key="nat")
 filtres_libelle = ", ".join(f"{k} = {v}" for k, v in filtres.actifs().items()) or "aucun"
 

@@ -87,6 +87,23 @@ def fin_de_formulaire(cle: str, reponse: jf.Reponse, places: dict, libelles: dic
     jf.suivre_refus(cle, reponse, recharger)
 
 
+def suppression(nom: str, choix: str, ligne: dict, cle: str, textes: tuple[str, str], supprimer: Callable,
+                message: Callable[[dict], str], annonce: str) -> None:
+    """A delete behind a confirmation box: nothing is removed until it is ticked.
+
+    `textes` is (« ce jalon », « le jalon »): how the confirmation and the button name the row.
+    """
+    ce, le = textes
+    with st.form(f"suppr_{nom}_{choix}"):
+        confirme = st.checkbox(f"Je confirme la suppression de {ce}", key=f"{cle}_confirme_{choix}")
+        if st.form_submit_button(f"Supprimer {le}", icon=":material/delete:"):
+            if not confirme:
+                st.warning(f"Cochez la confirmation pour supprimer {le}.")
+            else:
+                reponse = appliquer(lambda conn: supprimer(conn, compte, ligne), lambda _: message(ligne), relu(nom, choix))
+                fin_de_formulaire(annonce, reponse, {}, {}, oublier(nom, choix))
+
+
 def heure_de_paris(quand) -> str:
     """An audit timestamp (UTC; naive on SQLite) as `26/11/2026 17:40`, French time."""
     if not isinstance(quand, dt.datetime):
@@ -305,18 +322,8 @@ with onglets[1]:
                 recharger=oublier("jalons", choix),
                 annonce="jalon_modif",
             )
-            with st.form(f"suppr_jalon_{choix}"):
-                confirme = st.checkbox("Je confirme la suppression de ce jalon", key=f"j_confirme_{choix}")
-                if st.form_submit_button("Supprimer le jalon", icon=":material/delete:"):
-                    if not confirme:
-                        st.warning("Cochez la confirmation pour supprimer le jalon.")
-                    else:
-                        reponse = appliquer(
-                            lambda conn: parcours.supprimer_jalon(conn, compte, lu),
-                            lambda _: f"Jalon supprimé : {_libelle_jalon(lu)}.",
-                            relu("jalons", choix),
-                        )
-                        fin_de_formulaire("jalon_suppr", reponse, {}, {}, oublier("jalons", choix))
+            suppression("jalons", choix, lu, "j", ("ce jalon", "le jalon"), parcours.supprimer_jalon,
+                        lambda ligne: f"Jalon supprimé : {_libelle_jalon(ligne)}.", "jalon_suppr")
 
 # --- accompagnements ----------------------------------------------------------------------------------------------
 def _libelle_acc(ligne: dict) -> str:
@@ -410,18 +417,9 @@ with onglets[2]:
                         lambda saved: f"Accompagnement modifié : {_libelle_acc(saved.ligne)}.",
                         relu("accompagnements", choix),
                     ), places, LIBELLES, oublier("accompagnements", choix))
-            with st.form(f"suppr_acc_{choix}"):
-                confirme = st.checkbox("Je confirme la suppression de cet accompagnement", key=f"a_confirme_{choix}")
-                if st.form_submit_button("Supprimer l'accompagnement", icon=":material/delete:"):
-                    if not confirme:
-                        st.warning("Cochez la confirmation pour supprimer l'accompagnement.")
-                    else:
-                        reponse = appliquer(
-                            lambda conn: parcours.supprimer_accompagnement(conn, compte, lu),
-                            lambda _: f"Accompagnement supprimé : {_libelle_acc(lu)}.",
-                            relu("accompagnements", choix),
-                        )
-                        fin_de_formulaire("acc", reponse, {}, {}, oublier("accompagnements", choix))
+            suppression("accompagnements", choix, lu, "a", ("cet accompagnement", "l'accompagnement"),
+                        parcours.supprimer_accompagnement,
+                        lambda ligne: f"Accompagnement supprimé : {_libelle_acc(ligne)}.", "acc")
 
 # --- the jeune's record --------------------------------------------------------------------------------------------
 with onglets[3]:

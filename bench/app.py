@@ -1,0 +1,59 @@
+"""What the browser benchmarks share: running a command, starting the app as `make run` does, waiting for it.
+
+The app is started on a free port of 127.0.0.1 in demo mode (the benchmark stores
+are throwaway copies marked as demo stores) without file watching: a file edited
+in the work tree during a run must not reload modules halfway through.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser_helpers import wait_until_healthy
+from tests.pgserver import free_port
+
+MLIMPACT = [sys.executable, "-m", "mlimpact.cli"]
+STARTUP_SECONDS = 60
+
+__all__ = ["MLIMPACT", "ROOT", "choose", "run", "settle", "start_app"]
+
+
+def run(cmd: list[str], env: dict | None = None) -> float:
+    """Seconds a command takes (run from the repository); stops the benchmark with its output if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} a échoué :\n{proc.stdout}\n{proc.stderr}")
+    return time.perf_counter() - start
+
+
+def start_app(url: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """The app serving the store `url`, as `make run` starts it: (process, base URL)."""
+    port = free_port()
+    env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_healthy(process, base, log, STARTUP_SECONDS)
+    return process, base
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox `label`, without waiting: the caller times what follows."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def settle(page) -> None:
+    """Until Streamlit has finished running the script (its status widget gone)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
