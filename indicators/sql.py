@@ -75,6 +75,8 @@ SIX_MONTHS = 183
 TWELVE_MONTHS = 365
 MAX_GAP = 90
 FOLLOW_UP_DAYS = 30
+# Above this many rows in S(P), PostgreSQL hashes it for every join: no index on it is worth building.
+HASH_JOIN_ROWS = 100_000
 
 # Dimensions of the young person a computation can be grouped by (plus "dispositif").
 JEUNE_DIMENSIONS = (
@@ -332,7 +334,9 @@ class Requetes:
         transaction, so that the query filling it and those reading it may run
         in parallel (temporary tables forbid parallel plans); its random name
         keeps concurrent computations apart, and a rollback removes it even if
-        `drop` is never reached. Indexed by young person and analysed at once.
+        `drop` is never reached. Indexed by young person (not on PostgreSQL
+        beyond HASH_JOIN_ROWS rows: it then joins by hashing, and building the
+        index cost a third of a second at national scale) and analysed at once.
         """
         postgres = self.dialect == "postgresql"
         table_name = f"mli_{name}_{uuid.uuid4().hex[:16]}" if postgres else f"mli_{name}_{next(_counter)}"
@@ -340,8 +344,9 @@ class Requetes:
         sql = str(create.compile(dialect=self.conn.dialect))
         if postgres:
             sql = sql.replace("CREATE TABLE", "CREATE UNLOGGED TABLE", 1)
-        self.conn.exec_driver_sql(sql)
-        self.conn.exec_driver_sql(f"CREATE INDEX ix_{table_name} ON {table_name} (id_jeune)")
+        rows = self.conn.exec_driver_sql(sql).rowcount
+        if not postgres or rows <= HASH_JOIN_ROWS:
+            self.conn.exec_driver_sql(f"CREATE INDEX ix_{table_name} ON {table_name} (id_jeune)")
         # statistics now (PostgreSQL's autovacuum would come too late; SQLite has none without it): with
         # them, a small S(P) drives the joins through the (id_jeune, type, date) index
         self.conn.exec_driver_sql(f"ANALYZE {table_name}")

@@ -310,6 +310,18 @@ def test_every_indicator_national_2024(store):
     assert not any(v.masque for v in values.values())
 
 
+def test_a_large_followed_set_without_its_index_gives_the_same_figures(store, monkeypatch):
+    """On PostgreSQL a large S(P) is not indexed (it is hashed for every join): same figures, by structure too."""
+    import indicators.sql
+
+    monkeypatch.setattr(indicators.sql, "HASH_JOIN_ROWS", 0)
+    cache.clear()
+    assert triples(compute(store, P, NATIONAL)) == EXPECTED_2024
+    by_structure = breakdown(store, P, NATIONAL, "parcours_securises", "structure")
+    assert by_structure.numerateur.tolist() == [2, 3, 1, 0, 0, 6]
+    cache.clear()
+
+
 def test_as_of_is_the_latest_jalon(store):
     assert resolve_as_of(store) == dt.date(2025, 3, 31)
     assert triples(compute(store, P, NATIONAL, as_of=dt.date(2025, 3, 31))) == EXPECTED_2024
