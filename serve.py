@@ -18,6 +18,8 @@ from __future__ import annotations
 import streamlit as st
 from starlette.middleware import Middleware
 
+from ui.preload import preload
+
 AUTH_COOKIE_PREFIX = b"_streamlit_user"
 _LIFETIME_ATTRIBUTES = {b"max-age", b"expires"}
 
@@ -62,3 +64,4 @@ class BrowserSessionAuthCookies:
 
 
 app = st.App("dashboard.py", middleware=[Middleware(BrowserSessionAuthCookies)])
+preload()  # the pages' modules, imported now rather than during a visitor's first click (ui/preload.py)

@@ -125,3 +125,19 @@ def test_admin_page_is_refused_to_other_roles(app_on, demo_database, role, monke
     assert not page.exception
     assert "n'est pas accessible avec votre rôle" in page.error[0].value
     assert not page.text_input and not page.dataframe
+
+
+def test_the_server_preloads_every_module_the_pages_import(tmp_path):
+    """serve.py imports the pages' modules at start-up; the list comes from the pages themselves."""
+    import sys
+
+    from ui.preload import modules_of_the_pages, preload
+
+    names = modules_of_the_pages()
+    assert {"indicators.territorial", "ui.carte", "reports.pdf", "mlimpact.parcours", "ui.timeline"} <= set(names)
+    assert "ui.formats.date_fr" not in names  # a name imported from a module is not a module
+    page = tmp_path / "page.py"
+    page.write_text("from __future__ import annotations\nimport colorsys\nfrom ui import formats\nfrom json import dumps\n")
+    sys.modules.pop("colorsys", None)
+    assert preload(tmp_path) == ["colorsys", "json", "ui", "ui.formats"]
+    assert "colorsys" in sys.modules

@@ -1,0 +1,47 @@
+"""The pages' code imported when the server starts, not during a visitor's first click.
+
+Streamlit runs a page's script only when someone opens it, so the first visitor of
+the national view waited for its modules to import (a quarter of a second on this
+machine) on top of the figures. `serve.py` calls `preload()` once at start-up.
+The list is read from the pages' own import statements, so it never drifts from them.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+from pathlib import Path
+
+VIEWS = Path(__file__).resolve().parent.parent / "views"
+
+
+def modules_of_the_pages(views: Path = VIEWS) -> list[str]:
+    """Every module a page imports at its top level (`from ui import carte` counts as `ui.carte`)."""
+    names: set[str] = set()
+    for page in sorted(views.glob("*.py")):
+        for node in ast.parse(page.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                for alias in node.names:
+                    child = f"{node.module}.{alias.name}"
+                    if _is_module(child):
+                        names.add(child)
+    return sorted(names - {"__future__"})
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def preload(views: Path = VIEWS) -> list[str]:
+    """Import the pages' modules; the names imported, in order."""
+    names = modules_of_the_pages(views)
+    for name in names:
+        importlib.import_module(name)
+    return names
