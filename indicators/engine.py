@@ -267,6 +267,7 @@ def breakdown(
 
 
 def _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of) -> pd.DataFrame:
+    check_perimetre(conn, perimetre)
     definition = get(code)
     labels = modalities(conn, dimension, perimetre, definition)
     ctx = Contexte(periode, perimetre, filtres, resolve_as_of(conn, as_of) or periode.fin)

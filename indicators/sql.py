@@ -261,7 +261,7 @@ class Requetes:
         scope through an accompagnement of that dispositif, at any date.
         """
         if self.ctx.dimension == "dispositif" or self.ctx.filtres.dispositif is not None:
-            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
+            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else self.jeune_group()
             return (
                 select(Y.c.id_jeune, grp.label("grp"))
                 .distinct()
@@ -307,7 +307,7 @@ class Requetes:
             grp = A.c.dispositif if self.ctx.dimension == "dispositif" else self.jeune_group()
         else:  # national, no filter on the young person: the accompagnements alone say it all
             who, source = A.c.id_jeune, A
-            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
+            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else self.jeune_group()
         query = (
             select(
                 who.label("id_jeune"),

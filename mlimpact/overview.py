@@ -55,12 +55,11 @@ def dates(conn: Connection, structures: list[str] | None = None) -> tuple[dt.dat
     """
     if structures is None:
         # one aggregate per branch: SQLite answers a lone min() or max() from the index, not both at once
-        first, last = (
-            conn.execute(
-                select(agg(union_all(*(select(agg(Jalon.date).label("d")).where(Jalon.type == t) for t in vocab.TYPES_JALON)).subquery().c.d))
-            ).scalar_one()
-            for agg in (func.min, func.max)
-        )
+        def over_types(agg):
+            per_type = union_all(*(select(agg(Jalon.date).label("d")).where(Jalon.type == t) for t in vocab.TYPES_JALON))
+            return conn.execute(select(agg(per_type.subquery().c.d))).scalar_one()
+
+        first, last = over_types(func.min), over_types(func.max)
     else:
         jeunes = select(Jeune.id_jeune).where(Jeune.code_structure.in_(structures))
         first, last = conn.execute(

@@ -68,9 +68,10 @@ class CopyPipeline:
 
     About half of a PostgreSQL import is the server inserting a chunk (indexes,
     foreign keys, triggers) while Python waits; the other half is Python reading
-    and checking the next chunk. psycopg allows one operation at a time on a
-    connection, so the caller calls `wait()` before any other use of it and
-    before ending the transaction; `wait()` raises the COPY's error, if any.
+    and checking the next chunk. The caller calls `wait()` before any other use
+    of the connection (the checks of the next chunk must see the rows copied,
+    and one connection runs one statement at a time) and before ending the
+    transaction; `wait()` raises the COPY's error, if any, in the caller's thread.
     """
 
     def __init__(self, conn: Connection):
@@ -156,7 +157,9 @@ def _insert_jalons_sqlite(driver, sql: str, rows: list[tuple], ids: pd.Series) -
     try:
         driver.executemany(sql, rows)
     finally:
-        driver.execute(definition[0])
+        # IF NOT EXISTS: an error that made SQLite roll the whole transaction back (disk full…) has
+        # already restored the trigger; the original error must surface, not "trigger already exists".
+        driver.execute(definition[0].replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
 
 
 def update_rows(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
@@ -273,4 +276,4 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-__all__ = ["Base", "data_version", "existing_keys", "existing_rows", "insert_rows", "update_rows"]
+__all__ = ["Base", "CopyPipeline", "data_version", "existing_keys", "existing_rows", "insert_rows", "update_rows"]

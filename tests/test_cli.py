@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -124,3 +125,21 @@ def test_demo_loads_the_committed_data_set_once(tmp_path, capsys):
         assert jeunes > 1000 and store.get_setting(conn, store.DATASET) == "demo"
     assert cli("demo", "--db", url) == 0
     assert "déjà des données" in capsys.readouterr().out
+
+
+def test_the_migrated_store_accepts_exactly_the_jalon_types_of_the_vocabulary(engine):
+    """`overview.dates` asks the (type, date) index type by type: the store's CHECK must list every type."""
+    from sqlalchemy import text
+
+    from mlimpact import vocab
+
+    if engine.dialect.name == "postgresql":
+        query = "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ck_jalons_type'"
+    else:
+        query = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jalons'"
+    with engine.connect() as conn:
+        definition = conn.execute(text(query)).scalar_one()
+    check = definition[definition.index("ck_jalons_type") :] if "ck_jalons_type" in definition else definition
+    check = check[: check.index(")") + 1] if engine.dialect.name == "sqlite" else check
+    listed = set(re.findall(r"'([a-z_]+)'", check))
+    assert listed == set(vocab.TYPES_JALON)

@@ -646,6 +646,13 @@ def test_breakdown_within_filters(store):
         "H": (2, None, None),
         "Total": (6, None, None),
     }  # J05 J07 J12 J16 / J06 J13
+    # a dispositif filter with a breakdown on the young person: the orientations of CEJ jeunes by sexe
+    frame = breakdown(store, P, NATIONAL, "entree_sous_30j", "sexe", Filtres(dispositif="CEJ"))
+    assert rows(frame) == {
+        "F": (0.0, 0, 1),  # J14: never seen
+        "H": (50.0, 1, 2),  # J09: 30 days ✓, 31 days ✗
+        "Total": (33.3, 1, 3),
+    }
 
 
 def test_breakdown_refuses_what_it_cannot_do(store):
@@ -789,16 +796,20 @@ def test_analytics_rows_carry_their_neighbours(store):
     assert len(rows) == DATA["jalons"].count("\n") - 1
 
 
-def test_a_bulk_import_marks_its_young_people_and_keeps_the_trigger(engine, tmp_path):
+def test_a_bulk_import_marks_its_young_people_and_keeps_the_trigger(engine, tmp_path, monkeypatch):
     """SQLite's import marks a chunk's young people at once, its row trigger set aside: it must come back."""
     from sqlalchemy import text
+
+    from mlimpact.exchange import reading
 
     assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
     with engine.connect() as conn:
         marked = set(conn.execute(text("SELECT id_jeune FROM analytique_a_rafraichir")).scalars())
         expected = set(conn.execute(text("SELECT DISTINCT id_jeune FROM jalons")).scalars())
     assert marked == expected and len(expected) > 10
-    # an import refused as a whole (one unknown young person) inserts its valid rows, then rolls back
+    # an import refused as a whole (one unknown young person, in its second chunk) writes its first
+    # chunk (trigger set aside, then created again), then rolls everything back
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 1)
     bad = {"jalons": "id_jalon;id_jeune;date;type\nX1;J01;2024-01-31;entretien\nX2;PERSONNE;2024-01-31;entretien\n"}
     assert import_paths(engine, [write_tables(tmp_path / "b", bad)], today=TODAY).exit_code != 0
     with engine.begin() as conn:  # the trigger is still there: a plain insert marks its young person

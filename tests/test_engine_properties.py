@@ -223,6 +223,11 @@ def test_a_breakdown_total_taken_from_its_groups_is_the_indicator(db, data, peri
         unbroken.numerateur,
         unbroken.denominateur,
     ), code
+    shown = frame.iloc[:-1]  # nobody hidden outside the rows (a filter must not put everyone in one group)
+    if REGISTRY[code].nature is Nature.COUNT:
+        assert shown.valeur.sum() == total.valeur, code
+    else:
+        assert (shown.numerateur.sum(), shown.denominateur.sum()) == (total.numerateur, total.denominateur), code
 
 
 @SETTINGS

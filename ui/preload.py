@@ -11,9 +11,11 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import logging
 from pathlib import Path
 
 VIEWS = Path(__file__).resolve().parent.parent / "views"
+LOG = logging.getLogger(__name__)
 
 
 def modules_of_the_pages(views: Path = VIEWS) -> list[str]:
@@ -35,13 +37,31 @@ def modules_of_the_pages(views: Path = VIEWS) -> list[str]:
 def _is_module(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
+    except Exception:  # not a package, or a package that fails to import: its page will say so
         return False
 
 
 def preload(views: Path = VIEWS) -> list[str]:
-    """Import the pages' modules; the names imported, in order."""
-    names = modules_of_the_pages(views)
-    for name in names:
-        importlib.import_module(name)
-    return names
+    """Import the pages' modules; the names imported, in order.
+
+    A module that fails to import is logged and left for its page to report, as
+    it would without this step: the server starts anyway. Streamlit's caches log
+    a warning per cached function imported before its runtime exists (harmless:
+    storage is chosen at call time); that logger is quiet meanwhile.
+    """
+    imported = []
+    importlib.import_module("streamlit.runtime.caching.cache_data_api")  # its logger exists from here on
+    caching = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = caching.level
+    caching.setLevel(logging.ERROR)
+    try:
+        for name in modules_of_the_pages(views):
+            try:
+                importlib.import_module(name)
+            except Exception:
+                LOG.warning("préchargement impossible du module %s", name, exc_info=True)
+            else:
+                imported.append(name)
+    finally:
+        caching.setLevel(level)
+    return imported
