@@ -395,6 +395,13 @@ def test_the_worklist_shows_the_librarys_lists(app, engine):
     assert [t.value for t in at.text][: min(20, len(risques))] == list(risques["id_jeune"][:20])  # oldest first
     assert list(at.dataframe[0].value["Identifiant"]) == list(silences["id_jeune"])
     assert list(at.dataframe[1].value["Identifiant"]) == list(orientations["id_jeune"])
+    # the threshold passed, in words beside the days (never colour alone)
+    assert list(at.dataframe[0].value["Sans contact depuis"]) == [
+        "plus de 90 jours" if j > 90 else "plus de 60 jours" for j in silences["jours"]
+    ]
+    assert list(at.dataframe[1].value["En attente depuis"]) == [
+        "plus de 30 jours" if j > 30 else "plus de 15 jours" for j in orientations["jours"]
+    ]
 
 
 def test_the_worklist_action_writes_the_right_jalon(app, engine):

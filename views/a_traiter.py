@@ -48,6 +48,11 @@ def ouvrir_parcours(ident: str) -> None:
     st.switch_page(PARCOURS, query_params={"jeune": ident})
 
 
+def seuil_passe(jours: pd.Series, bas: int, haut: int) -> list[str]:
+    """The threshold each wait has passed, in words (« plus de 90 jours »): the column says it without colour."""
+    return [f"plus de {haut} jours" if j > haut else f"plus de {bas} jours" for j in jours]
+
+
 def tableau_cliquable(frame: pd.DataFrame, key: str, column_config: dict) -> None:
     """A table whose selected row opens that jeune's parcours."""
     event = st.dataframe(frame, hide_index=True, width="stretch", key=key, on_select="rerun", selection_mode="single-row",
@@ -123,7 +128,7 @@ with onglets[1]:
         tableau_cliquable(
             pd.DataFrame({
                 "Identifiant": silences["id_jeune"],
-                "Sans contact depuis": [f"plus de {haut_contact} jours" if j > haut_contact else f"plus de {bas_contact} jours" for j in silences["jours"]],
+                "Sans contact depuis": seuil_passe(silences["jours"], bas_contact, haut_contact),
                 "Jours": silences["jours"],
                 "Dernier contact": silences["dernier_contact"],
                 "Accompagnement en cours depuis": silences["debut_accompagnement"],
@@ -145,7 +150,7 @@ with onglets[2]:
         tableau_cliquable(
             pd.DataFrame({
                 "Identifiant": orientations["id_jeune"],
-                "En attente depuis": [f"plus de {haut_orientation} jours" if j > haut_orientation else f"plus de {bas_orientation} jours" for j in orientations["jours"]],
+                "En attente depuis": seuil_passe(orientations["jours"], bas_orientation, haut_orientation),
                 "Jours": orientations["jours"],
                 "Orientation reçue le": orientations["date"],
             }),
