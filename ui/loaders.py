@@ -7,6 +7,7 @@ an import (which bumps the version) makes the next rerun read fresh figures; the
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -58,3 +59,17 @@ def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
     with engine(db).connect() as conn:
         codes = structures_visibles(conn, compte)
     return None if codes is None else tuple(codes)
+
+
+def by_month(debut, fin, load_month, progress=None) -> pd.DataFrame:
+    """A monthly series loaded one month at a time (`load_month(Periode)`), so that each month is cached on
+    its own and `progress(done, total)` can move a bar; the same rows as one call over the whole range."""
+    from indicators.engine import months
+
+    periods = months(debut, fin)
+    parts = []
+    for done, month in enumerate(periods, start=1):
+        parts.append(load_month(month))
+        if progress is not None:
+            progress(done, len(periods))
+    return pd.concat(parts, ignore_index=True).infer_objects() if parts else pd.DataFrame()

@@ -52,9 +52,21 @@ def charger_structures(db, version, compte, periode, departement, code, total_ma
     return territorial.structures(loaders.engine(db), compte, periode, departement, code, total_masque, filtres, k=k)
 
 
-@st.cache_data(ttl=600, show_spinner="Calcul des tendances mensuelles…")
-def charger_tendance(db, version, compte, debut, fin, perimetre, code, filtres, k) -> pd.DataFrame:
-    return service.tendance(loaders.engine(db), compte, debut, fin, perimetre, [code], filtres, k=k)
+@st.cache_data(ttl=600, show_spinner=False)
+def charger_mois(db, version, compte, mois: Periode, perimetre, code, filtres, k) -> pd.DataFrame:
+    return service.tendance(loaders.engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres, k=k)
+
+
+def charger_tendance(debut: dt.date, fin: dt.date, perimetre: Perimetre, code: str) -> pd.DataFrame:
+    """The monthly series, one cached month at a time: a progress bar while months are being computed
+    (about a second each at national scale), and a month already seen is never computed again."""
+    barre = st.progress(0.0, text="Calcul des tendances mensuelles…")
+    serie = loaders.by_month(
+        debut, fin, lambda mois: charger_mois(db, version, compte, mois, perimetre, code, filtres, K),
+        lambda fait, total: barre.progress(fait / total, text=f"Calcul des tendances mensuelles : {fait} mois sur {total}"),
+    )
+    barre.empty()
+    return serie
 
 
 @st.cache_data(ttl=600, show_spinner="Calcul de la valeur nationale…")
@@ -435,7 +447,7 @@ def vue_tendances() -> None:
             codes = [c for c, d in REGISTRY.items() if d.famille is famille]
             choix = st.selectbox("Indicateur de la famille", codes, index=codes.index(TITRES_FAMILLE[famille]),
                                  format_func=lambda c: REGISTRY[c].libelle, key=f"nat_tendance_{famille.value}")
-            serie = charger_tendance(db, version, compte, avant, fin, perimetre, choix, filtres, K)
+            serie = charger_tendance(avant, fin, perimetre, choix)
             data = tendance_table(serie, choix, debut)
             if data.empty:
                 st.info("Aucun mois complet dans cette fenêtre.")
