@@ -307,7 +307,7 @@ class Requetes:
             grp = A.c.dispositif if self.ctx.dimension == "dispositif" else self.jeune_group()
         else:  # national, no filter on the young person: the accompagnements alone say it all
             who, source = A.c.id_jeune, A
-            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else self.jeune_group()
+            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
         query = (
             select(
                 who.label("id_jeune"),

@@ -36,12 +36,10 @@ def overview(conn: Connection, structures: list[str] | None = None) -> Overview:
             True if structures is None else Accompagnement.id_jeune.in_(jeunes)
         )
     ).scalar_one()
-    n_jalons, first, last = conn.execute(
-        select(func.count(), func.min(Jalon.date), func.max(Jalon.date)).where(
-            True if structures is None else Jalon.id_jeune.in_(jeunes)
-        )
-    ).one()
-    return Overview(n_structures, n_departements, n_jeunes, n_acc, n_jalons, _as_date(first), _as_date(last))
+    n_jalons = conn.execute(
+        select(func.count()).select_from(Jalon).where(True if structures is None else Jalon.id_jeune.in_(jeunes))
+    ).scalar_one()
+    return Overview(n_structures, n_departements, n_jeunes, n_acc, n_jalons, *dates(conn, structures))
 
 
 def dates(conn: Connection, structures: list[str] | None = None) -> tuple[dt.date | None, dt.date | None]:

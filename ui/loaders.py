@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from indicators.engine import months
 from mlimpact import overview as ov
 from mlimpact import store
 from mlimpact.config import database_url
@@ -64,8 +65,6 @@ def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
 def by_month(debut, fin, load_month, progress=None) -> pd.DataFrame:
     """A monthly series loaded one month at a time (`load_month(Periode)`), so that each month is cached on
     its own and `progress(done, total)` can move a bar; the same rows as one call over the whole range."""
-    from indicators.engine import months
-
     periods = months(debut, fin)
     parts = []
     for done, month in enumerate(periods, start=1):
