@@ -67,11 +67,15 @@ A_RAFRAICHIR = Table(
     Column("id_jeune", String(40), nullable=False, unique=True),
 )
 
-# (name, columns) of the table's indexes, as migration 0002 creates them.
+# (name, columns, columns INCLUDEd on PostgreSQL) of the table's indexes, as migrations 0002 and 0004
+# create them. On PostgreSQL the (type, date) index carries every column the passes read, so that a
+# pass over a few types in a period is an index-only scan of consecutive entries instead of a visit of
+# most pages of the table, which is stored young person by young person (migration 0004).
+COVERED = ("id_jeune", "domaine", "jour_precedent", "coupure_precedente", "suivant")
 INDEXES = (
-    ("ix_analytique_jalons_jeune_type_date", ("id_jeune", "type", "date")),
-    ("ix_analytique_jalons_type_date", ("type", "date")),
-    ("ix_analytique_jalons_date", ("date",)),
+    ("ix_analytique_jalons_jeune_type_date", ("id_jeune", "type", "date"), ()),
+    ("ix_analytique_jalons_type_date", ("type", "date"), COVERED),
+    ("ix_analytique_jalons_date", ("date",), ()),
 )
 # When more than this share of the young people is to refresh, dropping the indexes and building them
 # again after the insert beats maintaining them row by row (a first fill, an import of everybody's month).
@@ -133,13 +137,13 @@ def rafraichir(conn: Connection) -> Rafraichissement:
             everybody = conn.execute(select(func.count()).select_from(Jeune.__table__)).scalar_one()
             bulk = count > BULK_SHARE * everybody
             if bulk:
-                for name, _ in INDEXES:
+                for name, _, _ in INDEXES:
                     conn.exec_driver_sql(f"DROP INDEX {name}")
             conn.execute(ANALYTIQUE.delete().where(ANALYTIQUE.c.id_jeune.in_(who)))
             conn.execute(ANALYTIQUE.insert().from_select([c.name for c in ANALYTIQUE.c], _rows(who, conn.dialect.name)))
             if bulk:
-                for name, columns in INDEXES:
-                    conn.exec_driver_sql(f"CREATE INDEX {name} ON analytique_jalons ({', '.join(columns)})")
+                for name, columns, covered in INDEXES:
+                    conn.exec_driver_sql(create_index(name, columns, covered if postgres else ()))
             if bulk:
                 conn.exec_driver_sql("ANALYZE analytique_jalons")  # the planner's picture of the new rows
             done = exists().where(marked.c.id_jeune == A_RAFRAICHIR.c.id_jeune, marked.c.seq == A_RAFRAICHIR.c.seq)
@@ -147,6 +151,12 @@ def rafraichir(conn: Connection) -> Rafraichissement:
         return Rafraichissement(count, bulk)
     finally:
         marked.drop(conn)
+
+
+def create_index(name: str, columns: tuple[str, ...], covered: tuple[str, ...] = ()) -> str:
+    """CREATE INDEX of the analytics table (with INCLUDE for `covered`: PostgreSQL only)."""
+    include = f" INCLUDE ({', '.join(covered)})" if covered else ""
+    return f"CREATE INDEX {name} ON analytique_jalons ({', '.join(columns)}){include}"
 
 
 def _rows(who, dialect: str):

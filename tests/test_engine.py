@@ -846,3 +846,26 @@ def test_every_write_to_jalons_refreshes_the_analytics(engine, tmp_path):
         conn.execute(text("UPDATE parametres SET valeur = valeur || '0' WHERE cle = 'data_version'"))
     assert figure(engine, "retours_dynamique").valeur == 3
     assert not any(key[0] == "J04" for key in analytics(engine))
+
+
+def test_the_type_date_index_covers_the_passes_on_postgresql(engine, tmp_path):
+    """Migration 0004, and every bulk refresh that rebuilds the indexes: INCLUDE on PostgreSQL only."""
+    from sqlalchemy import text
+
+    from indicators import analytique
+
+    def type_date_index() -> str:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_analytique_jalons_type_date'"
+            else:
+                sql = "SELECT sql FROM sqlite_master WHERE name = 'ix_analytique_jalons_type_date'"
+            return conn.execute(text(sql)).scalar_one()
+
+    covering = f"INCLUDE ({', '.join(analytique.COVERED)})"
+    assert (covering in type_date_index()) == (engine.dialect.name == "postgresql")
+    assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
+    with engine.begin() as conn:
+        assert analytique.rafraichir(conn).massif  # everybody is new: the indexes were dropped and rebuilt
+    assert (covering in type_date_index()) == (engine.dialect.name == "postgresql")
+    assert figure(engine, "risques_ouverts").valeur is not None
