@@ -77,6 +77,8 @@ PASSES: dict[str, frozenset[str]] = {
             "sorties_rsa",
         }
     ),
+    # what needs more of S(P) than who is in it (`Requetes(detail=True)`)
+    "suivis_detail": frozenset({"nouveaux_entrants", "jeunes_rsa_suivis", "sorties_positives", "parcours_securises"}),
     "situations": frozenset({"acces_emploi", "acces_emploi_durable", "acces_formation", "retours_dynamique"}),
     "parcours": frozenset({"parcours_securises"}),
     "risques_ouverts": frozenset({"risques_ouverts"}),
@@ -147,7 +149,7 @@ def _aggregate(
     codes = set(codes)
     needed = {name for name, fed in PASSES.items() if fed & codes}
     groups: dict[str, Agregats] = defaultdict(Agregats)
-    q = Requetes(conn, ctx)
+    q = Requetes(conn, ctx, detail="suivis_detail" in needed)
     try:
         if "suivis" in needed:
             for grp, *figures in q.summary():

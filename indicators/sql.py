@@ -158,9 +158,11 @@ _counter = itertools.count()
 class Requetes:
     """The SQL of every pass for one computation, on one connection."""
 
-    def __init__(self, conn: Connection, ctx: Contexte):
+    def __init__(self, conn: Connection, ctx: Contexte, detail: bool = True):
+        """`detail=False`: S(P) holds only who is followed (see `suivis`), for computations that need no more."""
         self.conn = conn
         self.ctx = ctx
+        self.detail = detail
         self.dialect = conn.dialect.name
         self.d1 = literal(ctx.d1, Date)
         self.d2 = literal(ctx.d2, Date)
@@ -279,9 +281,42 @@ class Requetes:
     # -- S(P), materialised ----------------------------------------------------------------------------
     @property
     def suivis(self) -> Table:
+        """S(P) in a work table: with every column of `_create_suivis`, or only (id_jeune, grp) without `detail`."""
         if self._suivis is None:
-            self._suivis = self._create_suivis()
+            self._suivis = self._create_suivis() if self.detail else self._create_membres()
         return self._suivis
+
+    def _create_membres(self) -> Table:
+        """Fill a work table with the (young person, group) pairs of S(P), and nothing else.
+
+        Being followed needs one counting accompagnement started by d2 and not
+        ended before d1: a filter on the accompagnements and a semi-join, with
+        no aggregate per young person (national sample, grouped by département:
+        0.6 s instead of 1.4 s for the whole of `_create_suivis`).
+        """
+        d1, d2 = self.d1, self.d2
+        followed = [
+            A.c.date_debut <= d2,
+            or_(A.c.date_fin.is_(None), A.c.date_fin >= d1),
+            *self.counting_accompagnements(),
+        ]
+        if self.ctx.dimension == "dispositif" or not self._needs_jeunes():
+            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
+            source = self._jeunes_from().join(A, A.c.id_jeune == Y.c.id_jeune) if self._needs_jeunes() else A
+            query = (
+                select(A.c.id_jeune, grp.label("grp"))
+                .distinct()
+                .select_from(source)
+                .where(*followed, *self.jeune_conditions())
+            )
+        else:
+            one_followed = select(literal(1)).where(A.c.id_jeune == Y.c.id_jeune, *followed).exists()
+            query = (
+                select(Y.c.id_jeune, self.jeune_group().label("grp"))
+                .select_from(self._jeunes_from())
+                .where(*self.jeune_conditions(), one_followed)
+            )
+        return self._work_table("membres", query)
 
     def _create_suivis(self) -> Table:
         """Fill a temporary table with one row per (young person, group) of S(P).
@@ -359,19 +394,22 @@ class Requetes:
 
     # -- passes ------------------------------------------------------------------------------------------
     def summary(self):
-        """Per group: jeunes, nouveaux entrants, RSA, ≥ 90 days in P, accompagnements ended in P (positive)."""
+        """Per group: jeunes, nouveaux entrants, RSA, ≥ 90 days in P, accompagnements ended in P (positive).
+
+        Without `detail`, every figure after the number of jeunes is 0 (S(P) holds no more).
+        """
         S = self.suivis
-        return self.conn.execute(
-            select(
-                S.c.grp,
-                func.count(),
+        if self.detail:
+            figures = (
                 func.sum(case((S.c.premier_debut >= self.d1, 1), else_=0)),
                 func.sum(S.c.rsa),
                 func.sum(S.c.long_),
                 func.sum(S.c.sorties),
                 func.sum(S.c.sorties_pos),
-            ).group_by(S.c.grp)
-        ).all()
+            )
+        else:
+            figures = (literal(0),) * 5
+        return self.conn.execute(select(S.c.grp, func.count(), *figures).group_by(S.c.grp)).all()
 
     def jalon_counts(self):
         """Per (group, type): jalons of S(P) dated in P, for the counted types."""

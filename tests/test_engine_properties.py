@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indicators.engine import PARTITIONS, breakdown, compute
+from indicators.engine import PARTITIONS, PASSES, breakdown, compute
 from indicators.naive import compute_naive, load_tables
 from indicators.registry import REGISTRY
 from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode
@@ -228,6 +228,25 @@ def test_a_breakdown_total_taken_from_its_groups_is_the_indicator(db, data, peri
         assert shown.valeur.sum() == total.valeur, code
     else:
         assert (shown.numerateur.sum(), shown.denominateur.sum()) == (total.numerateur, total.denominateur), code
+
+
+@SETTINGS
+@given(
+    data=datasets(),
+    periode=periods,
+    filtres=filters,
+    code=st.sampled_from(sorted(set(REGISTRY) - PASSES["suivis_detail"])),
+    perimetre=st.sampled_from([Perimetre(), Perimetre(Echelon.STRUCTURE, "S1"), Perimetre(Echelon.DEPARTEMENT, "13")]),
+)
+def test_an_indicator_alone_reads_a_slimmer_followed_set_with_the_same_result(db, data, periode, filtres, code, perimetre):
+    """Asked alone, most indicators need only who is followed (`Requetes(detail=False)`): same figures as
+    the full computation, which builds S(P) with every column."""
+    db.load(data)
+    everything = compute(db.engine, periode, perimetre, filtres)
+    for asked in (code, "jeunes_suivis"):
+        alone = compute(db.engine, periode, perimetre, filtres, codes=[asked])[asked]
+        full = everything[asked]
+        assert (alone.valeur, alone.numerateur, alone.denominateur) == (full.valeur, full.numerateur, full.denominateur)
 
 
 @SETTINGS
