@@ -286,6 +286,14 @@ class Requetes:
             self._suivis = self._create_suivis() if self.detail else self._create_membres()
         return self._suivis
 
+    def _active(self) -> list[ColumnElement]:
+        """The counting accompagnements active in P: started by d2, not ended before d1."""
+        return [
+            A.c.date_debut <= self.d2,
+            or_(A.c.date_fin.is_(None), A.c.date_fin >= self.d1),
+            *self.counting_accompagnements(),
+        ]
+
     def _create_membres(self) -> Table:
         """Fill a work table with the (young person, group) pairs of S(P), and nothing else.
 
@@ -294,12 +302,7 @@ class Requetes:
         no aggregate per young person (national sample, grouped by département:
         0.6 s instead of 1.4 s for the whole of `_create_suivis`).
         """
-        d1, d2 = self.d1, self.d2
-        followed = [
-            A.c.date_debut <= d2,
-            or_(A.c.date_fin.is_(None), A.c.date_fin >= d1),
-            *self.counting_accompagnements(),
-        ]
+        followed = self._active()
         if self.ctx.dimension == "dispositif" or not self._needs_jeunes():
             grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
             source = self._jeunes_from().join(A, A.c.id_jeune == Y.c.id_jeune) if self._needs_jeunes() else A
@@ -321,19 +324,22 @@ class Requetes:
     def _create_suivis(self) -> Table:
         """Fill a temporary table with one row per (young person, group) of S(P).
 
-        Columns: the earliest date_debut of the counting accompagnements
-        (nouveaux entrants); the window W of follow-up in P, from max(d1,
-        earliest start of an active accompagnement) to min(d2, latest end, an
-        open one counting as d2); flags for an active RSA accompagnement and for
-        an overlap with P of at least 90 days; the accompagnements ended in P,
-        and those ended for a positive reason.
+        Only the active accompagnements (started by d2, not ended before d1)
+        are read: they alone make someone followed, and the others only matter
+        for the nouveaux entrants, whose correction `summary` makes (grouping
+        740,000 young people with every accompagnement ever, to keep 477,000,
+        cost 0.4 s more at national scale). Columns: the earliest date_debut
+        of an active accompagnement; the window W of follow-up in P, from
+        max(d1, that date) to min(d2, latest end, an open one counting as d2);
+        flags for an active RSA accompagnement and for an overlap with P of at
+        least 90 days; the accompagnements ended in P, and those ended for a
+        positive reason.
         """
         d1, d2 = self.d1, self.d2
-        active = or_(A.c.date_fin.is_(None), A.c.date_fin >= d1)
         fin_in_p = case((or_(A.c.date_fin.is_(None), A.c.date_fin > d2), d2), else_=A.c.date_fin)
         debut_in_p = later(A.c.date_debut, d1)
         long_overlap = self.days(debut_in_p, fin_in_p) >= 89  # overlap = fin − debut + 1 ≥ 90
-        ended_in_p = self.in_period(A.c.date_fin)
+        ended_in_p = A.c.date_fin <= d2  # with the filter below: ended in P
         flag = lambda cond: func.max(case((cond, 1), else_=0))
         count = lambda cond: func.sum(case((cond, 1), else_=0))
         ungrouped = self.ctx.dimension is None
@@ -348,17 +354,16 @@ class Requetes:
                 who.label("id_jeune"),
                 grp.label("grp"),
                 func.min(A.c.date_debut).label("premier_debut"),
-                later(func.min(case((active, A.c.date_debut))), d1).label("debut_w"),
-                func.max(case((active, fin_in_p))).label("fin_w"),
-                flag(and_(active, A.c.dispositif == "RSA")).label("rsa"),
-                flag(and_(active, long_overlap)).label("long_"),
+                later(func.min(A.c.date_debut), d1).label("debut_w"),
+                func.max(fin_in_p).label("fin_w"),
+                flag(A.c.dispositif == "RSA").label("rsa"),
+                flag(long_overlap).label("long_"),
                 count(ended_in_p).label("sorties"),
                 count(and_(ended_in_p, A.c.motif_fin.in_(sorted(vocab.POSITIF)))).label("sorties_pos"),
             )
             .select_from(source)
-            .where(A.c.date_debut <= d2, *self.jeune_conditions(), *self.counting_accompagnements())
+            .where(*self._active(), *self.jeune_conditions())
             .group_by(who, *([] if ungrouped else [grp]))  # PostgreSQL refuses a constant in GROUP BY
-            .having(flag(active) == 1)
         )
         return self._work_table("suivis", query)
 
@@ -396,20 +401,40 @@ class Requetes:
     def summary(self):
         """Per group: jeunes, nouveaux entrants, RSA, ≥ 90 days in P, accompagnements ended in P (positive).
 
+        A nouvel entrant's earliest counting accompagnement starts in P: their
+        active ones all start on or after d1 and none ended before d1 (such an
+        earlier one is not in S(P); `_earlier_spells` counts them apart).
         Without `detail`, every figure after the number of jeunes is 0 (S(P) holds no more).
         """
         S = self.suivis
-        if self.detail:
-            figures = (
+        if not self.detail:
+            return self.conn.execute(select(S.c.grp, func.count(), *(literal(0),) * 5).group_by(S.c.grp)).all()
+        rows = self.conn.execute(
+            select(
+                S.c.grp,
+                func.count(),
                 func.sum(case((S.c.premier_debut >= self.d1, 1), else_=0)),
                 func.sum(S.c.rsa),
                 func.sum(S.c.long_),
                 func.sum(S.c.sorties),
                 func.sum(S.c.sorties_pos),
-            )
-        else:
-            figures = (literal(0),) * 5
-        return self.conn.execute(select(S.c.grp, func.count(), *figures).group_by(S.c.grp)).all()
+            ).group_by(S.c.grp)
+        ).all()
+        earlier = self._earlier_spells()
+        return [(grp, n, nouveaux - earlier.get(grp, 0), *rest) for grp, n, nouveaux, *rest in rows]
+
+    def _earlier_spells(self) -> dict[str, int]:
+        """Per group: jeunes of S(P) whose active accompagnements all start in P, with a counting one ended before d1."""
+        S = self.suivis
+        earlier = [A.c.id_jeune == S.c.id_jeune, A.c.date_fin < self.d1, *self.counting_accompagnements()]
+        if self.ctx.dimension == "dispositif":
+            earlier.append(A.c.dispositif == S.c.grp)
+        query = (
+            select(S.c.grp, func.count())
+            .where(S.c.premier_debut >= self.d1, select(literal(1)).where(*earlier).exists())
+            .group_by(S.c.grp)
+        )
+        return {grp: int(n) for grp, n in self.conn.execute(query)}
 
     def jalon_counts(self):
         """Per (group, type): jalons of S(P) dated in P, for the counted types."""

@@ -577,6 +577,13 @@ def test_breakdown_of_a_ratio_sums_numerators_and_denominators(store):
             "dispositif",
             {"RSA": 6, "CEJ": 6, "PACEA": 1, "ASE": 1, "OF": 2, "DROIT_COMMUN": 2, "Total": 17},
         ),
+        # new in a dispositif: its earliest accompagnement of that dispositif starts in 2024. J16 is new in RSA
+        # though not overall (his CEJ ended in 2023); J04 is new in CEJ, not in DROIT_COMMUN (since 2022)
+        (
+            "nouveaux_entrants",
+            "dispositif",
+            {"RSA": 2, "CEJ": 4, "PACEA": 1, "ASE": 0, "OF": 2, "DROIT_COMMUN": 1, "Total": 8},
+        ),
         # orientations by the dispositif of the jeune at any date: CEJ J09 30 ✓ 31 ✗, J14 never; PACEA J02;
         # OF J03; J15 has no accompagnement: in the total only
         (
