@@ -12,7 +12,15 @@ jalons of the same young person, none of which depends on a period:
   a `risque_rupture`, the earliest `rupture_evitee` or `rupture_survenue` of the
   same domaine on or after it (`risques_ouverts`); for an `rsa_ouverture`, the
   earliest `rsa_sortie` strictly after it (the end of the spell); for an
-  `rsa_sortie`, the earliest `rsa_ouverture` strictly after it (a return to the RSA).
+  `rsa_sortie`, the earliest `rsa_ouverture` strictly after it (a return to the RSA);
+- `jour_suivant`: the earliest date of one of their jalons strictly after this
+  one's date (the last gap of `parcours_securises`);
+- `<famille>_precedent` (migration 0005), on the jalons of that family only: the
+  date of their previous jalon of the same family, in the order of (date,
+  id_jalon): a jalon dated in P whose previous one is before P (or none) is
+  their first of the family in P, one per young person even on a shared day.
+  The families are those of `situations`: emploi, durable, formation, and
+  retour (a SITUATION jalon after a break or a gap of more than 90 days).
 
 Triggers on `jalons` mark the young people whose jalons change; `rafraichir`
 recomputes their rows, in the caller's transaction, before the engine reads.
@@ -28,6 +36,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Date,
     Engine,
@@ -40,10 +49,12 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
 )
 
 from indicators.dialecte import days_between
+from mlimpact import vocab
 from mlimpact.models import Jalon, Jeune
 
 J = Jalon.__table__
@@ -59,6 +70,11 @@ ANALYTIQUE = Table(
     Column("jour_precedent", Date),
     Column("coupure_precedente", Integer, nullable=False),
     Column("suivant", Date),
+    Column("jour_suivant", Date),
+    Column("emploi_precedent", Date),
+    Column("durable_precedent", Date),
+    Column("formation_precedent", Date),
+    Column("retour_precedent", Date),
 )
 A_RAFRAICHIR = Table(
     "analytique_a_rafraichir",
@@ -67,11 +83,24 @@ A_RAFRAICHIR = Table(
     Column("id_jeune", String(40), nullable=False, unique=True),
 )
 
-# (name, columns, columns INCLUDEd on PostgreSQL) of the table's indexes, as migrations 0002 and 0004
-# create them. On PostgreSQL the (type, date) index carries every column the passes read, so that a
+# (name, columns, columns INCLUDEd on PostgreSQL) of the table's indexes, as migrations 0002, 0004 and
+# 0005 create them. On PostgreSQL the (type, date) index carries every column the passes read, so that a
 # pass over a few types in a period is an index-only scan of consecutive entries instead of a visit of
 # most pages of the table, which is stored young person by young person (migration 0004).
-COVERED = ("id_jeune", "domaine", "jour_precedent", "coupure_precedente", "suivant")
+COVERED = (
+    "id_jeune",
+    "domaine",
+    "jour_precedent",
+    "coupure_precedente",
+    "suivant",
+    "emploi_precedent",
+    "durable_precedent",
+    "formation_precedent",
+    "retour_precedent",
+)
+# the families of `situations` whose first jalon in P is marked through `<famille>_precedent`
+FAMILLES = {"emploi": vocab.EMPLOI, "durable": vocab.DURABLE, "formation": vocab.FORMATION}
+MAX_GAP = 90  # days: a SITUATION jalon after a longer silence is a return (retours_dynamique)
 INDEXES = (
     ("ix_analytique_jalons_jeune_type_date", ("id_jeune", "type", "date"), ()),
     ("ix_analytique_jalons_type_date", ("type", "date"), COVERED),
@@ -159,14 +188,25 @@ def create_index(name: str, columns: tuple[str, ...], covered: tuple[str, ...] =
     return f"CREATE INDEX {name} ON analytique_jalons ({', '.join(columns)}){include}"
 
 
+def returning(dialect: str, columns) -> ColumnElement:
+    """A SITUATION jalon whose previous jalon day held a break or lies more than MAX_GAP days before it."""
+    return and_(
+        columns.type.in_(sorted(vocab.SITUATION)),
+        columns.jour_precedent.is_not(None),
+        or_(columns.coupure_precedente == 1, days_between(dialect, columns.jour_precedent, columns.date) > MAX_GAP),
+    )
+
+
 def _rows(who, dialect: str):
-    """The analytics rows of the jalons of the young people `who` selects: one SELECT, no join.
+    """The analytics rows of the jalons of the young people `who` selects: windows, no join.
 
     Every value is a window over the young person's jalons ordered by day
     number, with RANGE frames: "strictly before" is up to 1 PRECEDING, "on or
     after" from CURRENT ROW (the jalons of the same day included), "strictly
     after" from 1 FOLLOWING. The previous day held a break when the latest
-    break strictly before is on that very day.
+    break strictly before is on that very day. The previous jalon of a family
+    is a ROWS frame in the order of (day, id_jalon); that of the returns needs
+    the return flag of every row first, hence a second level of windows.
 
     On PostgreSQL, windows partition by the bytes of `id_jeune` (COLLATE "C"):
     sorting ten million identifiers through the locale is several times slower.
@@ -179,6 +219,13 @@ def _rows(who, dialect: str):
     def first(types, frame, partition=key):
         return func.min(case((J.c.type.in_(types), J.c.date))).over(partition_by=partition, order_by=day, range_=frame)
 
+    def previous_of(types):
+        """The date of the previous jalon of `types` in (day, id_jalon) order, on the jalons of `types` only."""
+        latest = func.max(case((J.c.type.in_(types), J.c.date))).over(
+            partition_by=key, order_by=[day, J.c.id_jalon], rows=(None, -1)
+        )
+        return case((J.c.type.in_(types), latest))
+
     previous_day = func.max(J.c.date).over(**before)
     previous_break = func.max(case((J.c.type.in_(BREAKS), J.c.date))).over(**before)
     following = case(
@@ -187,27 +234,39 @@ def _rows(who, dialect: str):
         (J.c.type == "rsa_ouverture", first(("rsa_sortie",), (1, None))),
         (J.c.type == "rsa_sortie", first(("rsa_ouverture",), (1, None))),
     )
-    rows = (
+    neighbours = (
         select(
             J.c.id_jeune,
+            key.label("cle"),  # the sort of these windows, kept for those of the next level
+            day.label("jour_num"),
+            J.c.id_jalon,
             J.c.date,
             J.c.type,
             J.c.domaine,
             previous_day.label("jour_precedent"),
             previous_break.label("coupure"),
             following.label("suivant"),
+            func.min(J.c.date).over(**by_jeune, range_=(1, None)).label("jour_suivant"),
+            *(previous_of(sorted(types)).label(f"{name}_precedent") for name, types in FAMILLES.items()),
         )
         .where(J.c.id_jeune.in_(who))
         .subquery("voisins")
     )
+    v = neighbours.c
+    breaks = case((and_(v.coupure.is_not(None), v.coupure == v.jour_precedent), 1), else_=0)
+    flagged = select(
+        *(v[name] for name in ("id_jeune", "cle", "jour_num", "id_jalon", "date", "type", "domaine", "jour_precedent")),
+        breaks.label("coupure_precedente"),
+        *(v[name] for name in ("suivant", "jour_suivant", *(f"{f}_precedent" for f in FAMILLES))),
+    ).subquery("marques")
+    m = flagged.c
+    is_return = returning(dialect, m)
+    previous_return = func.max(case((is_return, m.date))).over(
+        partition_by=m.cle, order_by=[m.jour_num, m.id_jalon], rows=(None, -1)
+    )
     return select(
-        rows.c.id_jeune,
-        rows.c.date,
-        rows.c.type,
-        rows.c.domaine,
-        rows.c.jour_precedent,
-        case((and_(rows.c.coupure.is_not(None), rows.c.coupure == rows.c.jour_precedent), 1), else_=0),
-        rows.c.suivant,
+        *(m[c.name] for c in ANALYTIQUE.c if c.name != "retour_precedent"),
+        case((is_return, previous_return)).label("retour_precedent"),
     )
 
 

@@ -45,6 +45,7 @@ from sqlalchemy.schema import CreateTableAs
 from sqlalchemy.sql.elements import ColumnElement
 
 from indicators.analytique import ANALYTIQUE as D
+from indicators.analytique import FAMILLES, MAX_GAP, returning
 from indicators.dialecte import days_between, later
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
@@ -73,7 +74,6 @@ DOMAINE_TYPES = tuple(vocab.DOMAINES_PAR_TYPE)
 WORK_MEM = "256MB"  # PostgreSQL, for the duration of one computation (a setting of the transaction)
 SIX_MONTHS = 183
 TWELVE_MONTHS = 365
-MAX_GAP = 90
 FOLLOW_UP_DAYS = 30
 # Above this many rows in S(P), PostgreSQL hashes it for every join: no index on it is worth building.
 HASH_JOIN_ROWS = 100_000
@@ -450,33 +450,24 @@ class Requetes:
         """Per group: jeunes of S(P) with a jalon of EMPLOI, DURABLE, FORMATION in P, and those returning.
 
         Returning (retours_dynamique): a SITUATION jalon in P whose previous
-        jalon day had a break (rsa_sanction, decrochage) or lies more than 90
-        days before it — both read from the analytics table.
+        jalon day had a break or lies more than 90 days before it. A jalon is
+        the first of its family in P when the previous jalon of that family
+        (`<famille>_precedent`, in (date, id_jalon) order) is before P or
+        absent: one per young person, so plain sums count young people, without
+        grouping the jalons of P by young person (national sample: 0.67 → 0.24 s).
         """
         S = self.suivis
-        flag = lambda cond: func.max(case((cond, 1), else_=0))
-        returning = and_(
-            D.c.jour_precedent.is_not(None),
-            or_(D.c.coupure_precedente == 1, self.days(D.c.jour_precedent, D.c.date) > MAX_GAP),
-        )
-        per_jeune = (
-            select(
-                S.c.grp,
-                flag(D.c.type.in_(sorted(vocab.EMPLOI))).label("emploi"),
-                flag(D.c.type.in_(sorted(vocab.DURABLE))).label("durable"),
-                flag(D.c.type.in_(sorted(vocab.FORMATION))).label("formation"),
-                flag(returning).label("retour"),
-            )
-            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
-            .where(D.c.type.in_(sorted(vocab.SITUATION)), self.in_period(D.c.date))
-            .group_by(S.c.grp, S.c.id_jeune)
-            .subquery("situations")
-        )
-        c = per_jeune.c
+        before_p = lambda column: or_(column.is_(None), column < self.d1)
+        firsts = [
+            and_(D.c.type.in_(sorted(types)), before_p(D.c[f"{name}_precedent"])) for name, types in FAMILLES.items()
+        ]
+        firsts.append(and_(returning(self.dialect, D.c), before_p(D.c.retour_precedent)))
         return self.conn.execute(
-            select(c.grp, func.sum(c.emploi), func.sum(c.durable), func.sum(c.formation), func.sum(c.retour)).group_by(
-                c.grp
-            )
+            select(S.c.grp, *(func.sum(case((first, 1), else_=0)) for first in firsts))
+            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            # the types and dates as the (type, date) index reads them; then the firsts alone
+            .where(D.c.type.in_(sorted(vocab.SITUATION)), self.in_period(D.c.date), or_(*firsts))
+            .group_by(S.c.grp)
         ).all()
 
     def parcours_securises(self):

@@ -803,6 +803,48 @@ def test_analytics_rows_carry_their_neighbours(store):
     assert len(rows) == DATA["jalons"].count("\n") - 1
 
 
+def family_columns(engine) -> dict:
+    """{(id_jeune, date, type): (jour_suivant, emploi_, durable_, formation_, retour_precedent)} (migration 0005)."""
+    from sqlalchemy import select
+
+    from indicators.analytique import ANALYTIQUE as D
+    from indicators.sql import as_date
+
+    names = ("jour_suivant", "emploi_precedent", "durable_precedent", "formation_precedent", "retour_precedent")
+    with engine.connect() as conn:
+        rows = conn.execute(select(D.c.id_jeune, D.c.date, D.c.type, *(D.c[n] for n in names))).all()
+    return {(r[0], as_date(r[1]), r[2]): tuple(as_date(x) for x in r[3:]) for r in rows}
+
+
+def test_analytics_rows_mark_the_first_jalon_of_each_family(engine, tmp_path):
+    """Previous jalon of the same family in (date, id_jalon) order, on that family's jalons only; next day."""
+    d = dt.date.fromisoformat
+    extra = (
+        "K0111;J01;2024-10-01;alternance;;;\n"  # an emploi on the day of J01's CDI, after it in id order
+        "K1908;J19;2024-08-01;immersion;;;\n"  # after 2024-07-15: no return (17 days)
+        "K2003;J20;2025-03-01;service_civique;;;\n"  # 137 days after 2024-10-15: a second return
+    )
+    data = {**DATA, "jalons": DATA["jalons"] + extra}
+    assert import_paths(engine, [write_tables(tmp_path / "a", data)], today=TODAY).exit_code == 0
+    before = figure(engine, "acces_emploi")
+    rows = family_columns(engine)
+    # J01: CDI (emploi and durable, first of both), alternance the same day (emploi: the CDI's day), CDD court
+    assert rows[("J01", d("2024-10-01"), "emploi_cdi")] == (d("2024-11-15"), None, None, None, None)
+    assert rows[("J01", d("2024-10-01"), "alternance")] == (d("2024-11-15"), d("2024-10-01"), None, None, None)
+    assert rows[("J01", d("2024-11-20"), "emploi_cdd_court")][1:3] == (d("2024-10-01"), None)
+    assert rows[("J01", d("2024-12-31"), "entretien")] == (None, None, None, None, None)  # last jalon, no family
+    # J04: the CDI of 2023 precedes the intérim of 2024 (its first emploi in 2024 all the same)
+    assert rows[("J04", d("2024-06-15"), "emploi_interim")][1] == d("2023-12-31")
+    # returns: J05 after the sanction, J20 after the décrochage then after a gap; J19's formation is no return
+    assert rows[("J05", d("2024-05-01"), "formation_qualifiante")] == (None, None, None, None, None)
+    assert rows[("J20", d("2024-10-15"), "reprise_scolarite")][4] is None
+    assert rows[("J20", d("2025-03-01"), "service_civique")] == (None, None, None, None, d("2024-10-15"))
+    assert rows[("J19", d("2024-04-19"), "formation_preparatoire")][3:] == (None, None)
+    assert rows[("J19", d("2024-08-01"), "immersion")] == (d("2024-10-14"), None, None, None, None)
+    # same figures as the hand-computed ones: J01 counts once although two emplois share a day
+    assert (before.numerateur, before.denominateur) == (4, 17)
+
+
 def test_a_bulk_import_marks_its_young_people_and_keeps_the_trigger(engine, tmp_path, monkeypatch):
     """SQLite's import marks a chunk's young people at once, its row trigger set aside: it must come back."""
     from sqlalchemy import text
