@@ -83,29 +83,46 @@ A_RAFRAICHIR = Table(
     Column("id_jeune", String(40), nullable=False, unique=True),
 )
 
-# (name, columns, columns INCLUDEd on PostgreSQL) of the table's indexes, as migrations 0002, 0004 and
-# 0005 create them. On PostgreSQL the (type, date) index carries every column the passes read, so that a
-# pass over a few types in a period is an index-only scan of consecutive entries instead of a visit of
-# most pages of the table, which is stored young person by young person (migration 0004).
-COVERED = (
-    "id_jeune",
-    "domaine",
-    "jour_precedent",
-    "coupure_precedente",
-    "suivant",
-    "emploi_precedent",
-    "durable_precedent",
-    "formation_precedent",
-    "retour_precedent",
+
+@dataclass(frozen=True)
+class Index:
+    """An index of the table, as the migrations create it (a bulk refresh drops and rebuilds them)."""
+
+    name: str
+    columns: tuple[str, ...]
+    covered: tuple[str, ...] = ()  # INCLUDEd: PostgreSQL only
+    where: str = ""  # a partial index: PostgreSQL only, as the covering ones
+
+    def applies(self, postgres: bool) -> bool:
+        return postgres or not self.where
+
+    def create(self, postgres: bool) -> str:
+        include = f" INCLUDE ({', '.join(self.covered)})" if self.covered and postgres else ""
+        where = f" WHERE {self.where}" if self.where else ""
+        return f"CREATE INDEX {self.name} ON analytique_jalons ({', '.join(self.columns)}){include}{where}"
+
+
+# On PostgreSQL the (type, date) indexes carry every column their passes read: the table is stored
+# young person by young person, so the rows of a few types in a period lie on most of its pages, and
+# an index-only scan reads consecutive entries instead (migration 0004). The family columns of the
+# situations are in a partial index of their own (migration 0005): in the main one, they would widen
+# the entries that the count of every jalon type reads.
+COVERED = ("id_jeune", "domaine", "jour_precedent", "coupure_precedente", "suivant")
+FAMILY_COLUMNS = ("emploi_precedent", "durable_precedent", "formation_precedent", "retour_precedent")
+INDEXES = (
+    Index("ix_analytique_jalons_jeune_type_date", ("id_jeune", "type", "date")),
+    Index("ix_analytique_jalons_type_date", ("type", "date"), COVERED),
+    Index("ix_analytique_jalons_date", ("date",)),
+    Index(
+        "ix_analytique_jalons_situations",
+        ("type", "date"),
+        ("id_jeune", "jour_precedent", "coupure_precedente", *FAMILY_COLUMNS),
+        "type IN ({})".format(", ".join(f"'{t}'" for t in sorted(vocab.SITUATION))),
+    ),
 )
 # the families of `situations` whose first jalon in P is marked through `<famille>_precedent`
 FAMILLES = {"emploi": vocab.EMPLOI, "durable": vocab.DURABLE, "formation": vocab.FORMATION}
 MAX_GAP = 90  # days: a SITUATION jalon after a longer silence is a return (retours_dynamique)
-INDEXES = (
-    ("ix_analytique_jalons_jeune_type_date", ("id_jeune", "type", "date"), ()),
-    ("ix_analytique_jalons_type_date", ("type", "date"), COVERED),
-    ("ix_analytique_jalons_date", ("date",), ()),
-)
 # When more than this share of the young people is to refresh, dropping the indexes and building them
 # again after the insert beats maintaining them row by row (a first fill, an import of everybody's month).
 BULK_SHARE = 0.2
@@ -166,13 +183,15 @@ def rafraichir(conn: Connection) -> Rafraichissement:
             everybody = conn.execute(select(func.count()).select_from(Jeune.__table__)).scalar_one()
             bulk = count > BULK_SHARE * everybody
             if bulk:
-                for name, _, _ in INDEXES:
-                    conn.exec_driver_sql(f"DROP INDEX {name}")
+                for index in INDEXES:
+                    if index.applies(postgres):
+                        conn.exec_driver_sql(f"DROP INDEX {index.name}")
             conn.execute(ANALYTIQUE.delete().where(ANALYTIQUE.c.id_jeune.in_(who)))
             conn.execute(ANALYTIQUE.insert().from_select([c.name for c in ANALYTIQUE.c], _rows(who, conn.dialect.name)))
             if bulk:
-                for name, columns, covered in INDEXES:
-                    conn.exec_driver_sql(create_index(name, columns, covered if postgres else ()))
+                for index in INDEXES:
+                    if index.applies(postgres):
+                        conn.exec_driver_sql(index.create(postgres))
             if bulk:
                 conn.exec_driver_sql("ANALYZE analytique_jalons")  # the planner's picture of the new rows
             done = exists().where(marked.c.id_jeune == A_RAFRAICHIR.c.id_jeune, marked.c.seq == A_RAFRAICHIR.c.seq)
@@ -180,12 +199,6 @@ def rafraichir(conn: Connection) -> Rafraichissement:
         return Rafraichissement(count, bulk)
     finally:
         marked.drop(conn)
-
-
-def create_index(name: str, columns: tuple[str, ...], covered: tuple[str, ...] = ()) -> str:
-    """CREATE INDEX of the analytics table (with INCLUDE for `covered`: PostgreSQL only)."""
-    include = f" INCLUDE ({', '.join(covered)})" if covered else ""
-    return f"CREATE INDEX {name} ON analytique_jalons ({', '.join(columns)}){include}"
 
 
 def returning(dialect: str, columns) -> ColumnElement:

@@ -897,24 +897,36 @@ def test_every_write_to_jalons_refreshes_the_analytics(engine, tmp_path):
     assert not any(key[0] == "J04" for key in analytics(engine))
 
 
-def test_the_type_date_index_covers_the_passes_on_postgresql(engine, tmp_path):
-    """Migration 0004, and every bulk refresh that rebuilds the indexes: INCLUDE on PostgreSQL only."""
+def test_the_indexes_cover_the_passes_on_postgresql(engine, tmp_path):
+    """Migrations 0004 and 0005, and every bulk refresh that rebuilds the indexes: the (type, date) indexes
+    INCLUDE what their passes read, the one of the situations is partial; PostgreSQL only."""
     from sqlalchemy import text
 
     from indicators import analytique
 
-    def type_date_index() -> str:
-        with engine.connect() as conn:
-            if engine.dialect.name == "postgresql":
-                sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_analytique_jalons_type_date'"
-            else:
-                sql = "SELECT sql FROM sqlite_master WHERE name = 'ix_analytique_jalons_type_date'"
-            return conn.execute(text(sql)).scalar_one()
+    postgres = engine.dialect.name == "postgresql"
 
-    covering = f"INCLUDE ({', '.join(analytique.COVERED)})"
-    assert (covering in type_date_index()) == (engine.dialect.name == "postgresql")
+    def definitions() -> dict[str, str]:
+        with engine.connect() as conn:
+            if postgres:
+                sql = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'analytique_jalons'"
+            else:
+                sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'analytique_jalons'"
+            return dict(conn.execute(text(sql)).all())
+
+    def check() -> None:
+        found = definitions()
+        assert set(found) == {i.name for i in analytique.INDEXES if i.applies(postgres)}
+        covering = found["ix_analytique_jalons_type_date"]
+        assert (f"INCLUDE ({', '.join(analytique.COVERED)})" in covering) == postgres
+        if postgres:
+            situations = found["ix_analytique_jalons_situations"]
+            assert "INCLUDE (id_jeune, jour_precedent, coupure_precedente, emploi_precedent" in situations
+            assert "WHERE" in situations and "'service_civique'" in situations and "'entretien'" not in situations
+
+    check()
     assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
     with engine.begin() as conn:
         assert analytique.rafraichir(conn).massif  # everybody is new: the indexes were dropped and rebuilt
-    assert (covering in type_date_index()) == (engine.dialect.name == "postgresql")
-    assert figure(engine, "risques_ouverts").valeur is not None
+    check()
+    assert figure(engine, "acces_emploi").numerateur == 4
