@@ -1,6 +1,6 @@
-"""The analytics table of the jalons, kept fresh for the engine (migration 0002).
+"""The analytics table of the jalons, kept fresh for the engine (migrations 0002, 0004, 0005).
 
-`analytique_jalons` repeats every jalon with three values taken from the other
+`analytique_jalons` repeats every jalon with values taken from the other
 jalons of the same young person, none of which depends on a period:
 
 - `jour_precedent`: the latest date of one of their jalons strictly before this
@@ -224,7 +224,9 @@ def _rows(who, dialect: str):
     On PostgreSQL, windows partition by the bytes of `id_jeune` (COLLATE "C"):
     sorting ten million identifiers through the locale is several times slower.
     """
-    key = J.c.id_jeune.collate("C") if dialect == "postgresql" else J.c.id_jeune
+    postgres = dialect == "postgresql"
+    key = J.c.id_jeune.collate("C") if postgres else J.c.id_jeune
+    tie = J.c.id_jalon.collate("C") if postgres else J.c.id_jalon  # the order of jalons of one day
     day = days_between(dialect, literal(EPOCH, Date), J.c.date)  # a number both dialects can RANGE over
     by_jeune = {"partition_by": key, "order_by": day}
     before = {**by_jeune, "range_": (None, -1)}
@@ -235,7 +237,7 @@ def _rows(who, dialect: str):
     def previous_of(types):
         """The date of the previous jalon of `types` in (day, id_jalon) order, on the jalons of `types` only."""
         latest = func.max(case((J.c.type.in_(types), J.c.date))).over(
-            partition_by=key, order_by=[day, J.c.id_jalon], rows=(None, -1)
+            partition_by=key, order_by=[day, tie], rows=(None, -1)
         )
         return case((J.c.type.in_(types), latest))
 
@@ -252,7 +254,7 @@ def _rows(who, dialect: str):
             J.c.id_jeune,
             key.label("cle"),  # the sort of these windows, kept for those of the next level
             day.label("jour_num"),
-            J.c.id_jalon,
+            tie.label("rang_jour"),
             J.c.date,
             J.c.type,
             J.c.domaine,
@@ -268,19 +270,18 @@ def _rows(who, dialect: str):
     v = neighbours.c
     breaks = case((and_(v.coupure.is_not(None), v.coupure == v.jour_precedent), 1), else_=0)
     flagged = select(
-        *(v[name] for name in ("id_jeune", "cle", "jour_num", "id_jalon", "date", "type", "domaine", "jour_precedent")),
+        *(v[name] for name in ("id_jeune", "cle", "jour_num", "rang_jour", "date", "type", "domaine", "jour_precedent")),
         breaks.label("coupure_precedente"),
         *(v[name] for name in ("suivant", "jour_suivant", *(f"{f}_precedent" for f in FAMILLES))),
     ).subquery("marques")
     m = flagged.c
     is_return = returning(dialect, m)
     previous_return = func.max(case((is_return, m.date))).over(
-        partition_by=m.cle, order_by=[m.jour_num, m.id_jalon], rows=(None, -1)
+        partition_by=m.cle, order_by=[m.jour_num, m.rang_jour], rows=(None, -1)
     )
-    return select(
-        *(m[c.name] for c in ANALYTIQUE.c if c.name != "retour_precedent"),
-        case((is_return, previous_return)).label("retour_precedent"),
-    )
+    computed = {"retour_precedent": case((is_return, previous_return))}
+    # in the table's column order, by name: the INSERT lists ANALYTIQUE's columns in that order
+    return select(*(computed[c.name].label(c.name) if c.name in computed else m[c.name] for c in ANALYTIQUE.c))
 
 
 def vacuum(engine: Engine) -> None:

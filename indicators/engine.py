@@ -77,8 +77,6 @@ PASSES: dict[str, frozenset[str]] = {
             "sorties_rsa",
         }
     ),
-    # what needs more of S(P) than who is in it (`Requetes(detail=True)`)
-    "suivis_detail": frozenset({"nouveaux_entrants", "jeunes_rsa_suivis", "sorties_positives", "parcours_securises"}),
     "situations": frozenset({"acces_emploi", "acces_emploi_durable", "acces_formation", "retours_dynamique"}),
     "parcours": frozenset({"parcours_securises"}),
     "risques_ouverts": frozenset({"risques_ouverts"}),
@@ -91,6 +89,8 @@ PASSES: dict[str, frozenset[str]] = {
     "budget": frozenset({"budget_eur", "cout_par_jeune_eur", "euros_evites_par_euro_investi"}),
 }
 IMPACT_CODES = PASSES["hors_rsa"]
+# The indicators that need more of S(P) than who is in it (`Requetes(detail=True)`).
+DETAIL_CODES = frozenset({"nouveaux_entrants", "jeunes_rsa_suivis", "sorties_positives", "parcours_securises"})
 BREAKDOWN_NATURES = (Nature.COUNT, Nature.RATIO)
 # Dimensions that put each young person (and so each of their jalons) in one group only; not the
 # dispositif (one may be followed in two) nor the domaine (one may have jalons in several).
@@ -149,7 +149,7 @@ def _aggregate(
     codes = set(codes)
     needed = {name for name, fed in PASSES.items() if fed & codes}
     groups: dict[str, Agregats] = defaultdict(Agregats)
-    q = Requetes(conn, ctx, detail="suivis_detail" in needed)
+    q = Requetes(conn, ctx, detail=bool(DETAIL_CODES & codes))
     try:
         if "suivis" in needed:
             for grp, *figures in q.summary():

@@ -9,11 +9,14 @@ Design for speed:
   where each one already carries what depends on its neighbours (previous
   jalon, next answer), so no query needs a window function;
 - the followed young people S(P) are materialised once per computation in a
-  temporary table, with what later passes need from their accompagnements
-  (window of follow-up, RSA, long overlap, exits);
-- one pass over the jalons of P, grouped by young person, yields the counts,
-  the accesses, the returns and the gaps of `parcours_securises` together;
-  the other passes read a few jalon types through the (type, date) index.
+  work table, with what later passes need from their accompagnements (window
+  of follow-up, RSA, long overlap, exits), or only who they are when no asked
+  indicator needs more;
+- the passes join the analytics rows of P to S(P) and add them up per group;
+  only `parcours_securises` groups jalons by young person (the gaps of each
+  one's window), and the first jalon of each family of the accesses is marked
+  in the analytics table so that `situations` need not; the passes over a few
+  jalon types read the (type, date) index.
 
 A computation may be grouped: `grp` is then a dimension of the young person
 (sexe, structure…) or the dispositif, and every aggregate comes per group; the
@@ -426,7 +429,12 @@ class Requetes:
     def _earlier_spells(self) -> dict[str, int]:
         """Per group: jeunes of S(P) whose active accompagnements all start in P, with a counting one ended before d1."""
         S = self.suivis
-        earlier = [A.c.id_jeune == S.c.id_jeune, A.c.date_fin < self.d1, *self.counting_accompagnements()]
+        earlier = [
+            A.c.id_jeune == S.c.id_jeune,
+            A.c.date_debut < self.d1,
+            A.c.date_fin < self.d1,
+            *self.counting_accompagnements(),
+        ]
         if self.ctx.dimension == "dispositif":
             earlier.append(A.c.dispositif == S.c.grp)
         query = (
@@ -610,6 +618,7 @@ class Requetes:
                 D.c.date.between(literal(self.ctx.d1 - shift, Date), literal(self.ctx.d2 - shift, Date)),
             )
             .group_by(*([] if grp is None else [grp]))
+            .having(func.count() > 0)  # no sortie: no row, grouped or not
         ).all()
 
     def jours_hors_rsa(self, bareme: list[dt.date]):

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indicators.engine import PARTITIONS, PASSES, breakdown, compute
+from indicators.engine import DETAIL_CODES, PARTITIONS, breakdown, compute
 from indicators.naive import compute_naive, load_tables
 from indicators.registry import REGISTRY
 from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode
@@ -235,7 +235,7 @@ def test_a_breakdown_total_taken_from_its_groups_is_the_indicator(db, data, peri
     data=datasets(),
     periode=periods,
     filtres=filters,
-    code=st.sampled_from(sorted(set(REGISTRY) - PASSES["suivis_detail"])),
+    code=st.sampled_from(sorted(set(REGISTRY) - DETAIL_CODES)),
     perimetre=st.sampled_from([Perimetre(), Perimetre(Echelon.STRUCTURE, "S1"), Perimetre(Echelon.DEPARTEMENT, "13")]),
 )
 def test_an_indicator_alone_reads_a_slimmer_followed_set_with_the_same_result(db, data, periode, filtres, code, perimetre):
