@@ -108,7 +108,9 @@ class Index:
 # situations are in a partial index of their own (migration 0005): in the main one, they would widen
 # the entries that the count of every jalon type reads.
 COVERED = ("id_jeune", "domaine", "jour_precedent", "coupure_precedente", "suivant")
-FAMILY_COLUMNS = ("emploi_precedent", "durable_precedent", "formation_precedent", "retour_precedent")
+# the families of `situations` whose first jalon in P is marked through `<famille>_precedent`
+FAMILLES = {"emploi": vocab.EMPLOI, "durable": vocab.DURABLE, "formation": vocab.FORMATION}
+FAMILY_COLUMNS = tuple(f"{name}_precedent" for name in (*FAMILLES, "retour"))
 INDEXES = (
     Index("ix_analytique_jalons_jeune_type_date", ("id_jeune", "type", "date")),
     Index("ix_analytique_jalons_type_date", ("type", "date"), COVERED),
@@ -120,8 +122,6 @@ INDEXES = (
         "type IN ({})".format(", ".join(f"'{t}'" for t in sorted(vocab.SITUATION))),
     ),
 )
-# the families of `situations` whose first jalon in P is marked through `<famille>_precedent`
-FAMILLES = {"emploi": vocab.EMPLOI, "durable": vocab.DURABLE, "formation": vocab.FORMATION}
 MAX_GAP = 90  # days: a SITUATION jalon after a longer silence is a return (retours_dynamique)
 # When more than this share of the young people is to refresh, dropping the indexes and building them
 # again after the insert beats maintaining them row by row (a first fill, an import of everybody's month).

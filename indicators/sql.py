@@ -297,6 +297,19 @@ class Requetes:
             *self.counting_accompagnements(),
         ]
 
+    def _accompagnements(self):
+        """(young person, rows, group) for reading the accompagnements of the scope, per accompagnement.
+
+        Joined to the jeunes when the scope, a filter or the group needs them;
+        national with no filter on the young person, the accompagnements alone.
+        """
+        if self._needs_jeunes():
+            who, source = Y.c.id_jeune, self._jeunes_from().join(A, A.c.id_jeune == Y.c.id_jeune)
+        else:
+            who, source = A.c.id_jeune, A
+        grp = A.c.dispositif if self.ctx.dimension == "dispositif" else self.jeune_group()
+        return who, source, grp
+
     def _create_membres(self) -> Table:
         """Fill a work table with the (young person, group) pairs of S(P), and nothing else.
 
@@ -307,10 +320,9 @@ class Requetes:
         """
         followed = self._active()
         if self.ctx.dimension == "dispositif" or not self._needs_jeunes():
-            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
-            source = self._jeunes_from().join(A, A.c.id_jeune == Y.c.id_jeune) if self._needs_jeunes() else A
+            who, source, grp = self._accompagnements()
             query = (
-                select(A.c.id_jeune, grp.label("grp"))
+                select(who.label("id_jeune"), grp.label("grp"))
                 .distinct()
                 .select_from(source)
                 .where(*followed, *self.jeune_conditions())
@@ -346,12 +358,7 @@ class Requetes:
         flag = lambda cond: func.max(case((cond, 1), else_=0))
         count = lambda cond: func.sum(case((cond, 1), else_=0))
         ungrouped = self.ctx.dimension is None
-        if self._needs_jeunes():
-            who, source = Y.c.id_jeune, self._jeunes_from().join(A, A.c.id_jeune == Y.c.id_jeune)
-            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else self.jeune_group()
-        else:  # national, no filter on the young person: the accompagnements alone say it all
-            who, source = A.c.id_jeune, A
-            grp = A.c.dispositif if self.ctx.dimension == "dispositif" else literal("")
+        who, source, grp = self._accompagnements()
         query = (
             select(
                 who.label("id_jeune"),
@@ -578,7 +585,7 @@ class Requetes:
         ).all()
 
     def _scoped(self):
-        """(the analytics rows joined to the young people in scope, their group column or None).
+        """(the analytics rows joined to the young people in scope, their group, the GROUP BY keys for it).
 
         When the scope is everybody (national, no filter, ungrouped), the rows
         alone: each jalon's young person is in the store (a foreign key), so the
@@ -586,9 +593,9 @@ class Requetes:
         """
         ctx = self.ctx
         if not self._needs_jeunes() and ctx.dimension is None and ctx.filtres.dispositif is None:
-            return D, None
+            return D, literal(""), []  # PostgreSQL refuses a constant in GROUP BY
         scope = self.scope_jeunes()
-        return D.join(scope, scope.c.id_jeune == D.c.id_jeune), scope.c.grp
+        return D.join(scope, scope.c.id_jeune == D.c.id_jeune), scope.c.grp, [scope.c.grp]
 
     def delais_entree(self):
         """Per (group, delay in days or None): orientations in P of jeunes in scope (not only S(P)).
@@ -596,28 +603,28 @@ class Requetes:
         The delay runs to the earliest premier_rdv or entretien dated on or after
         the orientation (`suivant`); None when there is none.
         """
-        source, grp = self._scoped()
+        source, grp, keys = self._scoped()
         delay = self.days(D.c.date, D.c.suivant)
         return self.conn.execute(
-            select(literal("") if grp is None else grp, delay, func.count())
+            select(grp, delay, func.count())
             .select_from(source)
             .where(D.c.type == "orientation_recue", self.in_period(D.c.date))
-            .group_by(*([] if grp is None else [grp]), delay)
+            .group_by(*keys, delay)
         ).all()
 
     def maintien_hors_rsa(self):
         """Per group: sorties of jeunes in scope dated in [d1 − 183, d2 − 183]: (not reopened within 183 days, all)."""
-        source, grp = self._scoped()
+        source, grp, keys = self._scoped()
         reopened = and_(D.c.suivant.is_not(None), self.days(D.c.date, D.c.suivant) <= SIX_MONTHS)
         shift = dt.timedelta(days=SIX_MONTHS)
         return self.conn.execute(
-            select(literal("") if grp is None else grp, func.sum(case((reopened, 0), else_=1)), func.count())
+            select(grp, func.sum(case((reopened, 0), else_=1)), func.count())
             .select_from(source)
             .where(
                 D.c.type == "rsa_sortie",
                 D.c.date.between(literal(self.ctx.d1 - shift, Date), literal(self.ctx.d2 - shift, Date)),
             )
-            .group_by(*([] if grp is None else [grp]))
+            .group_by(*keys)
             .having(func.count() > 0)  # no sortie: no row, grouped or not
         ).all()
 

@@ -764,20 +764,18 @@ def test_months_are_whole_calendar_months():
 
 
 # --- the analytics table (migration 0002) ------------------------------------------------------------------
-def analytics(engine) -> dict:
-    """{(id_jeune, date, type, domaine): (jour_precedent, coupure_precedente, suivant)} of the whole table."""
-    from sqlalchemy import select
+def analytics(engine, names=("jour_precedent", "coupure_precedente", "suivant")) -> dict:
+    """{(id_jeune, date, type, domaine): (values of the columns `names`)} of the whole analytics table."""
+    from sqlalchemy import Date, select
 
     from indicators.analytique import ANALYTIQUE as D
     from indicators.sql import as_date
 
+    columns = [D.c[n] for n in names]
+    read = [as_date if isinstance(c.type, Date) else (lambda x: x) for c in columns]
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                D.c.id_jeune, D.c.date, D.c.type, D.c.domaine, D.c.jour_precedent, D.c.coupure_precedente, D.c.suivant
-            )
-        ).all()
-    return {(r[0], as_date(r[1]), r[2], r[3]): (as_date(r[4]), r[5], as_date(r[6])) for r in rows}
+        rows = conn.execute(select(D.c.id_jeune, D.c.date, D.c.type, D.c.domaine, *columns)).all()
+    return {(r[0], as_date(r[1]), r[2], r[3]): tuple(f(x) for f, x in zip(read, r[4:])) for r in rows}
 
 
 def test_analytics_rows_carry_their_neighbours(store):
@@ -805,15 +803,8 @@ def test_analytics_rows_carry_their_neighbours(store):
 
 def family_columns(engine) -> dict:
     """{(id_jeune, date, type): (jour_suivant, emploi_, durable_, formation_, retour_precedent)} (migration 0005)."""
-    from sqlalchemy import select
-
-    from indicators.analytique import ANALYTIQUE as D
-    from indicators.sql import as_date
-
     names = ("jour_suivant", "emploi_precedent", "durable_precedent", "formation_precedent", "retour_precedent")
-    with engine.connect() as conn:
-        rows = conn.execute(select(D.c.id_jeune, D.c.date, D.c.type, *(D.c[n] for n in names))).all()
-    return {(r[0], as_date(r[1]), r[2]): tuple(as_date(x) for x in r[3:]) for r in rows}
+    return {key[:3]: values for key, values in analytics(engine, names).items()}
 
 
 def test_analytics_rows_mark_the_first_jalon_of_each_family(engine, tmp_path):
