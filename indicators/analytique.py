@@ -20,9 +20,14 @@ jalons of the same young person, none of which depends on a period:
   id_jalon): a jalon dated in P whose previous one is before P (or none) is
   their first of the family in P, one per young person even on a shared day.
   The families are those of `situations`: emploi, durable, formation, and
-  retour (a SITUATION jalon after a break or a gap of more than 90 days).
+  retour (a SITUATION jalon after a break or a gap of more than 90 days);
+- `couvert` (migration 0006): 1 when one of the young person's accompagnements
+  covers the jalon's date (started on or before it, not ended before it). Such
+  a jalon, dated in P, belongs to someone followed in P (that accompagnement is
+  active in P): the passes over the whole country count it without a join.
 
-Triggers on `jalons` mark the young people whose jalons change; `rafraichir`
+Triggers on `jalons` and `accompagnements` mark the young people whose rows
+change; `rafraichir`
 recomputes their rows, in the caller's transaction, before the engine reads.
 Window functions run here, over the marked young people only, instead of over
 a whole national scope at every computation.
@@ -55,9 +60,10 @@ from sqlalchemy import (
 
 from indicators.dialecte import days_between
 from mlimpact import vocab
-from mlimpact.models import Jalon, Jeune
+from mlimpact.models import Accompagnement, Jalon, Jeune
 
 J = Jalon.__table__
+AC = Accompagnement.__table__
 METADATA = MetaData()
 
 ANALYTIQUE = Table(
@@ -75,6 +81,7 @@ ANALYTIQUE = Table(
     Column("durable_precedent", Date),
     Column("formation_precedent", Date),
     Column("retour_precedent", Date),
+    Column("couvert", Integer, nullable=False),
 )
 A_RAFRAICHIR = Table(
     "analytique_a_rafraichir",
@@ -91,10 +98,11 @@ class Index:
     name: str
     columns: tuple[str, ...]
     covered: tuple[str, ...] = ()  # INCLUDEd: PostgreSQL only
-    where: str = ""  # a partial index: PostgreSQL only, as the covering ones
+    where: str = ""  # a partial index
+    postgres_only: bool = False  # an index worth having only for what it INCLUDEs
 
     def applies(self, postgres: bool) -> bool:
-        return postgres or not self.where
+        return postgres or not self.postgres_only
 
     def create(self, postgres: bool) -> str:
         include = f" INCLUDE ({', '.join(self.covered)})" if self.covered and postgres else ""
@@ -102,25 +110,31 @@ class Index:
         return f"CREATE INDEX {self.name} ON analytique_jalons ({', '.join(self.columns)}){include}{where}"
 
 
-# On PostgreSQL the (type, date) indexes carry every column their passes read: the table is stored
+# On PostgreSQL the indexes by type and date carry every column their passes read: the table is stored
 # young person by young person, so the rows of a few types in a period lie on most of its pages, and
 # an index-only scan reads consecutive entries instead (migration 0004). The family columns of the
 # situations are in a partial index of their own (migration 0005): in the main one, they would widen
-# the entries that the count of every jalon type reads.
-COVERED = ("id_jeune", "domaine", "jour_precedent", "coupure_precedente", "suivant")
+# the entries that the count of every jalon type reads. The jalons no accompagnement covers, the only
+# ones a count over the whole country probes the accompagnements for, have a partial index of their
+# own (migration 0006; on SQLite too, where it is what finds them), and PostgreSQL statistics on
+# (type, couvert) that a refresh keeps (they are no index).
+COVERED = ("id_jeune", "domaine", "jour_precedent", "coupure_precedente", "suivant", "couvert")
 # the families of `situations` whose first jalon in P is marked through `<famille>_precedent`
 FAMILLES = {"emploi": vocab.EMPLOI, "durable": vocab.DURABLE, "formation": vocab.FORMATION}
 FAMILY_COLUMNS = tuple(f"{name}_precedent" for name in (*FAMILLES, "retour"))
+SITUATION_COLUMNS = ("id_jeune", "jour_precedent", "coupure_precedente", *FAMILY_COLUMNS)
 INDEXES = (
     Index("ix_analytique_jalons_jeune_type_date", ("id_jeune", "type", "date")),
     Index("ix_analytique_jalons_type_date", ("type", "date"), COVERED),
     Index("ix_analytique_jalons_date", ("date",)),
     Index(
         "ix_analytique_jalons_situations",
-        ("type", "date"),
-        ("id_jeune", "jour_precedent", "coupure_precedente", *FAMILY_COLUMNS),
+        ("date",),  # keyed by date alone: the planner drops a type condition that the WHERE implies
+        ("type", *SITUATION_COLUMNS, "couvert"),
         "type IN ({})".format(", ".join(f"'{t}'" for t in sorted(vocab.SITUATION))),
+        postgres_only=True,
     ),
+    Index("ix_analytique_jalons_non_couverts", ("type", "date"), SITUATION_COLUMNS, "couvert = 0"),
 )
 MAX_GAP = 90  # days: a SITUATION jalon after a longer silence is a return (retours_dynamique)
 # When more than this share of the young people is to refresh, dropping the indexes and building them
@@ -211,7 +225,7 @@ def returning(dialect: str, columns) -> ColumnElement:
 
 
 def _rows(who, dialect: str):
-    """The analytics rows of the jalons of the young people `who` selects: windows, no join.
+    """The analytics rows of the jalons of the young people `who` selects: windows, and `couvert`.
 
     Every value is a window over the young person's jalons ordered by day
     number, with RANGE frames: "strictly before" is up to 1 PRECEDING, "on or
@@ -275,11 +289,16 @@ def _rows(who, dialect: str):
         *(v[name] for name in ("suivant", "jour_suivant", *(f"{f}_precedent" for f in FAMILLES))),
     ).subquery("marques")
     m = flagged.c
+    # `couvert` is a semi-join on the young person's accompagnements (hashed in bulk, probed through
+    # their id_jeune index for a few young people)
     is_return = returning(dialect, m)
     previous_return = func.max(case((is_return, m.date))).over(
         partition_by=m.cle, order_by=[m.jour_num, m.rang_jour], rows=(None, -1)
     )
-    computed = {"retour_precedent": case((is_return, previous_return))}
+    covering = exists().where(
+        AC.c.id_jeune == m.id_jeune, AC.c.date_debut <= m.date, or_(AC.c.date_fin.is_(None), AC.c.date_fin >= m.date)
+    )
+    computed = {"retour_precedent": case((is_return, previous_return)), "couvert": case((covering, 1), else_=0)}
     # in the table's column order, by name: the INSERT lists ANALYTIQUE's columns in that order
     return select(*(computed[c.name].label(c.name) if c.name in computed else m[c.name] for c in ANALYTIQUE.c))
 

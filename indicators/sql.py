@@ -43,6 +43,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.schema import CreateTableAs
 from sqlalchemy.sql.elements import ColumnElement
@@ -451,15 +452,31 @@ class Requetes:
         )
         return {grp: int(n) for grp, n in self.conn.execute(query)}
 
+    def _followed(self, columns: dict[str, ColumnElement], *conditions: ColumnElement):
+        """The analytics rows meeting `conditions` whose young person is in S(P): a subquery of (grp, *columns).
+
+        The join of the rows to S(P), except when the scope is everybody: a row
+        of P that an accompagnement covers (`couvert`) is then followed without
+        a join (that accompagnement is active in P); the others, a few per cent,
+        are followed when their young person has an active accompagnement,
+        probed through its id_jeune index (hashing the million rows of S(P) for
+        them cost more than the rest). National sample, counts of the jalons of
+        P: 0.70 → 0.3 s.
+        """
+        named = [column.label(name) for name, column in columns.items()]
+        if not self._everybody():
+            S = self.suivis
+            joined = select(S.c.grp, *named).select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+            return joined.where(*conditions).subquery("suivies")
+        followed = select(literal(1)).where(A.c.id_jeune == D.c.id_jeune, *self._active()).exists()
+        covered = select(literal("").label("grp"), *named).where(*conditions, D.c.couvert == 1)
+        uncovered = select(literal("").label("grp"), *named).where(*conditions, D.c.couvert == 0, followed)
+        return union_all(covered, uncovered).subquery("suivies")
+
     def jalon_counts(self):
         """Per (group, type): jalons of S(P) dated in P, for the counted types."""
-        S = self.suivis
-        return self.conn.execute(
-            select(S.c.grp, D.c.type, func.count())
-            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
-            .where(D.c.type.in_(COUNTED_TYPES), self.in_period(D.c.date))
-            .group_by(S.c.grp, D.c.type)
-        ).all()
+        rows = self._followed({"type": D.c.type}, D.c.type.in_(COUNTED_TYPES), self.in_period(D.c.date))
+        return self.conn.execute(select(rows.c.grp, rows.c.type, func.count()).group_by(rows.c.grp, rows.c.type)).all()
 
     def situations(self):
         """Per group: jeunes of S(P) with a jalon of EMPLOI, DURABLE, FORMATION in P, and those returning.
@@ -471,18 +488,20 @@ class Requetes:
         absent: one per young person, so plain sums count young people, without
         grouping the jalons of P by young person (national sample: 0.67 → 0.24 s).
         """
-        S = self.suivis
         before_p = lambda column: or_(column.is_(None), column < self.d1)
         firsts = [
             and_(D.c.type.in_(sorted(types)), before_p(D.c[f"{name}_precedent"])) for name, types in FAMILLES.items()
         ]
         firsts.append(and_(returning(self.dialect, D.c), before_p(D.c.retour_precedent)))
-        return self.conn.execute(
-            select(S.c.grp, *(func.sum(case((first, 1), else_=0)) for first in firsts))
-            .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
+        rows = self._followed(
+            {f"premier_{i}": case((first, 1), else_=0) for i, first in enumerate(firsts)},
             # the types and dates as the (type, date) index reads them; then the firsts alone
-            .where(D.c.type.in_(sorted(vocab.SITUATION)), self.in_period(D.c.date), or_(*firsts))
-            .group_by(S.c.grp)
+            D.c.type.in_(sorted(vocab.SITUATION)),
+            self.in_period(D.c.date),
+            or_(*firsts),
+        )
+        return self.conn.execute(
+            select(rows.c.grp, *(func.sum(rows.c[f"premier_{i}"]) for i in range(len(firsts)))).group_by(rows.c.grp)
         ).all()
 
     def parcours_securises(self):
@@ -498,6 +517,12 @@ class Requetes:
         jalon's gap is at most 90 days and it is neither the first nor the
         last: a quarter of the rows to group at national scale (1.42 → 1.33 s;
         the join itself, three million jalons of P probed, is the rest).
+
+        Each young person with a jalon in W has a row there (their first of W
+        decides), and is judged on it. The others are secure when W itself is
+        no longer than the largest gap allowed: counted over S(P) for everyone
+        (a filter and a sum), minus those with a row, instead of joining the
+        rows back to S(P) (national: 0.3 s less).
         """
         S = self.suivis
         jp, js = D.c.jour_precedent, D.c.jour_suivant
@@ -515,6 +540,8 @@ class Requetes:
                 S.c.id_jeune,
                 func.max(self.days(later(D.c.jour_precedent, S.c.debut_w), D.c.date)).label("ecart"),
                 func.max(D.c.date).label("dernier"),
+                func.max(S.c.debut_w).label("debut_w"),  # one value per young person and group
+                func.max(S.c.fin_w).label("fin_w"),
             )
             .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune))
             .where(self.in_period(D.c.date), in_w)  # W lies in P: the first condition lets the date index work
@@ -527,18 +554,23 @@ class Requetes:
             .distinct()
             .subquery("ruptures")
         )
-        last_gap = self.days(func.coalesce(per_jeune.c.dernier, S.c.debut_w), S.c.fin_w)
-        secure = and_(broken.c.id_jeune.is_(None), func.coalesce(per_jeune.c.ecart, 0) <= MAX_GAP, last_gap <= MAX_GAP)
-        return self.conn.execute(
-            select(S.c.grp, func.sum(case((secure, 1), else_=0)))
-            .select_from(
-                S.outerjoin(
-                    per_jeune, and_(per_jeune.c.grp == S.c.grp, per_jeune.c.id_jeune == S.c.id_jeune)
-                ).outerjoin(broken, broken.c.id_jeune == S.c.id_jeune)
-            )
+        intact = broken.c.id_jeune.is_(None)
+        short_w = lambda t: self.days(t.c.debut_w, t.c.fin_w) <= MAX_GAP  # secure with no jalon in W
+        one = lambda cond: case((cond, 1), else_=0)
+        secure = and_(per_jeune.c.ecart <= MAX_GAP, self.days(per_jeune.c.dernier, per_jeune.c.fin_w) <= MAX_GAP)
+        with_jalons = (
+            select(per_jeune.c.grp, func.sum(one(and_(intact, secure)) - one(and_(intact, short_w(per_jeune)))))
+            .select_from(per_jeune.outerjoin(broken, broken.c.id_jeune == per_jeune.c.id_jeune))
+            .group_by(per_jeune.c.grp)
+        )
+        everyone = (
+            select(S.c.grp, func.sum(one(and_(intact, short_w(S)))))
+            .select_from(S.outerjoin(broken, broken.c.id_jeune == S.c.id_jeune))
             .where(S.c.long_ == 1)
             .group_by(S.c.grp)
-        ).all()
+        )
+        both = union_all(with_jalons, everyone).subquery("parts")
+        return self.conn.execute(select(both.c.grp, func.sum(both.c[1])).group_by(both.c.grp)).all()
 
     def jalons_par_domaine(self):
         """Per (group, type, domaine): jalons of S(P) in P of the types that name a domaine (breakdowns)."""
@@ -584,15 +616,18 @@ class Requetes:
             .group_by(S.c.grp)
         ).all()
 
+    def _everybody(self) -> bool:
+        """Whether the scope is everybody: national, no filter, ungrouped."""
+        return not self._needs_jeunes() and self.ctx.dimension is None and self.ctx.filtres.dispositif is None
+
     def _scoped(self):
         """(the analytics rows joined to the young people in scope, their group, the GROUP BY keys for it).
 
-        When the scope is everybody (national, no filter, ungrouped), the rows
-        alone: each jalon's young person is in the store (a foreign key), so the
-        join with a million jeunes would keep every row (national: 0.1 s saved).
+        When the scope is everybody, the rows alone: each jalon's young person
+        is in the store (a foreign key), so the join with a million jeunes would
+        keep every row (national: 0.1 s saved).
         """
-        ctx = self.ctx
-        if not self._needs_jeunes() and ctx.dimension is None and ctx.filtres.dispositif is None:
+        if self._everybody():
             return D, literal(""), []  # PostgreSQL refuses a constant in GROUP BY
         scope = self.scope_jeunes()
         return D.join(scope, scope.c.id_jeune == D.c.id_jeune), scope.c.grp, [scope.c.grp]

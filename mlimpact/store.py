@@ -20,7 +20,8 @@ from mlimpact.exchange.schema import TABLES, Kind
 from mlimpact.models import EXCHANGE_MODELS, Base, Parametre
 
 KEY_BATCH = 5_000
-INSERT_TRIGGER = "analytique_jalons_insert"  # migration 0002: marks young people for the analytics table
+# the row triggers that mark young people for the analytics table (migrations 0002 and 0006), by table
+INSERT_TRIGGERS = {"jalons": "analytique_jalons_insert", "accompagnements": "analytique_accompagnements_insert"}
 DATA_VERSION = "data_version"
 DATASET = "jeu_de_donnees"
 
@@ -123,27 +124,27 @@ def insert_rows(conn: Connection, table_name: str, frame: pd.DataFrame, pipeline
         placeholders = ", ".join("?" for _ in columns)
         driver = conn.connection.driver_connection
         sql = f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES ({placeholders})"
-        if table_name == "jalons":
-            _insert_jalons_sqlite(driver, sql, rows, frame["id_jeune"])
+        if table_name in INSERT_TRIGGERS:
+            _insert_marking_sqlite(driver, sql, rows, frame["id_jeune"], INSERT_TRIGGERS[table_name])
         else:
             driver.executemany(sql, rows)
     return len(frame)
 
 
-def _insert_jalons_sqlite(driver, sql: str, rows: list[tuple], ids: pd.Series) -> None:
-    """Insert jalons on SQLite marking each young person once per chunk, not once per row.
+def _insert_marking_sqlite(driver, sql: str, rows: list[tuple], ids: pd.Series, name: str) -> None:
+    """Insert jalons or accompagnements on SQLite marking each young person once per chunk, not once per row.
 
-    Migration 0002's row trigger marks the young person of every inserted jalon
-    for the analytics table: a delete and an insert in its queue per row, about
+    The row trigger `name` marks the young person of every inserted row for
+    the analytics table: a delete and an insert in its queue per row, about
     half of a bulk import's time. Here the chunk's young people are marked in
     one statement, then the trigger is dropped for the insert and created again
     from its own stored SQL, all inside the caller's transaction: SQLite has one
     writer at a time, so no other write can slip by unmarked, and a rollback
     restores everything.
     """
-    trigger = driver.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (INSERT_TRIGGER,))
+    trigger = driver.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,))
     definition = trigger.fetchone()
-    if definition is None:  # a store without the analytics table (before migration 0002)
+    if definition is None:  # a store from before the migration that created it
         driver.executemany(sql, rows)
         return
     # A DML statement first: it opens the transaction, so the DROP below belongs to it.
@@ -153,7 +154,7 @@ def _insert_jalons_sqlite(driver, sql: str, rows: list[tuple], ids: pd.Series) -
     if not driver.in_transaction:  # autocommit: never leave the store without its trigger
         driver.executemany(sql, rows)
         return
-    driver.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
+    driver.execute(f"DROP TRIGGER {name}")
     try:
         driver.executemany(sql, rows)
     finally:

@@ -836,8 +836,88 @@ def test_analytics_rows_mark_the_first_jalon_of_each_family(engine, tmp_path):
     assert (before.numerateur, before.denominateur) == (4, 17)
 
 
+def test_analytics_rows_know_whether_an_accompagnement_covers_them(engine, tmp_path):
+    """`couvert` (migration 0006): an accompagnement started on or before the jalon's date, not ended before it;
+    kept fresh when the accompagnements change."""
+    from sqlalchemy import text
+
+    d = dt.date.fromisoformat
+    assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
+    assert figure(engine, "entretiens").valeur == 23
+
+    def couvert() -> dict:
+        return {key[:3]: values[0] for key, values in analytics(engine, ("couvert",)).items()}
+
+    rows = couvert()
+    assert rows[("J01", d("2023-12-31"), "entretien")] == 1  # A01, open since 2023-11-01
+    assert rows[("J02", d("2023-07-01"), "rsa_sortie")] == 1  # A02, 2023-03-01 .. 2023-12-31
+    assert rows[("J02", d("2024-03-01"), "entretien")] == 0  # after A02's end
+    assert rows[("J03", d("2024-12-20"), "orientation_recue")] == 0  # before A03's start
+    assert rows[("J04", d("2023-12-31"), "emploi_cdi")] == 1  # A04, ended 2024-01-01
+    assert rows[("J04", d("2024-01-10"), "entretien")] == 0  # between A04 and A05
+    assert rows[("J04", d("2024-06-15"), "emploi_interim")] == 1  # A05
+    assert rows[("J06", d("2023-06-01"), "rsa_ouverture")] == 1  # A07's first day
+    assert rows[("J06", d("2024-09-30"), "rsa_sortie")] == 1  # A07's last day
+    assert rows[("J09", d("2024-10-01"), "entretien")] == 0  # A10 starts on 10-04
+    assert rows[("J15", d("2024-06-04"), "entretien")] == 0  # no accompagnement
+    # J04's entretien of 2024-01-10 and J09's of 10-01 count, uncovered, through the followed young people
+    assert figure(engine, "entretiens").valeur == 23
+    # the accompagnements change: J02's A02 runs on through 2024 (J02 followed, his entretien covered);
+    # J04's A05 goes (his intérim is no longer covered)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE accompagnements SET date_fin = '2024-12-31' WHERE id_accompagnement = 'A02'"))
+        conn.execute(text("DELETE FROM accompagnements WHERE id_accompagnement = 'A05'"))
+        conn.execute(text("UPDATE parametres SET valeur = valeur || '0' WHERE cle = 'data_version'"))
+    assert figure(engine, "entretiens").valeur == 24
+    rows = couvert()
+    assert rows[("J02", d("2024-03-01"), "entretien")] == 1
+    assert rows[("J02", d("2024-02-10"), "orientation_recue")] == 1
+    assert rows[("J04", d("2024-06-15"), "emploi_interim")] == 0
+    assert rows[("J06", d("2024-09-30"), "rsa_sortie")] == 1  # untouched
+    # an insert: J15 gets an accompagnement covering his entretien
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accompagnements (id_accompagnement, id_jeune, dispositif, date_debut, version) "
+                "VALUES ('A99', 'J15', 'CEJ', '2024-06-04', 1)"
+            )
+        )
+        conn.execute(text("UPDATE parametres SET valeur = valeur || '0' WHERE cle = 'data_version'"))
+    assert figure(engine, "entretiens").valeur == 25
+    assert couvert()[("J15", d("2024-06-04"), "entretien")] == 1
+
+
+def test_migration_0006_goes_down_and_up_again(engine, tmp_path):
+    """Downgrade to 0005 (no `couvert`, no triggers on accompagnements), upgrade again: the same figures."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from mlimpact.migrate import alembic_config, current_revision
+
+    def migrate(step, revision: str) -> None:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, revision)
+
+    assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
+    before = {code: (v.valeur, v.numerateur) for code, v in compute(engine, P, NATIONAL).items()}
+    migrate(command.downgrade, "0005")
+    assert current_revision(engine) == "0005"
+    assert "couvert" not in {c["name"] for c in inspect(engine).get_columns("analytique_jalons")}
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM analytique_a_rafraichir"))
+        conn.execute(text("UPDATE accompagnements SET date_fin = NULL WHERE id_accompagnement = 'A01'"))
+        assert conn.execute(text("SELECT count(*) FROM analytique_a_rafraichir")).scalar_one() == 0
+    migrate(command.upgrade, "head")
+    cache.clear()
+    after = {code: (v.valeur, v.numerateur) for code, v in compute(engine, P, NATIONAL).items()}
+    assert after == before and after["entretiens"] == (23, None)
+    assert set(analytics(engine, ("couvert",)).values()) == {(0,), (1,)}
+
+
 def test_a_bulk_import_marks_its_young_people_and_keeps_the_trigger(engine, tmp_path, monkeypatch):
-    """SQLite's import marks a chunk's young people at once, its row trigger set aside: it must come back."""
+    """SQLite's import marks a chunk's young people at once, its row triggers set aside: they must come back."""
     from sqlalchemy import text
 
     from mlimpact.exchange import reading
@@ -845,7 +925,11 @@ def test_a_bulk_import_marks_its_young_people_and_keeps_the_trigger(engine, tmp_
     assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
     with engine.connect() as conn:
         marked = set(conn.execute(text("SELECT id_jeune FROM analytique_a_rafraichir")).scalars())
-        expected = set(conn.execute(text("SELECT DISTINCT id_jeune FROM jalons")).scalars())
+        expected = set(
+            conn.execute(
+                text("SELECT id_jeune FROM jalons UNION SELECT id_jeune FROM accompagnements")  # migration 0006
+            ).scalars()
+        )
     assert marked == expected and len(expected) > 10
     # an import refused as a whole (one unknown young person, in its second chunk) writes its first
     # chunk (trigger set aside, then created again), then rolls everything back
@@ -859,6 +943,22 @@ def test_a_bulk_import_marks_its_young_people_and_keeps_the_trigger(engine, tmp_
         )
         assert list(conn.execute(text("SELECT id_jeune FROM analytique_a_rafraichir")).scalars()) == ["J01"]
         assert conn.execute(text("SELECT count(*) FROM jalons WHERE id_jalon = 'X1'")).scalar_one() == 0
+    # the same for the accompagnements
+    bad = {
+        "accompagnements": "id_accompagnement;id_jeune;dispositif;date_debut\n"
+        "XA1;J02;CEJ;2024-01-01\nXA2;PERSONNE;CEJ;2024-01-01\n"
+    }
+    assert import_paths(engine, [write_tables(tmp_path / "c", bad)], today=TODAY).exit_code != 0
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM analytique_a_rafraichir"))
+        conn.execute(
+            text(
+                "INSERT INTO accompagnements (id_accompagnement, id_jeune, dispositif, date_debut, version) "
+                "VALUES ('XA3', 'J03', 'CEJ', '2024-02-01', 1)"
+            )
+        )
+        assert list(conn.execute(text("SELECT id_jeune FROM analytique_a_rafraichir")).scalars()) == ["J03"]
+        assert conn.execute(text("SELECT count(*) FROM accompagnements WHERE id_accompagnement = 'XA1'")).scalar_one() == 0
 
 
 def test_every_write_to_jalons_refreshes_the_analytics(engine, tmp_path):
@@ -889,8 +989,9 @@ def test_every_write_to_jalons_refreshes_the_analytics(engine, tmp_path):
 
 
 def test_the_indexes_cover_the_passes_on_postgresql(engine, tmp_path):
-    """Migrations 0004 and 0005, and every bulk refresh that rebuilds the indexes: the (type, date) indexes
-    INCLUDE what their passes read, the one of the situations is partial; PostgreSQL only."""
+    """Migrations 0004 to 0006, and every bulk refresh that rebuilds the indexes: the (type, date) indexes
+    INCLUDE what their passes read on PostgreSQL, the one of the situations is partial and PostgreSQL only,
+    the one of the jalons no accompagnement covers is partial on both databases."""
     from sqlalchemy import text
 
     from indicators import analytique
@@ -912,8 +1013,11 @@ def test_the_indexes_cover_the_passes_on_postgresql(engine, tmp_path):
         assert (f"INCLUDE ({', '.join(analytique.COVERED)})" in covering) == postgres
         if postgres:
             situations = found["ix_analytique_jalons_situations"]
-            assert "INCLUDE (id_jeune, jour_precedent, coupure_precedente, emploi_precedent" in situations
+            assert "(date) INCLUDE (type, id_jeune, jour_precedent, coupure_precedente, emploi_precedent" in situations
             assert "WHERE" in situations and "'service_civique'" in situations and "'entretien'" not in situations
+            assert "retour_precedent, couvert) WHERE" in situations
+        # migration 0006: the jalons no accompagnement covers, on both databases
+        assert "WHERE couvert = 0" in found["ix_analytique_jalons_non_couverts"].replace("(couvert = 0)", "couvert = 0")
 
     check()
     assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
