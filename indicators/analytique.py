@@ -24,7 +24,10 @@ jalons of the same young person, none of which depends on a period:
 - `couvert` (migration 0006): 1 when one of the young person's accompagnements
   covers the jalon's date (started on or before it, not ended before it). Such
   a jalon, dated in P, belongs to someone followed in P (that accompagnement is
-  active in P): the passes over the whole country count it without a join.
+  active in P): the passes over the whole country count it without a join;
+  and `premier_du_jour` (migration 0006): 1 on the first of the young person's
+  jalons of that day in (date, id_jalon) order, so that a count of the jalons
+  that open a window counts young people (`parcours_securises`).
 
 Triggers on `jalons` and `accompagnements` mark the young people whose rows
 change; `rafraichir`
@@ -82,6 +85,7 @@ ANALYTIQUE = Table(
     Column("formation_precedent", Date),
     Column("retour_precedent", Date),
     Column("couvert", Integer, nullable=False),
+    Column("premier_du_jour", Integer, nullable=False),
 )
 A_RAFRAICHIR = Table(
     "analytique_a_rafraichir",
@@ -276,6 +280,9 @@ def _rows(who, dialect: str):
             previous_break.label("coupure"),
             following.label("suivant"),
             func.min(J.c.date).over(**by_jeune, range_=(1, None)).label("jour_suivant"),
+            case((func.lag(day).over(partition_by=key, order_by=[day, tie]) == day, 0), else_=1).label(
+                "premier_du_jour"
+            ),
             *(previous_of(sorted(types)).label(f"{name}_precedent") for name, types in FAMILLES.items()),
         )
         .where(J.c.id_jeune.in_(who))
@@ -286,7 +293,7 @@ def _rows(who, dialect: str):
     flagged = select(
         *(v[name] for name in ("id_jeune", "cle", "jour_num", "rang_jour", "date", "type", "domaine", "jour_precedent")),
         breaks.label("coupure_precedente"),
-        *(v[name] for name in ("suivant", "jour_suivant", *(f"{f}_precedent" for f in FAMILLES))),
+        *(v[name] for name in ("suivant", "jour_suivant", "premier_du_jour", *(f"{f}_precedent" for f in FAMILLES))),
     ).subquery("marques")
     m = flagged.c
     # `couvert` is a semi-join on the young person's accompagnements (hashed in bulk, probed through

@@ -799,6 +799,16 @@ def test_analytics_rows_carry_their_neighbours(store):
     assert rows[("J13", d("2024-12-01"), "rsa_sortie", None)][2] is None
     assert rows[("J06", d("2024-02-15"), "rsa_sortie", None)][2] == d("2024-05-26")
     assert len(rows) == DATA["jalons"].count("\n") - 1
+    # the first jalon of each day in id_jalon order (migration 0006)
+    first = {key: values[0] for key, values in analytics(store, ("premier_du_jour",)).items()}
+    assert first[("J05", d("2024-03-10"), "entretien", None)] == 1  # K0502
+    assert first[("J05", d("2024-03-10"), "rsa_sanction", None)] == 0  # K0503, same day
+    assert first[("J05", d("2023-01-01"), "rsa_sortie", None)] == 1  # K0500 before K0501
+    assert first[("J05", d("2023-01-01"), "rsa_ouverture", None)] == 0
+    assert first[("J10", d("2024-02-01"), "rupture_evitee", "sante")] == 1  # K1004, then K1005 and K1006
+    assert first[("J10", d("2024-02-01"), "droit_ouvert", "sante")] == 0
+    assert first[("J10", d("2024-02-01"), "mobilisation_partenaire", "caf")] == 0
+    assert sum(first.values()) == len({(key[0], key[1]) for key in first})  # one per young person and day
 
 
 def family_columns(engine) -> dict:

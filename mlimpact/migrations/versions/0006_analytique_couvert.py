@@ -1,4 +1,9 @@
-"""analytique: whether an accompagnement covers each jalon's date (`couvert`), kept fresh on writes to accompagnements
+"""analytique: whether an accompagnement covers each jalon's date (`couvert`), the first jalon of each day
+
+`premier_du_jour` marks the first of a young person's jalons of one day, in
+(date, id_jalon) order: the jalons that open a young person's window W in P
+all share its first day, and counting only the first of them counts young
+people without grouping the jalons by young person (`parcours_securises`).
 
 A jalon dated in P that one of its young person's accompagnements covers (started
 on or before its date, not ended before it) belongs to someone followed in P:
@@ -15,9 +20,10 @@ thousand jalons where there were five hundred, and hashed a million rows to
 meet them). The partial index of the situations is keyed by date alone: the
 planner drops a condition on the type that its WHERE implies, so the (type,
 date) key made it read the situations of every year. SQLite: the partial index
-of the jalons no accompagnement covers (it has no INCLUDE). Every young person is marked, so the first
-computation after the upgrade fills the column; until then every jalon reads as
-not covered, which only takes the slower road.
+of the jalons no accompagnement covers (it has no INCLUDE).
+
+Every young person is marked, so the computation after the upgrade refreshes
+both columns first.
 
 Revision ID: 0006
 Revises: 0005
@@ -68,6 +74,7 @@ def _main_and_situations(couvert: str) -> None:
 
 def upgrade() -> None:
     op.add_column("analytique_jalons", sa.Column("couvert", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("analytique_jalons", sa.Column("premier_du_jour", sa.Integer(), nullable=False, server_default="1"))
     postgres = _postgres()
     if postgres:
         _main_and_situations(", couvert")
@@ -107,4 +114,5 @@ def downgrade() -> None:
         op.execute(f"DROP STATISTICS {STATISTICS}")
         _main_and_situations("")
     with op.batch_alter_table("analytique_jalons") as batch:
+        batch.drop_column("premier_du_jour")
         batch.drop_column("couvert")
