@@ -778,6 +778,15 @@ def analytics(engine, names=("jour_precedent", "coupure_precedente", "suivant"))
     return {(r[0], as_date(r[1]), r[2], r[3]): tuple(f(x) for f, x in zip(read, r[4:])) for r in rows}
 
 
+def write_sql(engine, *statements: str) -> None:
+    """Write straight to the store in one transaction, as a script would, and bump the data version."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        for statement in (*statements, "UPDATE parametres SET valeur = valeur || '0' WHERE cle = 'data_version'"):
+            conn.execute(text(statement))
+
+
 def test_analytics_rows_carry_their_neighbours(store):
     compute(store, P, NATIONAL, codes=["jeunes_suivis"])  # refreshes the table
     rows = analytics(store)
@@ -849,8 +858,6 @@ def test_analytics_rows_mark_the_first_jalon_of_each_family(engine, tmp_path):
 def test_analytics_rows_know_whether_an_accompagnement_covers_them(engine, tmp_path):
     """`couvert` (migration 0006): an accompagnement started on or before the jalon's date, not ended before it;
     kept fresh when the accompagnements change."""
-    from sqlalchemy import text
-
     d = dt.date.fromisoformat
     assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
     assert figure(engine, "entretiens").valeur == 23
@@ -874,10 +881,11 @@ def test_analytics_rows_know_whether_an_accompagnement_covers_them(engine, tmp_p
     assert figure(engine, "entretiens").valeur == 23
     # the accompagnements change: J02's A02 runs on through 2024 (J02 followed, his entretien covered);
     # J04's A05 goes (his intérim is no longer covered)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE accompagnements SET date_fin = '2024-12-31' WHERE id_accompagnement = 'A02'"))
-        conn.execute(text("DELETE FROM accompagnements WHERE id_accompagnement = 'A05'"))
-        conn.execute(text("UPDATE parametres SET valeur = valeur || '0' WHERE cle = 'data_version'"))
+    write_sql(
+        engine,
+        "UPDATE accompagnements SET date_fin = '2024-12-31' WHERE id_accompagnement = 'A02'",
+        "DELETE FROM accompagnements WHERE id_accompagnement = 'A05'",
+    )
     assert figure(engine, "entretiens").valeur == 24
     rows = couvert()
     assert rows[("J02", d("2024-03-01"), "entretien")] == 1
@@ -885,14 +893,11 @@ def test_analytics_rows_know_whether_an_accompagnement_covers_them(engine, tmp_p
     assert rows[("J04", d("2024-06-15"), "emploi_interim")] == 0
     assert rows[("J06", d("2024-09-30"), "rsa_sortie")] == 1  # untouched
     # an insert: J15 gets an accompagnement covering his entretien
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO accompagnements (id_accompagnement, id_jeune, dispositif, date_debut, version) "
-                "VALUES ('A99', 'J15', 'CEJ', '2024-06-04', 1)"
-            )
-        )
-        conn.execute(text("UPDATE parametres SET valeur = valeur || '0' WHERE cle = 'data_version'"))
+    write_sql(
+        engine,
+        "INSERT INTO accompagnements (id_accompagnement, id_jeune, dispositif, date_debut, version) "
+        "VALUES ('A99', 'J15', 'CEJ', '2024-06-04', 1)",
+    )
     assert figure(engine, "entretiens").valeur == 25
     assert couvert()[("J15", d("2024-06-04"), "entretien")] == 1
 
@@ -990,10 +995,7 @@ def test_every_write_to_jalons_refreshes_the_analytics(engine, tmp_path):
     assert import_paths(engine, [write_tables(tmp_path / "b", moved)], today=TODAY).exit_code == 0
     assert figure(engine, "retours_dynamique").valeur == 4
     # a delete (J04's rows go with him, by cascade)
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM accompagnements WHERE id_jeune = 'J04'"))
-        conn.execute(text("DELETE FROM jalons WHERE id_jeune = 'J04'"))
-        conn.execute(text("UPDATE parametres SET valeur = valeur || '0' WHERE cle = 'data_version'"))
+    write_sql(engine, "DELETE FROM accompagnements WHERE id_jeune = 'J04'", "DELETE FROM jalons WHERE id_jeune = 'J04'")
     assert figure(engine, "retours_dynamique").valeur == 3
     assert not any(key[0] == "J04" for key in analytics(engine))
 
