@@ -25,13 +25,13 @@ jalons of the same young person, none of which depends on a period:
   covers the jalon's date (started on or before it, not ended before it). Such
   a jalon, dated in P, belongs to someone followed in P (that accompagnement is
   active in P): the passes over the whole country count it without a join;
-  and `premier_du_jour` (migration 0006): 1 on the first of the young person's
+- `premier_du_jour` (migration 0006): 1 on the first of the young person's
   jalons of that day in (date, id_jalon) order, so that a count of the jalons
   that open a window counts young people (`parcours_securises`).
 
 Triggers on `jalons` and `accompagnements` mark the young people whose rows
-change; `rafraichir`
-recomputes their rows, in the caller's transaction, before the engine reads.
+change; `rafraichir` recomputes their rows, in the caller's transaction,
+before the engine reads.
 Window functions run here, over the marked young people only, instead of over
 a whole national scope at every computation.
 """
@@ -296,12 +296,12 @@ def _rows(who, dialect: str):
         *(v[name] for name in ("suivant", "jour_suivant", "premier_du_jour", *(f"{f}_precedent" for f in FAMILLES))),
     ).subquery("marques")
     m = flagged.c
-    # `couvert` is a semi-join on the young person's accompagnements (hashed in bulk, probed through
-    # their id_jeune index for a few young people)
     is_return = returning(dialect, m)
     previous_return = func.max(case((is_return, m.date))).over(
         partition_by=m.cle, order_by=[m.jour_num, m.rang_jour], rows=(None, -1)
     )
+    # a semi-join on the young person's accompagnements (hashed in bulk, probed through their id_jeune
+    # index for a few young people)
     covering = exists().where(
         AC.c.id_jeune == m.id_jeune, AC.c.date_debut <= m.date, or_(AC.c.date_fin.is_(None), AC.c.date_fin >= m.date)
     )

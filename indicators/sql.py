@@ -477,8 +477,8 @@ class Requetes:
         of P that an accompagnement covers (`couvert`) is then followed without
         a join (that accompagnement is active in P); the others, a few per cent,
         are followed when their young person has an active accompagnement,
-        probed through its id_jeune index (hashing the million rows of S(P) for
-        them cost more than the rest). National sample, counts of the jalons of
+        probed through its id_jeune index (hashing the half million rows of S(P)
+        for them cost more than the rest). National sample, counts of the jalons of
         P: 0.70 → 0.3 s.
         """
         named = [column.label(name) for name, column in columns.items()]
