@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -404,10 +404,7 @@ class Requetes:
         # statistics now (PostgreSQL's autovacuum would come too late; SQLite has none without it): with
         # them, a small S(P) drives the joins through the (id_jeune, type, date) index. On PostgreSQL a
         # sample of 3,000 rows is enough to plan with (the default 30,000 took 0.08 s at national scale).
-        if postgres:
-            with self._setting("default_statistics_target", "10"):
-                self.conn.exec_driver_sql(f"ANALYZE {table_name}")
-        else:
+        with self._setting("default_statistics_target", "10") if postgres else nullcontext():
             self.conn.exec_driver_sql(f"ANALYZE {table_name}")
         return create.table
 
