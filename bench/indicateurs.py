@@ -5,9 +5,12 @@
 For each database: the refresh of the analytics table (what the first
 computation after a bulk load pays), then every indicator of the national
 scope for one year, cold (result cache emptied) and warm (cache hit), one
-département, one structure and a breakdown by structure; the peak memory of
-this process; and, in a separate process, the naive approach (load the tables
-into pandas, compute there: `indicators.naive`) with the ratio to the engine.
+département, one structure and a breakdown by structure; the same national
+computation over twelve months that are not a calendar year (1 July to 30
+June: no annual facts, S(P) built on the fly); the peak memory of this
+process; and, in a separate process, the naive approach (load the tables into
+pandas, compute there: `indicators.naive`) with the ratio to the engine, for
+the calendar year and, with `--glissant`, for the twelve months too.
 The targets of the brief are printed beside each figure. Results are written
 up by hand in docs/indicateurs.md.
 """
@@ -72,7 +75,32 @@ def biggest(engine, echelon: str) -> str:
         ).scalar_one()
 
 
-def bench(url: str, periode: Periode, repeat: int, naive: bool) -> dict:
+def naive_run(url: str, periode: Periode) -> dict:
+    """The naive approach in a child process: its timings, peak memory and values."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--naive-only", url, "--debut", str(periode.debut), "--fin", str(periode.fin)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def report_naive(label: str, n: dict, engine_seconds: float, values: dict) -> float:
+    """Print the naive run beside the engine's; the ratio naive / engine."""
+    total = n["chargement"] + n["calcul"]
+    ratio = total / engine_seconds
+    differ = [c for c, v in n["valeurs"].items() if v != [values[c].valeur, values[c].numerateur, values[c].denominateur]]
+    print(
+        f"naïf (pandas), {label} : chargement {n['chargement']:.1f} s + calcul {n['calcul']:.1f} s = {total:.1f} s, "
+        f"pic {n['memoire_pic_mb']:.0f} Mo"
+    )
+    print(f"rapport naïf / moteur froid, {label} : {ratio:7.1f} × (cible ≥ 20 ×)")
+    print(f"indicateurs différents du moteur, {label} : {differ or 'aucun'}")
+    return ratio
+
+
+def bench(url: str, periode: Periode, repeat: int, naive: bool, rolling_naive: bool = False) -> dict:
     engine = make_engine(url)
     label = engine.dialect.name
     with engine.connect() as conn:
@@ -104,6 +132,8 @@ def bench(url: str, periode: Periode, repeat: int, naive: bool) -> dict:
     results["ventilation_structures"], _ = timed(
         lambda: breakdown(engine, periode, national, "acces_emploi", "structure"), 1
     )
+    rolling = Periode(dt.date(periode.debut.year - 1, 7, 1), dt.date(periode.debut.year, 6, 30))
+    results["glissant_froid"], rolling_values = timed(lambda: compute(engine, rolling, national), repeat)
     results["memoire_pic_mb"] = peak_mb()
 
     print(
@@ -117,28 +147,20 @@ def bench(url: str, periode: Periode, repeat: int, naive: bool) -> dict:
         f"structure {structure.code}, froid        : {results['structure_froid']:7.2f} s {verdict(results['structure_froid'], 0.5)}"
     )
     print(f"accès à l'emploi par structure      : {results['ventilation_structures']:7.2f} s")
+    print(
+        f"national, {rolling.debut:%d/%m/%Y}–{rolling.fin:%d/%m/%Y}, froid : {results['glissant_froid']:7.2f} s "
+        f"(sans faits annuels) {verdict(results['glissant_froid'], 5)}"
+    )
     print(f"mémoire du processus (pic)          : {results['memoire_pic_mb']:7.0f} Mo (cible < 1 024 Mo)")
 
     if naive:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--naive-only", url, "--annee", str(periode.debut.year)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        n = json.loads(proc.stdout.strip().splitlines()[-1])
-        total = n["chargement"] + n["calcul"]
-        ratio = total / results["national_froid"]
-        differ = [
-            c for c, v in n["valeurs"].items() if v != [values[c].valeur, values[c].numerateur, values[c].denominateur]
-        ]
-        print(
-            f"naïf (pandas) : chargement {n['chargement']:.1f} s + calcul {n['calcul']:.1f} s = {total:.1f} s, "
-            f"pic {n['memoire_pic_mb']:.0f} Mo"
-        )
-        print(f"rapport naïf / moteur froid         : {ratio:7.1f} × (cible ≥ 20 ×)")
-        print(f"indicateurs différents du moteur    : {differ or 'aucun'}")
-        results.update({"naif": total, "rapport": ratio})
+        n = naive_run(url, periode)
+        results["naif"] = n["chargement"] + n["calcul"]
+        results["rapport"] = report_naive("année civile", n, results["national_froid"], values)
+    if rolling_naive:
+        n = naive_run(url, rolling)
+        results["naif_glissant"] = n["chargement"] + n["calcul"]
+        results["rapport_glissant"] = report_naive("12 mois glissants", n, results["glissant_froid"], rolling_values)
     engine.dispose()
     return results
 
@@ -171,16 +193,21 @@ def main() -> None:
     parser.add_argument("--annee", type=int, default=2025, help="année mesurée (période du 1er janvier au 31 décembre)")
     parser.add_argument("--repeat", type=int, default=3, help="mesures à froid par figure (médiane)")
     parser.add_argument("--sans-naif", action="store_true", help="ne pas mesurer l'approche naïve")
+    parser.add_argument(
+        "--glissant", action="store_true", help="mesurer aussi l'approche naïve sur les 12 mois glissants"
+    )
     parser.add_argument("--naive-only", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--debut", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
+    parser.add_argument("--fin", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    periode = Periode(dt.date(args.annee, 1, 1), dt.date(args.annee, 12, 31))
     if args.naive_only:
-        naive_only(args.naive_only, periode)
+        naive_only(args.naive_only, Periode(args.debut, args.fin))
         return
+    periode = Periode(dt.date(args.annee, 1, 1), dt.date(args.annee, 12, 31))
     if not args.db:
         parser.error("au moins une --db est attendue")
     for url in args.db:
-        bench(url, periode, args.repeat, not args.sans_naif)
+        bench(url, periode, args.repeat, not args.sans_naif, args.glissant)
 
 
 if __name__ == "__main__":

@@ -155,31 +155,36 @@ _counter = itertools.count()
 
 @dataclass(frozen=True)
 class Rafraichissement:
-    """What a refresh did: how many young people it recomputed, and whether in bulk (indexes rebuilt)."""
+    """What a refresh did: how many young people it recomputed, whether in bulk (indexes rebuilt), and
+    how many years of annual facts it added (`indicators.annuel`)."""
 
     jeunes: int = 0
     massif: bool = False
+    annees: int = 0
 
     def __bool__(self) -> bool:
-        return self.jeunes > 0
+        return self.jeunes > 0 or self.annees > 0
 
 
 def rafraichir(conn: Connection) -> Rafraichissement:
     """Recompute the rows of the young people marked since the last refresh.
 
     Runs in the caller's transaction (commit it to keep the work). Marks added
-    while it runs (a new `seq`) survive for the next refresh.
+    while it runs (a new `seq`) survive for the next refresh. The annual facts
+    of the same young people follow (`indicators.annuel`); with no mark, they
+    are filled if the store has none yet (after the upgrade that creates them).
     """
+    from indicators import annuel  # it reads this module's table
+
     if conn.execute(select(func.max(A_RAFRAICHIR.c.seq))).scalar() is None:
-        return Rafraichissement()
+        if conn.execute(select(annuel.ANNEES.c.annee).limit(1)).first() is not None:
+            return Rafraichissement()
+        if not annuel.annees_voulues(conn):  # an empty store: nothing to take the write lock for
+            return Rafraichissement()
+        _lock(conn)
+        return Rafraichissement(annees=annuel.rafraichir(conn))
     postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK})")
-        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-        conn.exec_driver_sql("SET LOCAL jit = off")
-    else:
-        # Take SQLite's write lock before reading, so that no other writer can slip in between.
-        conn.execute(A_RAFRAICHIR.delete().where(A_RAFRAICHIR.c.seq < 0))
+    _lock(conn)
     marked = Table(
         f"mli_marques_{next(_counter)}",
         MetaData(),
@@ -193,7 +198,7 @@ def rafraichir(conn: Connection) -> Rafraichissement:
             marked.insert().from_select(["id_jeune", "seq"], select(A_RAFRAICHIR.c.id_jeune, A_RAFRAICHIR.c.seq))
         )
         count = conn.execute(select(func.count()).select_from(marked)).scalar_one()
-        bulk = False
+        bulk, years = False, 0
         if count:
             if postgres:
                 conn.exec_driver_sql(f"ANALYZE {marked.name}")
@@ -212,11 +217,23 @@ def rafraichir(conn: Connection) -> Rafraichissement:
                         conn.exec_driver_sql(index.create(postgres))
             if bulk:
                 conn.exec_driver_sql("ANALYZE analytique_jalons")  # the planner's picture of the new rows
+            years = annuel.rafraichir(conn, who, massif=bulk)
             done = exists().where(marked.c.id_jeune == A_RAFRAICHIR.c.id_jeune, marked.c.seq == A_RAFRAICHIR.c.seq)
             conn.execute(A_RAFRAICHIR.delete().where(done))
-        return Rafraichissement(count, bulk)
+        return Rafraichissement(count, bulk, years)
     finally:
         marked.drop(conn)
+
+
+def _lock(conn: Connection) -> None:
+    """One refresh at a time, with the settings of a large one (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK})")
+        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+        conn.exec_driver_sql("SET LOCAL jit = off")
+    else:
+        # Take SQLite's write lock before reading, so that no other writer can slip in between.
+        conn.execute(A_RAFRAICHIR.delete().where(A_RAFRAICHIR.c.seq < 0))
 
 
 def returning(dialect: str, columns) -> ColumnElement:

@@ -49,9 +49,11 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateTableAs
 from sqlalchemy.sql.elements import ColumnElement
 
+from indicators import annuel
 from indicators.analytique import ANALYTIQUE as D
-from indicators.analytique import FAMILLES, MAX_GAP, returning
-from indicators.dialecte import days_between, later
+from indicators.analytique import FAMILLES, returning
+from indicators.dialecte import days_between
+from indicators.suivi import Fenetre, actifs, colonnes, parcours_anterieur
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
 from mlimpact.models import Accompagnement, Financement, Jalon, Jeune, Structure
@@ -61,6 +63,7 @@ J = Jalon.__table__
 Y = Jeune.__table__
 ST = Structure.__table__
 F = Financement.__table__
+SA = annuel.SUIVIS_ANNUELS
 
 # Jalon types whose count in P is an indicator (or part of one).
 COUNTED_TYPES = (
@@ -173,6 +176,7 @@ class Requetes:
         self.d2 = literal(ctx.d2, Date)
         self._suivis: Table | None = None
         self._hashed = False  # S(P) beyond HASH_JOIN_ROWS on PostgreSQL: joined by hashing, no index
+        self._annuel = False  # S(P) read from the annual facts: it holds the verdicts `nouveau` and `securise`
         if self.dialect == "postgresql":
             # A national scope hashes millions of rows: in memory, not on disk; and these one-second
             # queries would spend a third of their time compiling themselves (JIT).
@@ -289,16 +293,35 @@ class Requetes:
     def suivis(self) -> Table:
         """S(P) in a work table: with every column of `_create_suivis`, or only (id_jeune, grp) without `detail`."""
         if self._suivis is None:
-            self._suivis = self._create_suivis() if self.detail else self._create_membres()
+            year = self._annee_calculee()
+            if year is not None:
+                self._suivis, self._annuel = self._from_annual_facts(year), True
+            else:
+                self._suivis = self._create_suivis() if self.detail else self._create_membres()
         return self._suivis
+
+    def _annee_calculee(self) -> int | None:
+        """P's year when P is a calendar year whose annual facts serve this computation (`indicators.annuel`).
+
+        They know nothing of the dispositifs: a computation filtered or grouped
+        by dispositif builds S(P) from the accompagnements of that dispositif.
+        """
+        ctx = self.ctx
+        year = annuel.annee_civile(ctx.periode)
+        if year is None or ctx.filtres.dispositif is not None or ctx.dimension == "dispositif":
+            return None
+        return year if annuel.calculee(self.conn, year) else None
+
+    def _from_annual_facts(self, year: int) -> Table:
+        """S(P) copied from the year's facts, for the young people in scope (national sample: 0.6 → 0.2 s)."""
+        source = self._jeunes_from().join(SA, SA.c.id_jeune == Y.c.id_jeune) if self._needs_jeunes() else SA
+        facts = [SA.c[name] for name in annuel.FACT_COLUMNS[2:]] if self.detail else []
+        query = select(SA.c.id_jeune, self.jeune_group().label("grp"), *facts).select_from(source)
+        return self._work_table("annuels", query.where(SA.c.annee == year, *self.jeune_conditions()))
 
     def _active(self) -> list[ColumnElement]:
         """The counting accompagnements active in P: started by d2, not ended before d1."""
-        return [
-            A.c.date_debut <= self.d2,
-            or_(A.c.date_fin.is_(None), A.c.date_fin >= self.d1),
-            *self.counting_accompagnements(),
-        ]
+        return [*actifs(self.d1, self.d2), *self.counting_accompagnements()]
 
     def _accompagnements(self):
         """(young person, rows, group) for reading the accompagnements of the scope, per accompagnement.
@@ -340,40 +363,18 @@ class Requetes:
         return self._work_table("membres", query)
 
     def _create_suivis(self) -> Table:
-        """Fill a temporary table with one row per (young person, group) of S(P).
+        """Fill a work table with one row per (young person, group) of S(P), and S(P)'s columns (`suivi.colonnes`).
 
         Only the active accompagnements (started by d2, not ended before d1)
         are read: they alone make someone followed, and the others only matter
         for the nouveaux entrants, whose correction `summary` makes (grouping
         740,000 young people with every accompagnement ever, to keep 477,000,
-        cost 0.4 s more at national scale). Columns: the earliest date_debut
-        of an active accompagnement; the window W of follow-up in P, from
-        max(d1, that date) to min(d2, latest end, an open one counting as d2);
-        flags for an active RSA accompagnement and for an overlap with P of at
-        least 90 days; the accompagnements ended in P, and those ended for a
-        positive reason.
+        cost 0.4 s more at national scale).
         """
-        d1, d2 = self.d1, self.d2
-        fin_in_p = case((or_(A.c.date_fin.is_(None), A.c.date_fin > d2), d2), else_=A.c.date_fin)
-        debut_in_p = later(A.c.date_debut, d1)
-        long_overlap = self.days(debut_in_p, fin_in_p) >= 89  # overlap = fin − debut + 1 ≥ 90
-        ended_in_p = A.c.date_fin <= d2  # with the filter below: ended in P
-        flag = lambda cond: func.max(case((cond, 1), else_=0))
-        count = lambda cond: func.sum(case((cond, 1), else_=0))
         ungrouped = self.ctx.dimension is None
         who, source, grp = self._accompagnements()
         query = (
-            select(
-                who.label("id_jeune"),
-                grp.label("grp"),
-                func.min(A.c.date_debut).label("premier_debut"),
-                later(func.min(A.c.date_debut), d1).label("debut_w"),
-                func.max(fin_in_p).label("fin_w"),
-                flag(A.c.dispositif == "RSA").label("rsa"),
-                flag(long_overlap).label("long_"),
-                count(ended_in_p).label("sorties"),
-                count(and_(ended_in_p, A.c.motif_fin.in_(sorted(vocab.POSITIF)))).label("sorties_pos"),
-            )
+            select(who.label("id_jeune"), grp.label("grp"), *colonnes(self.dialect, self.d1, self.d2))
             .select_from(source)
             .where(*self._active(), *self.jeune_conditions())
             .group_by(who, *([] if ungrouped else [grp]))  # PostgreSQL refuses a constant in GROUP BY
@@ -429,40 +430,37 @@ class Requetes:
 
         A nouvel entrant's earliest counting accompagnement starts in P: their
         active ones all start on or after d1 and none ended before d1 (such an
-        earlier one is not in S(P); `_earlier_spells` counts them apart).
+        earlier one is not in S(P); `_earlier_spells` counts them apart, unless
+        S(P) comes from the annual facts, which hold the verdict).
         Without `detail`, every figure after the number of jeunes is 0 (S(P) holds no more).
         """
         S = self.suivis
         if not self.detail:
             return self.conn.execute(select(S.c.grp, func.count(), *(literal(0),) * 5).group_by(S.c.grp)).all()
+        nouveaux = S.c.nouveau if self._annuel else case((S.c.premier_debut >= self.d1, 1), else_=0)
         rows = self.conn.execute(
             select(
                 S.c.grp,
                 func.count(),
-                func.sum(case((S.c.premier_debut >= self.d1, 1), else_=0)),
+                func.sum(nouveaux),
                 func.sum(S.c.rsa),
                 func.sum(S.c.long_),
                 func.sum(S.c.sorties),
                 func.sum(S.c.sorties_pos),
             ).group_by(S.c.grp)
         ).all()
-        earlier = self._earlier_spells()
+        earlier = {} if self._annuel else self._earlier_spells()
         return [(grp, n, nouveaux - earlier.get(grp, 0), *rest) for grp, n, nouveaux, *rest in rows]
 
     def _earlier_spells(self) -> dict[str, int]:
         """Per group: jeunes of S(P) whose active accompagnements all start in P, with a counting one ended before d1."""
         S = self.suivis
-        earlier = [
-            A.c.id_jeune == S.c.id_jeune,
-            A.c.date_debut < self.d1,
-            A.c.date_fin < self.d1,
-            *self.counting_accompagnements(),
-        ]
+        conditions = self.counting_accompagnements()
         if self.ctx.dimension == "dispositif":
-            earlier.append(A.c.dispositif == S.c.grp)
+            conditions.append(A.c.dispositif == S.c.grp)
         query = (
             select(S.c.grp, func.count())
-            .where(S.c.premier_debut >= self.d1, select(literal(1)).where(*earlier).exists())
+            .where(S.c.premier_debut >= self.d1, parcours_anterieur(S.c.id_jeune, self.d1, *conditions))
             .group_by(S.c.grp)
         )
         return {grp: int(n) for grp, n in self.conn.execute(query)}
@@ -522,14 +520,9 @@ class Requetes:
     def parcours_securises(self):
         """Per group: jeunes with ≥ 90 days in P, no rupture_survenue in P and no gap > 90 days in W.
 
-        No window function: for a jalon of W, the gap before it runs from its
-        `jour_precedent` (or from the start of W, if that is later); the last
-        gap runs from the latest jalon of W (or the start of W) to the end of W.
-        A jalon breaks the rule when the gap before it is longer than 90 days,
-        or when it is the last of W (next day after W, `jour_suivant`) and W
-        ends more than 90 days after it.
-
-        No grouping by young person either (it cost a third of the pass at
+        From the annual facts, the sum of their verdicts. Otherwise no window
+        function: the rules of `suivi.Fenetre` on the jalons of W; and no
+        grouping by young person either (it cost a third of the pass at
         national scale). Among the long young people without a rupture:
         - those with a jalon in W count once each through the first jalon of
           its first day (previous day before W, `premier_du_jour`), unless W
@@ -540,11 +533,10 @@ class Requetes:
           each among those rows alone (a few per cent of the jalons of W).
         """
         S = self.suivis
-        jp, js = D.c.jour_precedent, D.c.jour_suivant
-        first = and_(or_(jp.is_(None), jp < S.c.debut_w), D.c.premier_du_jour == 1)
-        gap_before = self.days(later(jp, S.c.debut_w), D.c.date)  # from the start of W for the first
-        too_long_after = and_(or_(js.is_(None), js > S.c.fin_w), self.days(D.c.date, S.c.fin_w) > MAX_GAP)
-        breaks_rule = or_(gap_before > MAX_GAP, too_long_after)
+        if self._annuel:  # the verdict of each young person is in the annual facts
+            return self.conn.execute(select(S.c.grp, func.sum(S.c.securise)).group_by(S.c.grp)).all()
+        rules = Fenetre.de(self.dialect, S)
+        first, breaks_rule = rules.ouvre, rules.rompt
         broken = (
             select(D.c.id_jeune)
             .where(D.c.type == "rupture_survenue", self.in_period(D.c.date))
@@ -552,12 +544,11 @@ class Requetes:
             .subquery("ruptures")
         )
         intact = broken.c.id_jeune.is_(None)
-        short_w = lambda t: self.days(t.c.debut_w, t.c.fin_w) <= MAX_GAP
         rows_w = (
             select(
                 S.c.grp,
                 S.c.id_jeune,
-                case((and_(first, not_(short_w(S))), 1), else_=0).label("premier"),
+                case((and_(first, not_(rules.courte)), 1), else_=0).label("premier"),
                 case((breaks_rule, 1), else_=0).label("rompu"),
             )
             .select_from(D.join(S, S.c.id_jeune == D.c.id_jeune).outerjoin(broken, broken.c.id_jeune == D.c.id_jeune))
@@ -578,7 +569,7 @@ class Requetes:
         breaking = select(rows_w.c.grp, who).where(rows_w.c.rompu == 1).distinct().subquery("rompus")
         taken_off = select(breaking.c.grp, -func.count()).group_by(breaking.c.grp)
         short = (
-            select(S.c.grp, func.sum(case((and_(intact, short_w(S)), 1), else_=0)))
+            select(S.c.grp, func.sum(case((and_(intact, rules.courte), 1), else_=0)))
             .select_from(S.outerjoin(broken, broken.c.id_jeune == S.c.id_jeune))
             .where(S.c.long_ == 1)
             .group_by(S.c.grp)

@@ -973,7 +973,9 @@ def test_a_bulk_import_marks_its_young_people_and_keeps_the_trigger(engine, tmp_
             )
         )
         assert list(conn.execute(text("SELECT id_jeune FROM analytique_a_rafraichir")).scalars()) == ["J03"]
-        assert conn.execute(text("SELECT count(*) FROM accompagnements WHERE id_accompagnement = 'XA1'")).scalar_one() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM accompagnements WHERE id_accompagnement = 'XA1'")).scalar_one() == 0
+        )
 
 
 def test_every_write_to_jalons_refreshes_the_analytics(engine, tmp_path):
@@ -1037,3 +1039,169 @@ def test_the_indexes_cover_the_passes_on_postgresql(engine, tmp_path):
         assert analytique.rafraichir(conn).massif  # everybody is new: the indexes were dropped and rebuilt
     check()
     assert figure(engine, "acces_emploi").numerateur == 4
+
+
+# --- the annual facts (migration 0007) ---------------------------------------------------------------------
+def annual_facts(engine, year: int) -> dict:
+    """{id_jeune: (long_, nouveau, securise)} of the year's rows of `suivis_annuels`."""
+    from sqlalchemy import select
+
+    from indicators.annuel import SUIVIS_ANNUELS as SA
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(SA.c.id_jeune, SA.c.long_, SA.c.nouveau, SA.c.securise).where(SA.c.annee == year))
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+
+S_2024 = [
+    "J01",
+    "J03",
+    "J04",
+    "J05",
+    "J06",
+    "J07",
+    "J08",
+    "J09",
+    "J10",
+    "J12",
+    "J13",
+    "J14",
+    "J16",
+    "J18",
+    "J19",
+    "J20",
+    "J21",
+]
+
+
+def test_annual_facts_hold_the_hand_computed_verdicts(store):
+    """The rows of 2024 are S(P) of the module docstring, with the verdicts of EXPECTED_2024 worked out by hand."""
+    from indicators.annuel import ANNEES
+
+    compute(store, P, NATIONAL, codes=["jeunes_suivis"])  # refreshes the facts
+    facts = annual_facts(store, 2024)
+    assert sorted(facts) == S_2024
+    assert sorted(j for j, (long_, _, _) in facts.items() if not long_) == ["J03", "J09"]
+    assert sorted(j for j, (_, new, _) in facts.items() if new) == [
+        "J03",
+        "J08",
+        "J09",
+        "J13",
+        "J14",
+        "J18",
+        "J20",
+        "J21",
+    ]
+    assert sorted(j for j, (_, _, secure) in facts.items() if secure) == ["J01", "J07", "J08", "J16", "J20", "J21"]
+    with store.connect() as conn:  # every year from the first accompagnement to the latest jalon (2025-03-31)
+        years = sorted(conn.execute(ANNEES.select()).all())
+    first = min(dt.date.fromisoformat(line.split(";")[3]) for line in DATA["accompagnements"].splitlines()[1:])
+    assert [y for y, _, _ in years] == list(range(first.year, 2026))
+    assert years[-1][1:] in ((dt.date(2025, 1, 1), dt.date(2025, 12, 31)), ("2025-01-01", "2025-12-31"))
+
+
+def test_figures_are_the_same_when_s_p_is_built_on_the_fly(store, monkeypatch):
+    """Without the annual facts (a year not computed) the engine builds S(P) from the accompagnements."""
+    import indicators.annuel
+
+    cache.clear()
+    with_facts = compute(store, P, NATIONAL)
+    by_structure = breakdown(store, P, NATIONAL, "parcours_securises", "structure")
+    monkeypatch.setattr(indicators.annuel, "calculee", lambda conn, year: False)
+    cache.clear()
+    assert triples(compute(store, P, NATIONAL)) == triples(with_facts) == EXPECTED_2024
+    assert breakdown(store, P, NATIONAL, "parcours_securises", "structure").equals(by_structure)
+    cache.clear()
+
+
+@pytest.mark.parametrize(
+    ("periode", "filtres", "dimension", "reads_facts"),
+    [
+        (P, Filtres(), None, True),
+        (P, Filtres(sexe="F", qpv=True), "departement", True),
+        (P, Filtres(dispositif="RSA"), None, False),  # the facts know no dispositif
+        (P, Filtres(), "dispositif", False),
+        (Periode(dt.date(2024, 1, 1), dt.date(2024, 12, 30)), Filtres(), None, False),
+        (Periode(dt.date(2030, 1, 1), dt.date(2030, 12, 31)), Filtres(), None, False),  # a year not computed
+    ],
+)
+def test_the_engine_reads_the_annual_facts_only_where_they_hold(store, periode, filtres, dimension, reads_facts):
+    from indicators.sql import Contexte, Requetes
+
+    compute(store, P, NATIONAL, codes=["jeunes_suivis"])
+    with store.connect() as conn:
+        q = Requetes(conn, Contexte(periode, NATIONAL, filtres, dt.date(2025, 3, 31), dimension))
+        try:
+            q.summary()
+            assert q._annuel is reads_facts
+        finally:
+            q.drop()
+            conn.rollback()
+
+
+def test_annual_facts_follow_the_writes_and_reach_new_years(engine, tmp_path):
+    """Facts are refreshed with the analytics rows of the marked young people, and a year the data newly
+    reaches is computed for everybody: the figures read from them match those built on the fly."""
+    import indicators.annuel
+
+    def both(periode: Periode, code: str = "parcours_securises") -> tuple:
+        cache.clear()
+        read = figure(engine, code, periode)
+        original, indicators.annuel.calculee = indicators.annuel.calculee, lambda conn, year: False
+        try:
+            cache.clear()
+            built = figure(engine, code, periode)
+        finally:
+            indicators.annuel.calculee = original
+        assert (read.valeur, read.numerateur, read.denominateur) == (built.valeur, built.numerateur, built.denominateur)
+        return read.numerateur, read.denominateur
+
+    assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
+    assert both(P) == (6, 15)
+    # J01's rupture survenue in 2024 takes him off; J21's accompagnement shortened to 89 days takes her out
+    write_sql(
+        engine,
+        "INSERT INTO jalons (id_jalon, id_jeune, date, type, domaine, version) "
+        "VALUES ('X1', 'J01', '2024-06-01', 'rupture_survenue', 'logement', 1)",
+        "UPDATE accompagnements SET date_fin = '2024-12-30' WHERE id_jeune = 'J21'",
+    )
+    assert both(P) == (4, 14)
+    assert annual_facts(engine, 2024)["J01"] == (1, 0, 0)
+    # a jalon in 2027: the years up to 2027 are computed for everybody (J01's accompagnement is open)
+    write_sql(
+        engine,
+        "INSERT INTO jalons (id_jalon, id_jeune, date, type, version) VALUES ('X2', 'J19', '2027-03-01', 'entretien', 1)",
+    )
+    year_2027 = Periode(dt.date(2027, 1, 1), dt.date(2027, 12, 31))
+    both(year_2027)
+    assert "J01" in annual_facts(engine, 2027)
+    both(year_2027, "nouveaux_entrants")
+    # deleting a young person's accompagnements takes him out of every year (J01, already off for his rupture)
+    write_sql(engine, "DELETE FROM accompagnements WHERE id_jeune = 'J01'")
+    assert both(P) == (4, 13)
+    assert "J01" not in annual_facts(engine, 2024) and "J01" not in annual_facts(engine, 2027)
+
+
+def test_migration_0007_goes_down_and_up_again(engine, tmp_path):
+    """Downgrade to 0006 (no facts), upgrade again: the first computation fills every year, same figures."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from mlimpact.migrate import alembic_config, current_revision
+
+    def migrate(step, revision: str) -> None:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, revision)
+
+    assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
+    before = triples(compute(engine, P, NATIONAL))
+    migrate(command.downgrade, "0006")
+    assert current_revision(engine) == "0006"
+    assert "suivis_annuels" not in inspect(engine).get_table_names()
+    migrate(command.upgrade, "head")
+    assert annual_facts(engine, 2024) == {}
+    cache.clear()
+    assert triples(compute(engine, P, NATIONAL)) == before == EXPECTED_2024
+    assert sorted(annual_facts(engine, 2024)) == S_2024

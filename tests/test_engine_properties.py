@@ -8,7 +8,8 @@
   the spec (`indicators.naive`), written independently of the SQL.
 
 Dates are drawn from a short window so that boundaries, same-day jalons and
-overlapping spells happen often.
+overlapping spells happen often. Half the periods are calendar years: the
+engine then reads S(P) from the annual facts (`indicators.annuel`).
 """
 
 from __future__ import annotations
@@ -118,10 +119,14 @@ def datasets(draw):
     return {"jeunes": jeunes, "accompagnements": accs, "jalons": jalons, "financements": financements}
 
 
-periods = st.builds(
-    lambda start, length: Periode(day(start), day(start + length)),
-    st.one_of(st.sampled_from(ANCHORS), st.integers(0, SPAN)),
-    st.sampled_from([0, 1, 30, 89, 90, 91, 182, 183, 365]),
+periods = st.one_of(
+    st.builds(
+        lambda start, length: Periode(day(start), day(start + length)),
+        st.one_of(st.sampled_from(ANCHORS), st.integers(0, SPAN)),
+        st.sampled_from([0, 1, 30, 89, 90, 91, 182, 183, 365]),
+    ),
+    # calendar years, whose followed young people the engine reads from the annual facts
+    st.sampled_from([Periode(dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in (2023, 2024, 2025)]),
 )
 filters = st.sampled_from(
     [
