@@ -11,12 +11,12 @@ Design for speed:
 - the followed young people S(P) are materialised once per computation in a
   work table, with what later passes need from their accompagnements (window
   of follow-up, RSA, long overlap, exits), or only who they are when no asked
-  indicator needs more;
-- the passes join the analytics rows of P to S(P) and add them up per group;
-  only `parcours_securises` groups jalons by young person (the gaps of each
-  one's window), and the first jalon of each family of the accesses is marked
-  in the analytics table so that `situations` need not; the passes over a few
-  jalon types read the (type, date) index.
+  indicator needs more; for a calendar year they are copied from the annual
+  facts (`indicators.annuel`), verdicts included;
+- the passes join the analytics rows of P to S(P) and add them up per group,
+  without grouping jalons by young person: the first jalon of each family, and
+  of each day, is marked in the analytics table; the passes over a few jalon
+  types read the (type, date) index.
 
 A computation may be grouped: `grp` is then a dimension of the young person
 (sexe, structure…) or the dispositif, and every aggregate comes per group; the
