@@ -86,15 +86,19 @@ def calculee(conn: Connection, year: int) -> bool:
 
 
 def annees_voulues(conn: Connection) -> list[int]:
-    """The years the data reaches: from the earliest accompagnement to the latest date of any kind."""
+    """The years the data reaches: from the earliest accompagnement to the latest date of any kind.
+
+    Never beyond the current year: a planned end in 2099 is no reason to
+    compute seventy years of facts (a future year is computed on the fly).
+    """
     first, last_start, last_end = conn.execute(
         select(func.min(A.c.date_debut), func.max(A.c.date_debut), func.max(A.c.date_fin))
     ).one()
     if first is None:
         return []
     last_jalon = conn.execute(select(func.max(D.c.date))).scalar()
-    latest = max(_as_date(d) for d in (last_start, last_end, last_jalon) if d is not None)
-    return list(range(_as_date(first).year, latest.year + 1))
+    latest = max(_as_date(d).year for d in (last_start, last_end, last_jalon) if d is not None)
+    return list(range(_as_date(first).year, min(latest, dt.date.today().year) + 1))
 
 
 def rafraichir(conn: Connection, who=None, massif: bool = False) -> int:

@@ -1143,6 +1143,7 @@ def test_annual_facts_follow_the_writes_and_reach_new_years(engine, tmp_path):
     """Facts are refreshed with the analytics rows of the marked young people, and a year the data newly
     reaches is computed for everybody: the figures read from them match those built on the fly."""
     import indicators.annuel
+    from indicators.annuel import ANNEES
 
     def both(periode: Periode, code: str = "parcours_securises") -> tuple:
         cache.clear()
@@ -1167,19 +1168,23 @@ def test_annual_facts_follow_the_writes_and_reach_new_years(engine, tmp_path):
     )
     assert both(P) == (4, 14)
     assert annual_facts(engine, 2024)["J01"] == (1, 0, 0)
-    # a jalon in 2027: the years up to 2027 are computed for everybody (J01's accompagnement is open)
+    # a jalon in 2026: the year 2026 is computed for everybody (J01's accompagnement is open); a planned
+    # end in 2099 adds no year after the current one
     write_sql(
         engine,
-        "INSERT INTO jalons (id_jalon, id_jeune, date, type, version) VALUES ('X2', 'J19', '2027-03-01', 'entretien', 1)",
+        "INSERT INTO jalons (id_jalon, id_jeune, date, type, version) VALUES ('X2', 'J19', '2026-03-01', 'entretien', 1)",
+        "UPDATE accompagnements SET date_fin = '2099-12-31' WHERE id_jeune = 'J20'",
     )
-    year_2027 = Periode(dt.date(2027, 1, 1), dt.date(2027, 12, 31))
-    both(year_2027)
-    assert "J01" in annual_facts(engine, 2027)
-    both(year_2027, "nouveaux_entrants")
+    year_2026 = Periode(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    both(year_2026)
+    assert "J01" in annual_facts(engine, 2026) and "J20" in annual_facts(engine, 2026)
+    both(year_2026, "nouveaux_entrants")
+    with engine.connect() as conn:
+        assert max(conn.execute(ANNEES.select()).scalars()) == max(2026, dt.date.today().year)
     # deleting a young person's accompagnements takes him out of every year (J01, already off for his rupture)
     write_sql(engine, "DELETE FROM accompagnements WHERE id_jeune = 'J01'")
     assert both(P) == (4, 13)
-    assert "J01" not in annual_facts(engine, 2024) and "J01" not in annual_facts(engine, 2027)
+    assert "J01" not in annual_facts(engine, 2024) and "J01" not in annual_facts(engine, 2026)
 
 
 def test_migration_0007_goes_down_and_up_again(engine, tmp_path):
