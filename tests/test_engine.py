@@ -902,29 +902,33 @@ def test_analytics_rows_know_whether_an_accompagnement_covers_them(engine, tmp_p
     assert couvert()[("J15", d("2024-06-04"), "entretien")] == 1
 
 
+def migrate(engine, step, revision: str) -> None:
+    """Run an alembic command (`command.upgrade`, `command.downgrade`) to `revision` in one transaction."""
+    from mlimpact.migrate import alembic_config
+
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        step(cfg, revision)
+
+
 def test_migration_0006_goes_down_and_up_again(engine, tmp_path):
     """Downgrade to 0005 (no `couvert`, no triggers on accompagnements), upgrade again: the same figures."""
     from alembic import command
     from sqlalchemy import inspect, text
 
-    from mlimpact.migrate import alembic_config, current_revision
-
-    def migrate(step, revision: str) -> None:
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
+    from mlimpact.migrate import current_revision
 
     assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
     before = {code: (v.valeur, v.numerateur) for code, v in compute(engine, P, NATIONAL).items()}
-    migrate(command.downgrade, "0005")
+    migrate(engine, command.downgrade, "0005")
     assert current_revision(engine) == "0005"
     assert "couvert" not in {c["name"] for c in inspect(engine).get_columns("analytique_jalons")}
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM analytique_a_rafraichir"))
         conn.execute(text("UPDATE accompagnements SET date_fin = NULL WHERE id_accompagnement = 'A01'"))
         assert conn.execute(text("SELECT count(*) FROM analytique_a_rafraichir")).scalar_one() == 0
-    migrate(command.upgrade, "head")
+    migrate(engine, command.upgrade, "head")
     cache.clear()
     after = {code: (v.valeur, v.numerateur) for code, v in compute(engine, P, NATIONAL).items()}
     assert after == before and after["entretiens"] == (23, None)
@@ -1192,20 +1196,14 @@ def test_migration_0007_goes_down_and_up_again(engine, tmp_path):
     from alembic import command
     from sqlalchemy import inspect
 
-    from mlimpact.migrate import alembic_config, current_revision
-
-    def migrate(step, revision: str) -> None:
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
+    from mlimpact.migrate import current_revision
 
     assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
     before = triples(compute(engine, P, NATIONAL))
-    migrate(command.downgrade, "0006")
+    migrate(engine, command.downgrade, "0006")
     assert current_revision(engine) == "0006"
     assert "suivis_annuels" not in inspect(engine).get_table_names()
-    migrate(command.upgrade, "head")
+    migrate(engine, command.upgrade, "head")
     assert annual_facts(engine, 2024) == {}
     cache.clear()
     assert triples(compute(engine, P, NATIONAL)) == before == EXPECTED_2024
