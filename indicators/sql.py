@@ -291,7 +291,8 @@ class Requetes:
     # -- S(P), materialised ----------------------------------------------------------------------------
     @property
     def suivis(self) -> Table:
-        """S(P) in a work table: with every column of `_create_suivis`, or only (id_jeune, grp) without `detail`."""
+        """S(P) in a work table: with every column of `_create_suivis` (and the verdicts, from the annual facts),
+        or only (id_jeune, grp) without `detail`."""
         if self._suivis is None:
             year = self._annee_calculee()
             if year is not None:
@@ -313,7 +314,7 @@ class Requetes:
         return year if annuel.calculee(self.conn, year) else None
 
     def _from_annual_facts(self, year: int) -> Table:
-        """S(P) copied from the year's facts, for the young people in scope (national sample: 0.6 → 0.2 s)."""
+        """S(P) copied from the year's facts, for the young people in scope (national sample: 0.6 → 0.26 s)."""
         source = self._jeunes_from().join(SA, SA.c.id_jeune == Y.c.id_jeune) if self._needs_jeunes() else SA
         facts = [SA.c[name] for name in annuel.FACT_COLUMNS[2:]] if self.detail else []
         query = select(SA.c.id_jeune, self.jeune_group().label("grp"), *facts).select_from(source)
