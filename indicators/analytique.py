@@ -176,8 +176,14 @@ def rafraichir(conn: Connection) -> Rafraichissement:
     """
     from indicators import annuel  # it reads this module's table
 
-    if conn.execute(select(func.max(A_RAFRAICHIR.c.seq))).scalar() is None:
-        if conn.execute(select(annuel.ANNEES.c.annee).limit(1)).first() is not None:
+    marks, years = conn.execute(
+        select(
+            select(func.max(A_RAFRAICHIR.c.seq)).scalar_subquery(),
+            select(annuel.ANNEES.c.annee).limit(1).scalar_subquery(),
+        )
+    ).one()
+    if marks is None:
+        if years is not None:
             return Rafraichissement()
         if not annuel.annees_voulues(conn):  # an empty store: nothing to take the write lock for
             return Rafraichissement()
@@ -234,6 +240,14 @@ def _lock(conn: Connection) -> None:
     else:
         # Take SQLite's write lock before reading, so that no other writer can slip in between.
         conn.execute(A_RAFRAICHIR.delete().where(A_RAFRAICHIR.c.seq < 0))
+
+
+def actifs(d1, d2) -> list[ColumnElement]:
+    """An accompagnement active in [d1, d2]: started by d2, not ended before d1.
+
+    One rule for `couvert` (active on the jalon's day), S(P) of one period and the annual facts.
+    """
+    return [AC.c.date_debut <= d2, or_(AC.c.date_fin.is_(None), AC.c.date_fin >= d1)]
 
 
 def returning(dialect: str, columns) -> ColumnElement:
@@ -319,9 +333,7 @@ def _rows(who, dialect: str):
     )
     # a semi-join on the young person's accompagnements (hashed in bulk, probed through their id_jeune
     # index for a few young people)
-    covering = exists().where(
-        AC.c.id_jeune == m.id_jeune, AC.c.date_debut <= m.date, or_(AC.c.date_fin.is_(None), AC.c.date_fin >= m.date)
-    )
+    covering = exists().where(AC.c.id_jeune == m.id_jeune, *actifs(m.date, m.date))
     computed = {"retour_precedent": case((is_return, previous_return)), "couvert": case((covering, 1), else_=0)}
     # in the table's column order, by name: the INSERT lists ANALYTIQUE's columns in that order
     return select(*(computed[c.name].label(c.name) if c.name in computed else m[c.name] for c in ANALYTIQUE.c))

@@ -41,8 +41,10 @@ from sqlalchemy import (
     true,
 )
 
+from indicators.analytique import AC as A
 from indicators.analytique import ANALYTIQUE as D
-from indicators.suivi import A, Fenetre, actifs, colonnes, parcours_anterieur
+from indicators.analytique import actifs
+from indicators.suivi import Fenetre, colonnes, parcours_anterieur
 from indicators.types import Periode
 
 METADATA = MetaData()
@@ -70,6 +72,7 @@ ANNEES = Table(
     Column("fin", Date, nullable=False),
 )
 FACT_COLUMNS = tuple(c.name for c in SUIVIS_ANNUELS.c)
+KEY_COLUMNS = ("annee", "id_jeune")
 
 
 def annee_civile(periode: Periode) -> int | None:
@@ -85,18 +88,23 @@ def calculee(conn: Connection, year: int) -> bool:
     return conn.execute(select(true()).where(ANNEES.c.annee == year)).first() is not None
 
 
-def annees_voulues(conn: Connection) -> list[int]:
+def annees_voulues(conn: Connection, who=None) -> list[int]:
     """The years the data reaches: from the earliest accompagnement to the latest date of any kind.
 
-    Never beyond the current year: a planned end in 2099 is no reason to
-    compute seventy years of facts (a future year is computed on the fly).
+    With `who`, over those young people's rows only: the others did not
+    change, so the years they reach are computed already (and a refresh does
+    not scan every accompagnement). Never beyond the current year: a planned
+    end in 2099 is no reason to compute seventy years of facts (a future year
+    is computed on the fly).
     """
+    of_a = [] if who is None else [A.c.id_jeune.in_(who)]
+    of_d = [] if who is None else [D.c.id_jeune.in_(who)]
     first, last_start, last_end = conn.execute(
-        select(func.min(A.c.date_debut), func.max(A.c.date_debut), func.max(A.c.date_fin))
+        select(func.min(A.c.date_debut), func.max(A.c.date_debut), func.max(A.c.date_fin)).where(*of_a)
     ).one()
     if first is None:
         return []
-    last_jalon = conn.execute(select(func.max(D.c.date))).scalar()
+    last_jalon = conn.execute(select(func.max(D.c.date)).where(*of_d)).scalar()
     latest = max(_as_date(d).year for d in (last_start, last_end, last_jalon) if d is not None)
     return list(range(_as_date(first).year, min(latest, dt.date.today().year) + 1))
 
@@ -109,7 +117,7 @@ def rafraichir(conn: Connection, who=None, massif: bool = False) -> int:
     caller's transaction, under the refresh's lock.
     """
     stored = set(conn.execute(select(ANNEES.c.annee)).scalars())
-    new = [y for y in annees_voulues(conn) if y not in stored]
+    new = [y for y in annees_voulues(conn, who if stored else None) if y not in stored]
     if who is not None and stored:
         conn.execute(SUIVIS_ANNUELS.delete().where(SUIVIS_ANNUELS.c.id_jeune.in_(who)))
         _insert(conn, ANNEES.c.annee.in_(sorted(stored)), A.c.id_jeune.in_(who))

@@ -51,9 +51,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from indicators import annuel
 from indicators.analytique import ANALYTIQUE as D
-from indicators.analytique import FAMILLES, returning
+from indicators.analytique import FAMILLES, actifs, returning
 from indicators.dialecte import days_between
-from indicators.suivi import Fenetre, actifs, colonnes, parcours_anterieur
+from indicators.suivi import Fenetre, colonnes, parcours_anterieur
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
 from mlimpact.models import Accompagnement, Financement, Jalon, Jeune, Structure
@@ -316,7 +316,7 @@ class Requetes:
     def _from_annual_facts(self, year: int) -> Table:
         """S(P) copied from the year's facts, for the young people in scope (national sample: 0.6 → 0.26 s)."""
         source = self._jeunes_from().join(SA, SA.c.id_jeune == Y.c.id_jeune) if self._needs_jeunes() else SA
-        facts = [SA.c[name] for name in annuel.FACT_COLUMNS[2:]] if self.detail else []
+        facts = [c for c in SA.c if c.name not in annuel.KEY_COLUMNS] if self.detail else []
         query = select(SA.c.id_jeune, self.jeune_group().label("grp"), *facts).select_from(source)
         return self._work_table("annuels", query.where(SA.c.annee == year, *self.jeune_conditions()))
 

@@ -3,7 +3,8 @@
 `indicators.sql` builds S(P) for the one period of a computation (d1 and d2
 are literals); `indicators.annuel` builds it for every calendar year at once
 (d1 and d2 are columns of the table of years). Both take these expressions,
-so that a figure read from the annual facts is the figure computed on the fly.
+so that a figure read from the annual facts is the figure computed on the fly
+(and which accompagnements are active: `analytique.actifs`).
 """
 
 from __future__ import annotations
@@ -13,18 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from indicators.analytique import AC as A
 from indicators.analytique import ANALYTIQUE as D
 from indicators.analytique import MAX_GAP
 from indicators.dialecte import days_between, later
 from mlimpact import vocab
-from mlimpact.models import Accompagnement
-
-A = Accompagnement.__table__
-
-
-def actifs(d1, d2) -> list[ColumnElement]:
-    """An accompagnement active in P: started by d2, not ended before d1."""
-    return [A.c.date_debut <= d2, or_(A.c.date_fin.is_(None), A.c.date_fin >= d1)]
 
 
 def colonnes(dialect: str, d1, d2) -> list[ColumnElement]:
