@@ -30,7 +30,7 @@ install-test: $(VENV)/.installed-test
 ## in demo mode (the visitor picks a role; refused on a store that holds other data).
 run: install
 	$(BIN)/mlimpact demo
-	MLIMPACT_DEMO=1 $(BIN)/streamlit run serve.py $(STREAMLIT_ARGS)
+	MLIMPACT_DEMO=1 $(BIN)/streamlit run dashboard.py $(STREAMLIT_ARGS)
 
 ## make test: install the test extras and system parts (Chromium, PostgreSQL), run the whole suite.
 test: install-test

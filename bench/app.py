@@ -38,7 +38,7 @@ def start_app(url: str, log: Path) -> tuple[subprocess.Popen, str]:
     """The app serving the store `url`, as `make run` starts it: (process, base URL)."""
     port = free_port()
     env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)

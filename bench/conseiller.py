@@ -7,11 +7,11 @@ then times, for conseillers of ML13001 (and ML13004 for the worklist):
 
 - open a parcours, library: `lire_parcours` + `historique` + the frise (chart
   built and serialised to its Vega-Lite spec, as `st.altair_chart` does) and its table;
-- open a parcours, page: the whole `views/parcours.py` script run by Streamlit's
+- open a parcours, page: the whole `pages/parcours.py` script run by Streamlit's
   AppTest (Streamlit's own work and AppTest's parsing included: an upper bound);
 - save a jalon (`ajouter_jalon`: access check, validation, insert, audit, data
   version, commit), edit a jalon (`modifier_jalon`, optimistic lock);
-- the worklist, library (the three lists) and page (`views/a_traiter.py`);
+- the worklist, library (the three lists) and page (`pages/a_traiter.py`);
 - the search with filters;
 the audit trail is looked up through the index of migration 0003 on `audit.cle`. On
 PostgreSQL the tables are analysed after loading, as autovacuum does.
@@ -52,7 +52,7 @@ from mlimpact.migrate import upgrade
 from mlimpact.sample import load_sample
 from tests.pgserver import PostgresServer
 from ui import timeline
-from ui.theme import french
+from presentation.theme import french
 
 STRUCTURE, GRANDE = "ML13001", "ML13004"
 
@@ -119,7 +119,7 @@ def page_runs(url: str, page: str, compte: Compte, repeat: int, params: list[dic
     os.environ["MLIMPACT_DATABASE_URL"] = url
     samples = []
     for i in range(repeat + 1):
-        at = AppTest.from_file(str(ROOT / "views" / page), default_timeout=120)
+        at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=120)
         at.session_state["_compte_de_cette_execution"] = compte
         at.query_params.update(params[i % len(params)])
         start = time.perf_counter()

@@ -63,7 +63,7 @@ def prepare(folder: Path) -> str:
     engine = make_engine(url)
     with engine.begin() as conn:
         store.set_setting(conn, store.DATASET, "demo")  # a throwaway benchmark copy: lets the demo sign-in start
-    # The engine fills its analytics table once after a load (indicators.analytique): timed apart, as the load's cost.
+    # The engine fills its analytics table once after a load (indicators.facts.analytique): timed apart, as the load's cost.
     start = time.perf_counter()
     resolve_as_of(engine)
     print(f"remplissage initial de la table analytique : {time.perf_counter() - start:.1f} s", flush=True)

@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select
 
-from indicators import analytique, cache
+from indicators import cache
+from indicators.facts import refresh
 from indicators.engine import breakdown, compute
 from indicators.types import Echelon, Perimetre, Periode
 from mlimpact.db import make_engine
@@ -108,13 +109,13 @@ def bench(url: str, periode: Periode, repeat: int, naive: bool, rolling_naive: b
     print(f"\n=== {label} : {o.structures} structures, {o.jeunes:,} jeunes, {o.jalons:,} jalons".replace(",", " "))
     with engine.connect() as conn:
         start = time.perf_counter()
-        refreshed = analytique.rafraichir(conn)
+        refreshed = refresh.refresh(conn)
         conn.commit()
         if refreshed.massif:
-            analytique.vacuum(engine)
-        refresh = time.perf_counter() - start
+            refresh.vacuum(engine)
+        refresh_seconds = time.perf_counter() - start
     print(
-        f"rafraîchissement de la table analytique : {refresh:7.2f} s ({refreshed.jeunes:,} jeunes marqués)".replace(
+        f"rafraîchissement de la table analytique : {refresh_seconds:7.2f} s ({refreshed.jeunes:,} jeunes marqués)".replace(
             ",", " "
         )
     )

@@ -5,7 +5,7 @@ structures, 1,000,000 jeunes, about 10,000,000 jalons) in a PostgreSQL server
 started here (`tests.pgserver.PostgresServer`; loading takes about 4 minutes),
 or an already loaded one given with `--db`. It measures:
 
-1. the library, in this process: `indicators.territorial.tableau` for a few
+1. the library, in this process: `indicators.disclosure.territorial.tableau` for a few
    indicators (one breakdown by département each), cold then warm, with the
    time spent in each SQL pass of the engine (its `Requetes` methods, timed
    from outside) — that is where the time goes;
@@ -91,16 +91,12 @@ class PassTimer:
         self.seconds: dict[str, float] = defaultdict(float)
         from indicators import sql
 
-        try:
-            from indicators import analytique
-        except ImportError:
-            analytique = None
+        from indicators.facts import refresh
 
         for name in dir(sql.Requetes):
             if not name.startswith("_") and callable(getattr(sql.Requetes, name)):
                 setattr(sql.Requetes, name, self._wrap(getattr(sql.Requetes, name), name))
-        if analytique is not None and hasattr(analytique, "rafraichir"):
-            analytique.rafraichir = self._wrap(analytique.rafraichir, "analytique.rafraichir")
+        refresh.refresh = self._wrap(refresh.refresh, "refresh.refresh")
 
     def _wrap(self, fn, name):
         @functools.wraps(fn)
@@ -122,7 +118,7 @@ class PassTimer:
 
 def library_figures(engine, year: int) -> None:
 
-    from indicators import territorial
+    from indicators.disclosure import territorial
     from indicators.types import Periode
     from mlimpact.access import Compte
 

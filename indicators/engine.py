@@ -22,7 +22,8 @@ from fractions import Fraction
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from indicators import analytique, cache
+from indicators import cache
+from indicators.facts import refresh
 from indicators.dimensions import DIMENSIONS, modalities
 from indicators.formules import Agregats, prorata, valeurs
 from indicators.registry import CODES, REGISTRY, get
@@ -109,26 +110,26 @@ def _codes(codes: Iterable[str] | str | None) -> tuple[str, ...]:
 
 @contextmanager
 def _connection(bind: Engine | Connection) -> Iterator[Connection]:
-    """A connection whose analytics table is up to date (`indicators.analytique`).
+    """A connection whose analytics table is up to date (`indicators.facts.analytique`).
 
     With an Engine, the refresh is committed at once; with a Connection, it
     joins the caller's transaction (which may hold the very writes it reflects).
     """
     if isinstance(bind, Connection):
-        analytique.rafraichir(bind)
+        refresh.refresh(bind)
         yield bind
     else:
         with bind.connect() as conn:
-            done = analytique.rafraichir(conn)
+            done = refresh.refresh(conn)
             if done:
                 conn.commit()
             if done.massif:
-                analytique.vacuum(bind)
+                refresh.vacuum(bind)
             yield conn
 
 
 def _impact_parameters():
-    from indicators.impact import load_parameters
+    from indicators.models.impact import load_parameters
 
     return load_parameters()
 
@@ -225,7 +226,7 @@ def compute(
     """Every indicator of `codes` (all by default) for a scope and a period, in the registry's order.
 
     `as_of` (the date the data describes) defaults to the latest jalon date of
-    the store. Values are unmasked: masking is the caller's (`indicators.masking`).
+    the store. Values are unmasked: masking is the caller's (`indicators.disclosure.masking`).
     Raises PerimetreInconnu for an unknown structure, département or région.
     """
     wanted = _codes(codes)

@@ -5,14 +5,14 @@ a scope. The same SQLAlchemy Core statements run on SQLite and PostgreSQL; what
 differs between them (days between two dates) lives in `indicators.dialecte`.
 
 Design for speed:
-- the jalons are read from the analytics table (`indicators.analytique`),
+- the jalons are read from the analytics table (`indicators.facts.analytique`),
   where each one already carries what depends on its neighbours (previous
   jalon, next answer), so no query needs a window function;
 - the followed young people S(P) are materialised once per computation in a
   work table, with what later passes need from their accompagnements (window
   of follow-up, RSA, long overlap, exits), or only who they are when no asked
   indicator needs more; for a calendar year they are copied from the annual
-  facts (`indicators.annuel`), verdicts included;
+  facts (`indicators.facts.annuel`), verdicts included;
 - the passes join the analytics rows of P to S(P) and add them up per group,
   without grouping jalons by young person: the first jalon of each family, and
   of each day, is marked in the analytics table; the passes over a few jalon
@@ -49,11 +49,11 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateTableAs
 from sqlalchemy.sql.elements import ColumnElement
 
-from indicators import annuel
-from indicators.analytique import ANALYTIQUE as D
-from indicators.analytique import FAMILLES, actifs, returning
+from indicators.facts import annuel
+from indicators.facts.analytique import ANALYTIQUE as D
+from indicators.facts.analytique import FAMILLES, actifs, returning
 from indicators.dialecte import days_between
-from indicators.suivi import Fenetre, colonnes, parcours_anterieur
+from indicators.facts.suivi import Fenetre, colonnes, parcours_anterieur
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
 from mlimpact.models import Accompagnement, Financement, Jalon, Jeune, Structure
@@ -302,7 +302,7 @@ class Requetes:
         return self._suivis
 
     def _annee_calculee(self) -> int | None:
-        """P's year when P is a calendar year whose annual facts serve this computation (`indicators.annuel`).
+        """P's year when P is a calendar year whose annual facts serve this computation (`indicators.facts.annuel`).
 
         They know nothing of the dispositifs: a computation filtered or grouped
         by dispositif builds S(P) from the accompagnements of that dispositif.

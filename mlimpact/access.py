@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from indicators.types import Echelon, Perimetre
+from mlimpact.scope import Echelon, Perimetre
 from mlimpact.models import Structure
 
 PARCOURS_TABLES = frozenset({"jeunes", "accompagnements", "jalons"})

@@ -1,10 +1,10 @@
 """What the impact page, the PDF report and the Excel export show, computed once for an account.
 
-Every figure comes through `indicators.service` (access check, then masking
+Every figure comes through `indicators.disclosure.service` (access check, then masking
 for the account), so the page, the report and the export cannot differ nor
 forget a rule. The RSA cohort curve, which the service does not serve, checks
 the scope and masks the same way here. A director's edited impact parameters
-(`mlimpact.impact_settings`) replace the file's in the net figures: only the
+(`indicators.models.impact_settings`) replace the file's in the net figures: only the
 deadweight and the attribution are editable, so the gross figure computed by
 the engine stays right and the net one is recomputed from it.
 
@@ -21,16 +21,18 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from indicators import cohort, service
-from indicators import impact as modele
+from indicators.models import cohort
+from indicators.disclosure import service
+from indicators.models import impact as modele
 from indicators.engine import resolve_as_of
-from indicators.objectifs import objectifs_vs_resultats
+from indicators.models.objectifs import objectifs_vs_resultats
 from indicators.registry import REGISTRY, REGISTRY_VERSION
 from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
-from mlimpact import audit, impact_settings
+from mlimpact import audit
+from indicators.models import impact_settings
 from mlimpact.access import Compte, seuil_masquage, verifier_perimetre
-from reports.textes import libelle_perimetre, libelle_periode
+from presentation.textes import libelle_perimetre, libelle_periode
 
 # The figures each family's monthly trend draws (few, so the trend stays quick to compute).
 TENDANCES: dict[Famille, tuple[str, ...]] = {

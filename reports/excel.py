@@ -20,13 +20,13 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine
 
 from indicators.dimensions import DIMENSIONS
-from indicators.methodology import frame as methodologie
+from presentation.methodology import frame as methodologie
 from indicators.registry import FAMILLES, FAMILLES_COURTES, REGISTRY
 from indicators.types import Famille, Filtres, Perimetre, Periode
 from mlimpact.access import Compte
 from mlimpact.exchange.writing import neutralise
 from reports import contenu as ct
-from reports.textes import libelle_filtres, libelle_periode, texte_figure
+from presentation.textes import libelle_filtres, libelle_periode, texte_figure
 
 TITRE_MAX = 31  # Excel's limit on a sheet name
 _INTERDITS = re.compile(r"[\[\]:*?/\\]")

@@ -17,8 +17,8 @@ import pandas as pd
 
 from indicators.registry import REGISTRY
 from indicators.types import Famille, Nature
-from ui.formats import euros, nombre, pourcent
-from ui.theme import DASHES, DEFAVORABLE, FAVORABLE, NEUTRE, PALETTE, SHAPES, french
+from presentation.formats import euros, nombre, pourcent
+from presentation.theme import DASHES, DEFAVORABLE, FAVORABLE, NEUTRE, PALETTE, SHAPES, french
 
 LARGEUR = 560
 ISSUE_ORDRE = ["Évitées", "Survenues", "En cours"]

@@ -26,17 +26,17 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from sqlalchemy import Engine
 
-from indicators.methodology import NOTIONS
-from indicators.methodology import rows as definitions
-from indicators.objectifs import STATUTS
+from presentation.methodology import NOTIONS
+from presentation.methodology import rows as definitions
+from indicators.models.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
 from indicators.types import Famille, Filtres, Perimetre, Periode
 from mlimpact.access import Compte
 from reports import contenu as ct
 from reports import figures as fig
 from reports.fonts import police
-from reports.textes import libelle_filtres, libelle_periode, mois_incomplet, texte_figure, texte_nombre, texte_variation
-from ui.formats import date_fr, euros
+from presentation.textes import libelle_filtres, libelle_periode, mois_incomplet, texte_figure, texte_nombre, texte_variation
+from presentation.formats import date_fr, euros
 
 POLICE = "DejaVu"
 BLEU = (0, 114, 178)

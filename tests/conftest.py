@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
-from tests.browser_helpers import wait_until_healthy
-from tests.pgserver import PostgresServer, free_port
+from tests.support.browser_helpers import wait_until_healthy
+from tests.support.pgserver import PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = ROOT / "artefacts"
@@ -136,12 +136,12 @@ class RunningApp:
 
 
 def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
-    """`streamlit run serve.py` on a free port, waited for until healthy."""
+    """`streamlit run dashboard.py` on a free port, waited for until healthy."""
     port = free_port()
     log = workdir / f"streamlit-{port}.log"
     env = {**os.environ, "MLIMPACT_DATABASE_URL": database_url, **(extra_env or {})}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"),
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]

@@ -12,9 +12,9 @@ import os
 
 import streamlit as st
 
-from mlimpact import accounts, store, territoires, vocab
+from mlimpact import accounts, territoires, vocab
 from mlimpact.access import Compte
-from ui import loaders
+from ui import cache, menu
 
 DEMO_ENV = "MLIMPACT_DEMO"
 DEMO_DATASET = "demo"
@@ -36,21 +36,9 @@ def oidc_configured() -> bool:
         return False
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def _account(db: str, email: str) -> Compte | None:
-    with loaders.engine(db).connect() as conn:
-        return accounts.get_account(conn, email)
-
-
-@st.cache_data(ttl=30, show_spinner=False)
-def _dataset(db: str, version: int) -> str | None:
-    with loaders.engine(db).connect() as conn:
-        return store.get_setting(conn, store.DATASET)
-
-
 def check_demo_store(db: str) -> None:
     """Refuse the demo mode unless the store holds the demo data set (and only it)."""
-    if _dataset(db, loaders.data_version(db)) != DEMO_DATASET:
+    if cache.dataset(db, cache.data_version(db)) != DEMO_DATASET:
         raise ModeDemoRefuse(
             "Le mode démonstration refuse de démarrer : cette base ne contient pas le jeu de démonstration "
             "(ou d'autres données y ont été importées). Utilisez une base de démonstration ou la connexion ProConnect."
@@ -60,7 +48,7 @@ def check_demo_store(db: str) -> None:
 def _demo_account(db: str) -> Compte:
     """The visitor picks a role and a territory in the sidebar (demo data only)."""
     check_demo_store(db)
-    rows = loaders.structures_table(db, loaders.data_version(db))
+    rows = cache.structures_table(db, cache.data_version(db))
     with st.sidebar:
         st.caption("Mode démonstration : données fictives.")
         role = st.selectbox("Rôle", list(vocab.ROLES), format_func=vocab.ROLES.get, key="demo_role")
@@ -85,7 +73,7 @@ def _oidc_account(db: str) -> Compte:
         st.button("Se connecter avec ProConnect", on_click=st.login, type="primary")
         st.stop()
     email = str(st.user.get("email") or "")
-    compte = _account(db, accounts.normalise_email(email)) if email else None
+    compte = cache.account(db, accounts.normalise_email(email)) if email else None
     if compte is None:
         st.title("Accès non autorisé")
         st.error(
@@ -101,7 +89,7 @@ def _oidc_account(db: str) -> Compte:
 
 def current_account() -> Compte:
     """The signed-in account; stops the page with a French message when there is none."""
-    db = loaders.current_db()
+    db = cache.current_db()
     if oidc_configured():
         return _oidc_account(db)
     if demo_requested():
@@ -137,12 +125,13 @@ def remember_for_this_run(compte: Compte) -> None:
     st.session_state[_RUN_KEY] = compte
 
 
-def page_account(roles: set[str]) -> Compte:
-    """The account for a page, which guards itself too: another role reaching it by URL stops here."""
+def page_account(script: str) -> Compte:
+    """The account for a page (its `__file__`), which guards itself too from the table of `ui.menu`:
+    another role reaching it by URL stops here."""
     compte = st.session_state.get(_RUN_KEY)
     if not isinstance(compte, Compte):
         compte = current_account()
-    if compte.role not in roles:
+    if compte.role not in menu.page_of(script).roles:
         st.error("Cette page n'est pas accessible avec votre rôle.")
         st.stop()
     return compte

@@ -12,7 +12,7 @@ import streamlit as st
 
 from indicators.registry import REGISTRY, SENS
 from indicators.types import Nature, Sens, Valeur
-from ui.formats import entier, euros, nombre, pourcent
+from presentation.formats import entier, euros, nombre, pourcent
 
 
 def valeur_texte(code: str, valeur: Valeur | None, k: int = 11) -> str:

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui.theme import DASHES, SHAPES, french
+from presentation.theme import DASHES, SHAPES, french
 
 
 def trend(data: pd.DataFrame, x: str, y: str, series: str | None = None, y_title: str = "", percent: bool = False) -> alt.Chart:

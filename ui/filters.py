@@ -3,7 +3,7 @@
 Their values live in the URL's query parameters, so a view can be bookmarked
 and shared. Values read from the URL are checked like any input: an unknown
 value falls back to the default, and a scope outside the account's rights is
-refused later by the data layer (`indicators.service`), never trusted here.
+refused later by the data layer (`indicators.disclosure.service`), never trusted here.
 """
 
 from __future__ import annotations

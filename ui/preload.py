@@ -2,7 +2,7 @@
 
 Streamlit runs a page's script only when someone opens it, so the first visitor of
 the national view waited for its modules to import (a quarter of a second on this
-machine) on top of the figures. `serve.py` calls `preload()` once at start-up.
+machine) on top of the figures. `dashboard.py` calls `preload()` once at start-up.
 The list is read from the pages' own import statements, so it never drifts from them.
 """
 
@@ -14,14 +14,14 @@ import importlib.util
 import logging
 from pathlib import Path
 
-VIEWS = Path(__file__).resolve().parent.parent / "views"
+PAGES = Path(__file__).resolve().parent.parent / "pages"
 LOG = logging.getLogger(__name__)
 
 
-def modules_of_the_pages(views: Path = VIEWS) -> list[str]:
+def modules_of_the_pages(pages: Path = PAGES) -> list[str]:
     """Every module a page imports at its top level (`from ui import carte` counts as `ui.carte`)."""
     names: set[str] = set()
-    for page in sorted(views.glob("*.py")):
+    for page in sorted(pages.glob("*.py")):
         for node in ast.parse(page.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
@@ -41,7 +41,7 @@ def _is_module(name: str) -> bool:
         return False
 
 
-def preload(views: Path = VIEWS) -> list[str]:
+def preload(pages: Path = PAGES) -> list[str]:
     """Import the pages' modules; the names imported, in order.
 
     A module that fails to import is logged and left for its page to report, as
@@ -55,7 +55,7 @@ def preload(views: Path = VIEWS) -> list[str]:
     level = caching.level
     caching.setLevel(logging.ERROR)
     try:
-        for name in modules_of_the_pages(views):
+        for name in modules_of_the_pages(pages):
             try:
                 importlib.import_module(name)
             except Exception:

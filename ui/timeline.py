@@ -16,8 +16,8 @@ import altair as alt
 import pandas as pd
 
 from mlimpact import vocab
-from ui.formats import date_fr, entier, euros
-from ui.theme import DEFAVORABLE, SHAPES
+from presentation.formats import date_fr, entier, euros
+from presentation.theme import DEFAVORABLE, SHAPES
 
 FAMILLES = list(vocab.FAMILLES_JALON)  # suivi, entree, situation, securisation, rupture, rsa
 LIGNE_FAMILLE = {f: vocab.FAMILLES_JALON[f] for f in FAMILLES}

@@ -10,7 +10,7 @@ pass, without window functions over millions of rows at query time.
 Every write to `jalons` (import, form, script, cascade from a deleted young
 person) marks the young person in `analytique_a_rafraichir` through triggers;
 the engine recomputes the rows of the marked young people before it reads
-(`indicators.analytique`). The upgrade marks everybody, so an existing store is
+(`indicators.facts.analytique`). The upgrade marks everybody, so an existing store is
 filled on the first computation.
 
 Revision ID: 0002
@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("coupure_precedente", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("suivant", sa.Date(), nullable=True),
     )
-    # the same indexes as indicators.analytique.INDEXES (a large refresh drops and rebuilds them)
+    # the same indexes as indicators.facts.analytique.INDEXES (a large refresh drops and rebuilds them)
     op.create_index("ix_analytique_jalons_jeune_type_date", "analytique_jalons", ["id_jeune", "type", "date"])
     op.create_index("ix_analytique_jalons_type_date", "analytique_jalons", ["type", "date"])
     op.create_index("ix_analytique_jalons_date", "analytique_jalons", ["date"])

@@ -20,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 NAME = "ix_analytique_jalons_type_date"
-# as indicators.analytique.INDEXES says today (a migration keeps its own copy: it is history)
+# as indicators.facts.analytique.INDEXES says today (a migration keeps its own copy: it is history)
 INCLUDE = " INCLUDE (id_jeune, domaine, jour_precedent, coupure_precedente, suivant)"
 
 

@@ -1,6 +1,6 @@
 """analytique: the next jalon day, and the previous jalon of the same family (first of a family in P)
 
-Five columns for the analytics table (see indicators.analytique): `jour_suivant`
+Five columns for the analytics table (see indicators.facts.analytique): `jour_suivant`
 (the earliest jalon day strictly after this one), and, on the jalons of each
 family of the `situations` pass (emploi, durable, formation, retour), the date
 of the previous jalon of that family in (date, id_jalon) order. With them the
@@ -26,7 +26,7 @@ depends_on = None
 
 COLUMNS = ("jour_suivant", "emploi_precedent", "durable_precedent", "formation_precedent", "retour_precedent")
 NAME = "ix_analytique_jalons_situations"
-# as indicators.analytique.INDEXES says today (a migration keeps its own copy: it is history)
+# as indicators.facts.analytique.INDEXES says today (a migration keeps its own copy: it is history)
 SITUATIONS = (
     "alternance", "creation_entreprise", "emploi_cdd_court", "emploi_cdd_long", "emploi_cdi", "emploi_interim",
     "formation_preparatoire", "formation_qualifiante", "immersion", "reprise_scolarite", "service_civique",

@@ -37,7 +37,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-# as indicators.analytique.INDEXES says today (a migration keeps its own copy: it is history)
+# as indicators.facts.analytique.INDEXES says today (a migration keeps its own copy: it is history)
 MAIN = "ix_analytique_jalons_type_date"
 MAIN_INCLUDE = "id_jeune, domaine, jour_precedent, coupure_precedente, suivant"
 SITUATIONS = "ix_analytique_jalons_situations"

@@ -4,7 +4,7 @@ Most computations ask for a calendar year (conventions, reports, the national
 review). At national scale, building S(P) for it took a quarter of the
 computation and judging each window of follow-up (`parcours_securises`) a
 third: both now read one row per (year, young person) that the refresh keeps
-(`indicators.annuel`). `suivis_annuels_annees` lists the computed years; the
+(`indicators.facts.annuel`). `suivis_annuels_annees` lists the computed years; the
 first refresh after the upgrade fills every year the data reaches, so no young
 person needs marking.
 

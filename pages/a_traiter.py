@@ -1,0 +1,160 @@
+"""À traiter: the structure's worklist — open risks to settle, jeunes without contact, orientations waiting.
+
+Thin page over `mlimpact.worklist` (the structure's rows, read after the access
+check). Marking a risk writes the jalon through the same library as the forms;
+any row opens the jeune's parcours.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mlimpact import parcours, store, vocab, worklist
+from mlimpact.access import AccesRefuse
+from ui import auth, menu
+from ui import cache
+from ui import jalon_form as jf
+from presentation.formats import date_fr, entier
+from ui.timeline import en_jours
+
+compte = auth.page_account(__file__)
+db = cache.current_db()
+engine = cache.engine(db)
+today = store.today()
+PAR_PAGE = 20
+PARCOURS = str(menu.page_of("parcours.py").path)
+
+st.title("À traiter")
+st.caption(f"Structure {compte.code_structure} · situation au {date_fr(today)}")
+
+with engine.connect() as conn:
+    risques = worklist.risques_ouverts(conn, compte, today)
+    silences = worklist.sans_contact(conn, compte, today, seuil=worklist.SEUILS_CONTACT[0])
+    orientations = worklist.orientations_sans_rdv(conn, compte, today, seuil=worklist.SEUILS_ORIENTATION[0])
+
+bas_contact, haut_contact = worklist.SEUILS_CONTACT
+bas_orientation, haut_orientation = worklist.SEUILS_ORIENTATION
+cols = st.columns(5)
+cols[0].metric("Risques ouverts", entier(len(risques)), help="Risques de rupture sans rupture évitée ni survenue du même domaine depuis.")
+cols[1].metric(f"Sans contact > {bas_contact} jours", entier(len(silences)),
+               help=f"Jeunes accompagnés sans contact depuis plus de {bas_contact} jours (risque de décrochage).")
+cols[2].metric(f"dont > {haut_contact} jours", entier(int((silences["jours"] > haut_contact).sum())))
+cols[3].metric(f"Orientations > {bas_orientation} jours", entier(len(orientations)),
+               help=f"Orientations reçues il y a plus de {bas_orientation} jours, sans premier rendez-vous.")
+cols[4].metric(f"dont > {haut_orientation} jours", entier(int((orientations["jours"] > haut_orientation).sum())))
+
+
+def ouvrir_parcours(ident: str) -> None:
+    st.switch_page(PARCOURS, query_params={"jeune": ident})
+
+
+def seuil_passe(jours: pd.Series, bas: int, haut: int) -> list[str]:
+    """The threshold each wait has passed, in words (« plus de 90 jours »): the column says it without colour."""
+    return [f"plus de {haut} jours" if j > haut else f"plus de {bas} jours" for j in jours]
+
+
+def tableau_cliquable(frame: pd.DataFrame, key: str, column_config: dict) -> None:
+    """A table whose selected row opens that jeune's parcours."""
+    event = st.dataframe(frame, hide_index=True, width="stretch", key=key, on_select="rerun", selection_mode="single-row",
+                         column_config=column_config)
+    if event.selection.rows:
+        ouvrir_parcours(frame.iloc[event.selection.rows[0]]["Identifiant"])
+
+
+onglets = st.tabs([
+    f"Risques de rupture ({len(risques)})",
+    f"Sans contact ({len(silences)})",
+    f"Orientations sans premier rendez-vous ({len(orientations)})",
+])
+
+# --- open risks: one click writes the issue ----------------------------------------------------------------------
+with onglets[0]:
+    jf.montrer_annonce("wl_risque", toast=True)
+    if risques.empty:
+        st.success("Aucun risque de rupture ouvert dans votre structure.")
+    else:
+        st.caption(
+            "Les plus anciens d'abord. « Évitée » ou « Survenue » enregistre le jalon « Rupture évitée » ou "
+            "« Rupture survenue » du même domaine, à la date de l'issue ci-dessous."
+        )
+        haut = st.columns([2, 3])
+        date_issue = haut[0].date_input("Date de l'issue", value=today, min_value=jf.DATE_MIN, max_value=today, format="DD/MM/YYYY", key="wl_date")
+        pages = (len(risques) + PAR_PAGE - 1) // PAR_PAGE
+        page = haut[1].selectbox(
+            f"Page ({PAR_PAGE} risques par page)", range(1, pages + 1), format_func=lambda n: f"{n} sur {pages}", key="wl_page"
+        ) if pages > 1 else 1
+        debut = (page - 1) * PAR_PAGE
+        largeurs = [1.6, 1.6, 1.5, 1.4, 1.6, 1.6, 1.6]
+        entete = st.columns(largeurs)
+        for col, titre in zip(entete, ["Jeune", "Domaine", "Détecté le", "Ouvert depuis", "", "", ""], strict=True):
+            col.markdown(f"**{titre}**" if titre else "")
+        for risque in parcours.lignes(risques.iloc[debut : debut + PAR_PAGE]):
+            domaine = vocab.ALL_DOMAINES[risque["domaine"]]
+            cols = st.columns(largeurs, vertical_alignment="center")
+            cols[0].text(risque["id_jeune"])
+            cols[1].write(domaine)
+            cols[2].write(date_fr(risque["date"]))
+            cols[3].write(en_jours(risque["jours"]))
+            for col, issue, label in ((cols[4], "evitee", "Évitée"), (cols[5], "survenue", "Survenue")):
+                if col.button(label, key=f"wl_{issue}_{risque['id_jalon']}", icon=":material/check:" if issue == "evitee" else ":material/close:",
+                              help=f"Enregistrer « Rupture {label.lower()} » ({domaine.lower()}) pour ce jeune."):
+                    try:
+                        with engine.begin() as conn:
+                            saved = worklist.marquer_risque(conn, compte, risque, issue, today, date_issue)
+                    except parcours.Invalide as exc:
+                        st.error(jf.sans_markdown(" ".join(exc.messages.values())))
+                    except (parcours.Conflit, parcours.Introuvable, AccesRefuse) as exc:
+                        st.error(jf.sans_markdown(str(exc)))
+                    else:
+                        cache.data_version.clear()  # the impact page reads the new figures at once
+                        jf.annoncer("wl_risque", jf.Reponse(
+                            succes=f"Rupture {label.lower()} enregistrée pour le jeune {risque['id_jeune']} ({domaine.lower()}), le {date_fr(date_issue)}.",
+                            avertissements=saved.avertissements,
+                        ))
+                        st.rerun()
+            if cols[6].button("Parcours", key=f"wl_ouvrir_{risque['id_jalon']}", icon=":material/open_in_new:", help="Ouvrir le parcours de ce jeune."):
+                ouvrir_parcours(risque["id_jeune"])
+
+# --- jeunes without contact -----------------------------------------------------------------------------------------
+with onglets[1]:
+    st.caption(
+        f"Jeunes dont un accompagnement est en cours et dont le dernier contact (entretien, atelier, contact, premier "
+        f"rendez-vous, ou le début de l'accompagnement en cours s'il est plus récent) date de plus de {bas_contact} jours : "
+        "risque de décrochage. Les plus longs silences d'abord ; sélectionnez une ligne pour ouvrir le parcours."
+    )
+    if silences.empty:
+        st.success(f"Aucun jeune accompagné sans contact depuis plus de {bas_contact} jours.")
+    else:
+        tableau_cliquable(
+            pd.DataFrame({
+                "Identifiant": silences["id_jeune"],
+                "Sans contact depuis": seuil_passe(silences["jours"], bas_contact, haut_contact),
+                "Jours": silences["jours"],
+                "Dernier contact": silences["dernier_contact"],
+                "Accompagnement en cours depuis": silences["debut_accompagnement"],
+                "Dispositifs en cours": silences["dispositifs"],
+            }),
+            "wl_silences",
+            {c: st.column_config.DateColumn(format="DD/MM/YYYY") for c in ("Dernier contact", "Accompagnement en cours depuis")},
+        )
+
+# --- orientations waiting for a first appointment ------------------------------------------------------------------------
+with onglets[2]:
+    st.caption(
+        f"Orientations reçues depuis plus de {bas_orientation} jours (et moins d'un an) sans premier rendez-vous ni "
+        "entretien depuis. Les plus anciennes d'abord ; sélectionnez une ligne pour ouvrir le parcours."
+    )
+    if orientations.empty:
+        st.success(f"Aucune orientation en attente depuis plus de {bas_orientation} jours.")
+    else:
+        tableau_cliquable(
+            pd.DataFrame({
+                "Identifiant": orientations["id_jeune"],
+                "En attente depuis": seuil_passe(orientations["jours"], bas_orientation, haut_orientation),
+                "Jours": orientations["jours"],
+                "Orientation reçue le": orientations["date"],
+            }),
+            "wl_orientations",
+            {"Orientation reçue le": st.column_config.DateColumn(format="DD/MM/YYYY")},
+        )

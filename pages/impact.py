@@ -1,0 +1,263 @@
+"""Impact: what the support does, produces, prevents and avoids — the page a director opens before the Département.
+
+Thin: read the filters, ask `reports.cache_page` (which asks `indicators.disclosure.service`
+for this account), draw. Four bands, one per family, each figure a card with
+its change, its convention objective and its definition; charts with their
+figures as tables; the avoided-cost waterfall with its assumptions; the PDF
+report and the Excel export one click away.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from indicators.models import impact as modele
+from indicators.dimensions import DIMENSIONS
+from indicators.models.objectifs import STATUTS
+from indicators.registry import FAMILLES, REGISTRY
+from indicators.types import Echelon, Famille
+from mlimpact.access import AccesRefuse, seuil_masquage
+from reports import contenu as ct
+from reports import excel as rapport_excel
+from reports import figures as fig
+from reports import pdf as rapport_pdf
+from presentation.textes import echapper, libelle_filtres, mois_incomplet, texte_nombre
+from ui import auth, cards, charts, filters
+from ui import cache
+from presentation.formats import date_fr, euros
+
+INTROS = {
+    Famille.ACTIVITE: "Ce que la Mission Locale fait : combien de jeunes elle suit, avec quelle intensité, et ce que "
+    "cela coûte.",
+    Famille.PRODUIT: "Ce que l'accompagnement produit pour les jeunes : un emploi, une formation, des droits ouverts, "
+    "des partenaires mobilisés autour d'eux.",
+    Famille.PREVENTION: "Ce que l'accompagnement prévient : les ruptures repérées puis évitées, les parcours tenus sans "
+    "interruption, l'installation durable au RSA.",
+    Famille.IMPACT: "Ce que l'accompagnement évite à la collectivité, en euros : les allocations RSA qui n'ont pas été "
+    "versées. C'est une estimation prudente, donnée comme une fourchette.",
+}
+STATUT_ICONES = {
+    "atteint": ":material/check_circle:",
+    "non atteint": ":material/cancel:",
+    "en cours": ":material/hourglass_top:",
+    "sans valeur": ":material/remove:",
+}
+
+compte = auth.page_account(__file__)
+db = cache.current_db()
+version = cache.data_version(db)
+as_of, first_year = cache.dates(db, version)
+st.title("Impact de l'accompagnement")
+if as_of is None:
+    st.info("La base ne contient encore aucun jalon : importez des données pour voir les indicateurs.")
+    st.stop()
+
+visibles = cache.visible_structures(db, version, compte)
+structures = [(c, n, d) for c, n, d, _ in cache.structures_table(db, version) if visibles is None or c in visibles]
+selection = filters.sidebar(compte, structures, as_of, first_year, key="imp")
+demande = ct.Demande(selection.periode, selection.perimetre, selection.filtres, as_of)
+try:
+    figs = cache.figures(db, version, compte, demande)
+except AccesRefuse as exc:
+    st.error(str(exc))
+    st.stop()
+libelle, _dep = cache.contexte(db, version, selection.perimetre)
+k = seuil_masquage(compte, selection.perimetre)
+params = cache.parametres(db, version, selection.perimetre)
+objectifs = cache.objectifs(db, version, compte, demande)
+annee_obj = ct.annee_objectifs(demande)
+
+# --- what this page describes ------------------------------------------------------------------------
+st.caption(
+    f"**{echapper(libelle)}** · {echapper(selection.libelle_periode)} · {echapper(libelle_filtres(selection.filtres))} · "
+    f"données au {date_fr(as_of)}"
+)
+note = mois_incomplet(selection.periode, as_of)
+if note:
+    st.info(note, icon=":material/schedule:")
+if k:
+    st.caption(
+        f"Secret statistique : hors de la structure qui les détient, les effectifs de 1 à {k - 1} sont masqués "
+        f"(« < {k} », « secret »), jamais remplacés par 0."
+    )
+
+pdf_permis = compte.role in ("directeur", "admin") and selection.perimetre.echelon is Echelon.STRUCTURE
+boutons = iter(st.columns([1.6, 1.1, 2.3]))
+if pdf_permis:
+    next(boutons).download_button(
+        "Rapport PDF pour le Département",
+        data=lambda: rapport_pdf.rapport(cache.engine(db), compte, selection.periode, selection.perimetre, selection.filtres, as_of),
+        file_name=rapport_pdf.nom_fichier(selection.perimetre, selection.periode),
+        mime="application/pdf",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        key="imp_pdf",
+        help="Le même document que `mlimpact rapport` : synthèse, une section par famille, objectifs, coûts évités "
+        "et leurs hypothèses, annexe des définitions.",
+    )
+next(boutons).download_button(
+    "Tableaux Excel",
+    data=lambda: rapport_excel.export(cache.engine(db), compte, selection.periode, selection.perimetre, selection.filtres, as_of),
+    file_name=rapport_pdf.nom_fichier(selection.perimetre, selection.periode, "xlsx"),
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
+    icon=":material/table_view:",
+    key="imp_xlsx",
+    help="Chaque indicateur, ventilation et évolution de la page, une feuille par tableau.",
+)
+
+
+# --- cards -------------------------------------------------------------------------------------------------
+def objectif_carte(code: str) -> cards.Objectif | None:
+    if objectifs is None or objectifs.empty:
+        return None
+    rows = objectifs[objectifs["indicateur"] == code]
+    if rows.empty:
+        return None
+    r = rows.iloc[0]
+    resultat = None if pd.isna(r["resultat"]) else float(r["resultat"])
+    libelle_obj = f"{texte_nombre(code, float(r['cible']))} en {annee_obj} (résultat de l'année : {texte_nombre(code, resultat)})"
+    statut = f"{STATUT_ICONES[r['statut']]} {STATUTS[r['statut']].replace('Objectif ', '').lower()}"
+    return cards.Objectif(float(r["cible"]), statut, libelle_obj)
+
+
+def bande(famille: Famille) -> None:
+    codes = [c for c, d in REGISTRY.items() if d.famille is famille]
+    columns = st.columns(4)
+    for i, code in enumerate(codes):
+        with columns[i % 4]:
+            actuel, precedent = figs[code]
+            cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=11)
+
+
+def tendance(famille: Famille) -> None:
+    table = ct.tendance(cache.tendances(db, version, compte, demande), famille)
+    if table.empty:
+        return
+    debut, fin = ct.fenetre_tendance(selection.periode, as_of)
+    noms = ", ".join(dict.fromkeys(table["libelle"]))
+    charts.show(
+        fig.tendance(table, famille),
+        fig.table_tendance(table),
+        f"Évolution mensuelle de {debut:%m/%Y} à {fin:%m/%Y} : {noms}.",
+        key=f"imp_tendance_{famille.value}",
+    )
+    st.caption("Chaque point est un mois civil ; un mois dont les données s'arrêtent en cours de mois est marqué « mois incomplet ».")
+
+
+def ventilations(nom: str) -> None:
+    tables = cache.theme(db, version, compte, demande, nom)
+    if nom == "departement":
+        rsa = pd.DataFrame(
+            [{"Indicateur": REGISTRY[c].libelle, "Valeur": cards.valeur_texte(c, figs[c][0])} for c in ct.CHIFFRES_RSA]
+        )
+        st.dataframe(rsa, hide_index=True, width="stretch")
+    # One picture for the theme's breakdowns (one chart to draw, not six), with all their figures in one table.
+    titres = [f"{REGISTRY[t['code'].iloc[0]].libelle}, par {DIMENSIONS[t['dimension'].iloc[0]].lower()}" for t in tables]
+    table = pd.concat(
+        [fig.table_ventilation(t).assign(Ventilation=titre) for t, titre in zip(tables, titres, strict=True)], ignore_index=True
+    )[["Ventilation", "Modalité", "Valeur"]]
+    charts.show(
+        fig.barres_groupees(tables, titres, colonnes=2),
+        table,
+        f"{ct.THEMES[nom][0]} : {'; '.join(titres)} — barres horizontales, une par modalité.",
+        key=f"imp_theme_{nom}",
+    )
+    if nom == "departement":
+        st.markdown("**Combien de temps les jeunes restent au RSA**")
+        curve = cache.courbe(db, version, compte, demande)
+        if curve.empty:
+            st.caption("Aucune entrée au RSA sur ces années.")
+        else:
+            charts.show(fig.courbe_rsa(curve), fig.table_courbe(curve), "Part des jeunes encore au RSA mois après mois depuis leur entrée, une courbe par année d'entrée.", key="imp_courbe")
+            st.caption(
+                "Estimation de Kaplan–Meier : un droit encore ouvert à la date des données compte jusqu'à cette date "
+                "sans être compté comme un échec. Tous les jeunes du périmètre entrés au RSA, sans filtre de public."
+            )
+
+
+@st.fragment
+def themes() -> None:
+    """The four themes of the network: the selector redraws only this part."""
+    noms = {nom: titre for nom, (titre, _) in ct.THEMES.items()}
+    choisi = st.segmented_control("Thème", list(noms), format_func=noms.get, default="public", key="imp_theme", required=True)
+    ventilations(choisi or "public")
+
+
+@st.fragment
+def cout_evite() -> None:
+    """The waterfall from gross to net in the case chosen, with the range, the parameters and their sources."""
+    imp = ct.impact({c: v[0] for c, v in figs.items()}, params)
+    if imp.masque:
+        st.info(imp.phrase_point_mort)
+        return
+    cas = st.radio(
+        "Hypothèse", list(modele.CAS), format_func=modele.CAS.get, index=1, horizontal=True, key="imp_cas",
+        help="Prudente : plus d'effet d'aubaine et de part des autres acteurs ; favorable : moins.",
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        cascade = modele.waterfall(imp.brut, params, cas)
+        charts.show(fig.cascade(cascade), fig.table_cascade(cascade), "Cascade du montant brut au montant net des allocations RSA évitées.", key="imp_cascade")
+    with right:
+        fourchette = imp.cas.set_index("cas")["couts_evites_nets_eur"]
+        st.metric(
+            "Allocations RSA évitées (net), fourchette",
+            f"{euros(fourchette['bas'])} – {euros(fourchette['haut'])}",
+            help="De l'hypothèse prudente à l'hypothèse favorable ; jamais un chiffre unique.",
+            border=True,
+        )
+        st.write(f"Hypothèse centrale : **{euros(fourchette['central'])}**.")
+        st.write(f"**Point mort.** {imp.phrase_point_mort}")
+        st.dataframe(fig.table_cas(imp.cas), hide_index=True, width="stretch")
+    st.markdown("**Les hypothèses et leurs sources**")
+    st.dataframe(fig.table_hypotheses(imp.hypotheses, compact=True), hide_index=True, width="stretch")
+    for p in (params.effet_aubaine, params.part_autres_acteurs):
+        if p.justification:
+            st.caption(f"{echapper(p.libelle)} : {echapper(p.justification)}")
+    st.caption(f"Version des paramètres : {echapper(params.version)}.")
+    if params.modifie and selection.perimetre.code:
+        change = cache.modification_parametres(db, version, selection.perimetre.code)
+        quand = f" le {str(change['horodatage'])[:10]}" if change else ""
+        st.warning(f"Paramètres modifiés par la direction de la structure{quand} : ils figurent dans le rapport.", icon=":material/edit:")
+    with st.expander("Lire ce chiffre avec précaution"):
+        st.markdown(
+            "- **Effet d'aubaine** : une partie des jeunes serait sortie du RSA sans l'accompagnement. L'évaluation de "
+            "la Garantie jeunes (DARES, 2018) suggère que c'est le cas de deux tiers à quatre cinquièmes des sorties : "
+            "on retire cette part.\n"
+            "- **Attribution** : France Travail, les employeurs, les organismes de formation et les services du "
+            "Département contribuent aussi ; on retire leur part.\n"
+            "- **Une fourchette, pas un chiffre** : le résultat dépend de ces hypothèses ; il est donné dans trois cas.\n"
+            "- **Ce qui n'est pas compté** : ni cotisations ni impôts, ni coûts de santé évités ; au plus douze mois "
+            "après chaque sortie. L'essentiel de ce que produit l'accompagnement (parcours sécurisés, ruptures "
+            "évitées) ne se convertit pas en euros ici."
+        )
+
+
+# --- the four bands -----------------------------------------------------------------------------------------
+for famille in Famille:
+    st.header(FAMILLES[famille], divider="gray")
+    st.write(INTROS[famille])
+    bande(famille)
+    if famille is Famille.ACTIVITE:
+        tendance(famille)
+        st.subheader("Le public accompagné et les quatre thèmes du réseau")
+        st.caption("Le public, les parcours, l'étayage des partenaires, la relation avec le Département.")
+        themes()
+    elif famille is Famille.PRODUIT:
+        tendance(famille)
+        st.subheader("Les partenaires mobilisés, par domaine")
+        partenaires = cache.theme(db, version, compte, demande, "etayage")[0]
+        charts.show(fig.barres(partenaires), fig.table_ventilation(partenaires), "Mobilisations de partenaires par domaine, barres horizontales.", key="imp_partenaires")
+    elif famille is Famille.PREVENTION:
+        tendance(famille)
+        st.subheader("Les risques de rupture par domaine, et comment ils se sont terminés")
+        risques = cache.risques(db, version, compte, demande)
+        charts.show(fig.risques(risques), fig.table_risques(risques), "Risques de rupture par domaine : évités, survenus, encore en cours.", key="imp_risques")
+    else:
+        st.subheader("Du montant brut au montant net")
+        cout_evite()
+        tendance(famille)
+
+st.caption(
+    f"Définitions : page Méthodologie. Données au {date_fr(as_of)}. {echapper(libelle)}, {echapper(selection.libelle_periode)}."
+)

@@ -1,0 +1,143 @@
+"""The Streamlit app itself (AppTest): each page runs without exception and shows the store's figures."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mlimpact.access import Compte, structures_visibles
+from mlimpact.db import make_engine
+from mlimpact.overview import overview
+from tests.conftest import ROOT
+from presentation.formats import entier
+
+
+@pytest.fixture
+def app_on(monkeypatch):
+    def start(url: str, demo: bool = True, **widgets) -> AppTest:
+        monkeypatch.setenv("MLIMPACT_DATABASE_URL", url)
+        if demo:
+            monkeypatch.setenv("MLIMPACT_DEMO", "1")
+        else:
+            monkeypatch.delenv("MLIMPACT_DEMO", raising=False)
+        at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+        at.run()
+        for key, value in widgets.items():
+            at.selectbox(key=key).set_value(value)
+            at.run()
+        return at
+
+    return start
+
+
+def expected_overview(url: str, compte: Compte):
+    with make_engine(url).connect() as conn:
+        return overview(conn, structures_visibles(conn, compte))
+
+
+@pytest.mark.parametrize(
+    ("role", "extra"),
+    [("conseiller", {}), ("directeur", {}), ("departement", {"demo_dep": "13"}), ("bureau", {}), ("admin", {})],
+)
+def test_home_page_shows_the_figures_of_the_role(app_on, demo_database, role, extra):
+    at = app_on(demo_database, demo_role=role, **extra)
+    assert not at.exception
+    structure = at.selectbox(key="demo_structure").value if role in ("conseiller", "directeur") else None
+    compte = Compte("x@demo.invalid", role, structure, extra.get("demo_dep"))
+    expected = expected_overview(demo_database, compte)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Structures"] == entier(expected.structures)
+    assert metrics["Jeunes"] == entier(expected.jeunes)
+    assert metrics["Jalons"] == entier(expected.jalons)
+    text = " ".join(md.value for md in at.markdown)
+    assert expected.derniere_date.strftime("%d/%m/%Y") in text
+    table = at.dataframe[0].value
+    assert len(table) == expected.structures
+    assert sum(int(v.replace("\u202f", "")) for v in table["Jeunes"] if v[0].isdigit()) <= expected.jeunes
+    if role in ("conseiller", "directeur"):
+        assert list(table["Code"]) == [structure]
+
+
+def test_forged_session_state_does_not_change_the_role(app_on, demo_database):
+    at = app_on(demo_database, demo_role="conseiller")
+    at.session_state["_compte_de_cette_execution"] = Compte("pirate@demo.invalid", "admin")
+    at.run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 1  # still one structure: the account is rebuilt every run
+
+
+def test_demo_mode_refuses_a_store_that_is_not_the_demo(app_on, sqlite_template, tmp_path):
+    from mlimpact.exchange.importer import import_paths
+    from tests.conftest import new_sqlite_database
+    from tests.support.exchange_files import write_tables
+
+    url = new_sqlite_database(sqlite_template, tmp_path)
+    import_paths(make_engine(url), [write_tables(tmp_path / "in")])
+    at = app_on(url)
+    assert not at.exception
+    assert "refuse de démarrer" in at.error[0].value
+    assert not at.metric
+
+
+def test_no_sign_in_method_configured(app_on, demo_database):
+    at = app_on(demo_database, demo=False)
+    assert not at.exception
+    assert "Aucune méthode de connexion" in at.error[0].value
+    assert not at.metric
+
+
+def test_admin_page_creates_an_account_and_shows_the_audit(app_on, sqlite_template, tmp_path):
+    from mlimpact import accounts, audit
+    from mlimpact.sample import load_demo
+    from tests.conftest import new_sqlite_database
+
+    url = new_sqlite_database(sqlite_template, tmp_path)
+    load_demo(make_engine(url))
+    at = app_on(url, demo_role="admin")
+    at.switch_page("../pages/admin.py").run()
+    assert not at.exception
+    at.text_input(key="admin_email").set_value("Nouvelle.Conseillere@ml13.fr")
+    at.selectbox(key="admin_role").set_value("conseiller")
+    at.selectbox(key="admin_structure").set_value("ML13001")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Compte créé : nouvelle.conseillere@ml13.fr" in at.success[0].value
+    at.text_input(key="admin_email").set_value("pas-un-email")
+    at.button[0].click().run()
+    assert "Adresse e-mail invalide" in at.error[0].value
+    with make_engine(url).connect() as conn:
+        assert accounts.get_account(conn, "nouvelle.conseillere@ml13.fr").code_structure == "ML13001"
+        [entry] = audit.entries(conn, table="comptes")
+        assert entry["auteur"] == "admin@demo.invalid"
+    at.run()
+    assert "nouvelle.conseillere@ml13.fr" in set(at.dataframe[0].value["E-mail"])
+
+
+@pytest.mark.parametrize("role", ["conseiller", "directeur", "departement", "bureau"])
+def test_admin_page_is_refused_to_other_roles(app_on, demo_database, role, monkeypatch):
+    at = app_on(demo_database, demo_role=role)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("../pages/admin.py")  # not in this role's menu: no route to it
+    # And the page guards itself: run directly with this role's account, it refuses.
+    page = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60)
+    page.session_state["_compte_de_cette_execution"] = Compte(f"{role}@demo.invalid", role, "ML13001" if role in ("conseiller", "directeur") else None, "13" if role == "departement" else None)
+    page.run()
+    assert not page.exception
+    assert "n'est pas accessible avec votre rôle" in page.error[0].value
+    assert not page.text_input and not page.dataframe
+
+
+def test_the_server_preloads_every_module_the_pages_import(tmp_path):
+    """dashboard.py imports the pages' modules at start-up; the list comes from the pages themselves."""
+    import sys
+
+    from ui.preload import modules_of_the_pages, preload
+
+    names = modules_of_the_pages()
+    assert {"indicators.disclosure.territorial", "ui.carte", "reports.pdf", "mlimpact.parcours", "ui.timeline"} <= set(names)
+    assert "presentation.formats.date_fr" not in names  # a name imported from a module is not a module
+    page = tmp_path / "page.py"
+    page.write_text("from __future__ import annotations\nimport colorsys\nfrom presentation import formats\nfrom json import dumps\n")
+    sys.modules.pop("colorsys", None)
+    assert preload(tmp_path) == ["colorsys", "json", "presentation", "presentation.formats"]
+    assert "colorsys" in sys.modules

@@ -1,0 +1,603 @@
+"""The national view: territory tables masked together (library), and the page as bureau and as département (AppTest).
+
+Expected figures come from the service for the same scope (asked unmasked,
+k=0, as the library itself does) or are computed by hand. Confidentiality is
+checked the way an outsider would attack it: from what is published, solve
+every equation "total = Σ parts" for the hidden cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from indicators.disclosure import service
+from indicators.disclosure import territorial
+from indicators.disclosure.masking import DEFAULT_K, Relation, petit, recoverable
+from indicators.registry import FAMILLES_COURTES, REGISTRY
+from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode
+from mlimpact import territoires
+from mlimpact.access import AccesRefuse, Compte
+from mlimpact.db import make_engine
+from mlimpact.migrate import upgrade
+from mlimpact.models import Jeune
+from mlimpact.sample import load_demo
+from tests.conftest import ROOT, new_postgres_database, new_sqlite_database
+
+K = DEFAULT_K
+ANNEE = Periode(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+BUREAU = Compte("bureau@demo.invalid", "bureau")
+DEP84 = Compte("dep@demo.invalid", "departement", departement="84")
+MASQUES = {"secret", f"< {K}"}
+
+
+# --- a store holding the demo data, on SQLite and on PostgreSQL ---------------------------------------------
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = new_sqlite_database(request.getfixturevalue("sqlite_template"), tmp_path_factory.mktemp("nat"))
+    else:
+        url = new_postgres_database(request.getfixturevalue("postgres_server"), request.getfixturevalue("postgres_template"))
+    engine = make_engine(url)
+    upgrade(engine)
+    assert load_demo(engine).exit_code == 0
+    yield engine
+    engine.dispose()
+
+
+def raw(engine, compte, perimetre, code, dimension, periode=ANNEE) -> pd.DataFrame:
+    """What the service computes for the scope, unmasked: the truth an attacker would like to know."""
+    table = service.ventilation(engine, compte, periode, perimetre, code, dimension, k=0)
+    return table.set_index(table["modalite"].astype(str))
+
+
+def counts(row, nature: Nature) -> list[float]:
+    if nature is Nature.COUNT:
+        return [float(row["valeur"])]
+    n, d = float(row["numerateur"]), float(row["denominateur"])
+    return [n, d - n]
+
+
+# --- the library -----------------------------------------------------------------------------------------------
+def test_k_comes_from_the_setting():
+    assert territorial.k_reglage({}) == DEFAULT_K
+    assert territorial.k_reglage({territorial.K_ENV: "15"}) == 15
+    assert territorial.k_reglage({territorial.K_ENV: "1"}) == DEFAULT_K  # never switched off by a setting
+    assert territorial.k_reglage({territorial.K_ENV: "onze"}) == DEFAULT_K
+
+
+def test_the_map_offers_the_indicators_the_engine_breaks_down():
+    codes = territorial.indicateurs_carte()
+    assert "acces_emploi" in codes and "risques_ouverts" in codes and "jeunes_suivis" in codes
+    assert "budget_eur" not in codes  # euros are not compared between territories here
+    assert all(REGISTRY[c].nature in (Nature.COUNT, Nature.RATIO) or territorial.ventilable(c) for c in codes)
+
+
+def test_regions_added_up_equal_the_engines_regions(demo):
+    for code in territorial.indicateurs_carte():
+        if REGISTRY[code].nature not in (Nature.COUNT, Nature.RATIO):
+            continue
+        deps = raw(demo, BUREAU, Perimetre(), code, "departement").reset_index(drop=True)
+        regions = raw(demo, BUREAU, Perimetre(), code, "region").drop(index="Total")
+        rolled = territorial.roll_up(deps, code).set_index("modalite")
+        assert list(rolled.index) == list(regions.index), code
+        for col in ("valeur", "numerateur", "denominateur"):
+            assert rolled[col].astype(float).fillna(-1).tolist() == regions[col].astype(float).fillna(-1).tolist(), (code, col)
+
+
+@pytest.mark.parametrize("code", ["jeunes_suivis", "risques_ouverts", "sanctions_rsa", "ancrage_rsa", "entree_sous_30j"])
+def test_the_table_shows_the_services_figures_and_hides_every_small_one(demo, code):
+    t = territorial.tableau(demo, BUREAU, ANNEE, code, k=K)
+    nature = REGISTRY[code].nature
+    deps = raw(demo, BUREAU, Perimetre(), code, "departement")
+    national = service.figures(demo, BUREAU, ANNEE, Perimetre(), codes=[code], k=0)[code]
+    assert t.national["valeur"] == pytest.approx(national.valeur) or t.national["masque"]
+    assert list(t.departements["code"]) == [c for c in deps.index if c != "Total"]
+    for r in t.departements.itertuples():
+        truth = deps.loc[r.code]
+        if any(petit(x, K) for x in counts(truth, nature)):
+            assert r.masque and r.affichage == ("< 11" if nature is Nature.COUNT else "secret")
+        if r.masque:
+            assert pd.isna(r.valeur) and r.affichage in MASQUES
+        else:
+            assert float(r.valeur) == pytest.approx(float(truth["valeur"]))
+            assert r.affichage not in MASQUES
+
+
+def published(t: territorial.Tableau) -> tuple[pd.DataFrame, list[Relation]]:
+    """France, régions and départements as one list of published cells, with the equations between them."""
+    cells = pd.concat([t.national.to_frame().T, t.regions, t.departements], ignore_index=True)
+    index = {(r.niveau, r.code): i for i, r in enumerate(cells.itertuples())}
+    regions = [index[("region", c)] for c in t.regions["code"]]
+    deps = [index[("departement", c)] for c in t.departements["code"]]
+    relations = [Relation(0, tuple(regions)), Relation(0, tuple(deps))]
+    for c in t.regions["code"]:
+        parts = tuple(index[("departement", d)] for d in t.departements.loc[t.departements["region"] == c, "code"])
+        relations.append(Relation(index[("region", c)], parts))
+    return cells, relations
+
+
+def assert_nothing_recoverable(cells: pd.DataFrame, relations: list[Relation], truth: pd.Series, nature: Nature) -> None:
+    """No hidden cell is determined by the published equations, and no hidden group adds up to a small count."""
+    hidden = cells["masque"].astype(bool).to_numpy()
+    assert recoverable(hidden, relations) == []
+    if nature is not Nature.COUNT:
+        return
+    for r in relations:
+        if hidden[r.total] or not any(hidden[p] for p in r.parts):
+            continue
+        group = sum(truth.iloc[p] for p in r.parts if hidden[p])
+        assert not petit(group, K)  # total − the visible parts: what an outsider can compute
+
+
+@pytest.mark.parametrize("code", territorial.ACCES[1:] + ("sanctions_rsa", "ruptures_survenues", "sorties_rsa", "taux_ruptures_evitees"))
+def test_no_masked_departement_or_region_can_be_recovered(demo, code):
+    t = territorial.tableau(demo, BUREAU, ANNEE, code, k=K)
+    cells, relations = published(t)
+    deps = raw(demo, BUREAU, Perimetre(), code, "departement")
+    regions = territorial.roll_up(deps.reset_index(drop=True), code).set_index("modalite")
+    truth = pd.Series(
+        [float(deps.loc["Total", "valeur"] or 0)]
+        + [float(regions.loc[c, "valeur"] or 0) for c in t.regions["code"]]
+        + [float(deps.loc[c, "valeur"] or 0) for c in t.departements["code"]]
+    )
+    assert cells["masque"].any(), "the demo data should exercise masking for this indicator"
+    assert_nothing_recoverable(cells, relations, truth, REGISTRY[code].nature)
+
+
+@pytest.mark.parametrize("code", ["risques_ouverts", "sanctions_rsa", "ancrage_rsa"])
+def test_a_departements_structures_cannot_add_back_up_a_hidden_departement(demo, code):
+    t = territorial.tableau(demo, BUREAU, ANNEE, code, k=K)
+    for r in t.departements.itertuples():
+        s = territorial.structures(demo, BUREAU, ANNEE, r.code, code, bool(r.masque), k=K)
+        assert s.iloc[0]["code"] == r.code and (s["niveau"].iloc[1:] == territorial.STRUCTURE).all()
+        if r.masque:
+            assert s.iloc[0]["masque"] and s["masque"].iloc[1:].any()
+        hidden = s["masque"].to_numpy(dtype=bool)
+        assert recoverable(hidden, [Relation(0, tuple(range(1, len(s))))]) == []
+        truth = raw(demo, BUREAU, Perimetre(Echelon.DEPARTEMENT, r.code), code, "structure")
+        for row in s.iloc[1:].itertuples():
+            if not row.masque:
+                assert float(row.valeur) == pytest.approx(float(truth.loc[row.code, "valeur"]))
+
+
+def test_a_departement_account_sees_its_departement_and_its_structures_only(demo):
+    t = territorial.tableau(demo, DEP84, ANNEE, "jeunes_suivis", k=K)
+    assert t.national is None and t.regions.empty
+    assert list(t.departements["code"]) == ["84"]
+    assert set(t.structures["departement"]) == {"84"} and len(t.structures) == 2
+    truth = raw(demo, BUREAU, Perimetre(Echelon.DEPARTEMENT, "84"), "jeunes_suivis", "structure")
+    assert t.departements.iloc[0]["valeur"] == truth.loc["Total", "valeur"]
+    with pytest.raises(AccesRefuse):
+        territorial.structures(demo, DEP84, ANNEE, "13", "jeunes_suivis", False, k=K)
+
+
+@pytest.mark.parametrize("role", ["conseiller", "directeur"])
+def test_structure_roles_are_refused(demo, role):
+    with pytest.raises(AccesRefuse):
+        territorial.tableau(demo, Compte("x@demo.invalid", role, code_structure="ML84001"), ANNEE, "jeunes_suivis")
+
+
+def test_admin_sees_plain_figures(demo):
+    t = territorial.tableau(demo, Compte("a@demo.invalid", "admin"), ANNEE, "risques_ouverts", k=K)
+    assert t.k == 0 and not t.departements["masque"].any()
+
+
+# --- masking of any table (property) ------------------------------------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(
+    groups=st_.lists(st_.lists(st_.integers(0, 40), min_size=1, max_size=6), min_size=1, max_size=6),
+    forced=st_.booleans(),
+)
+def test_joint_masking_never_shows_a_small_count_nor_lets_one_be_solved(groups, forced):
+    """France = Σ régions = Σ départements and each région = Σ its départements, on random counts."""
+    rows = [{"valeur": sum(map(sum, groups))}]
+    regions = []
+    for g in groups:
+        regions.append(len(rows))
+        rows.append({"valeur": sum(g)})
+    relations = [Relation(0, tuple(regions))]
+    deps = []
+    for reg, g in zip(regions, groups):
+        parts = []
+        for v in g:
+            parts.append(len(rows))
+            rows.append({"valeur": v})
+        deps += parts
+        relations.append(Relation(reg, tuple(parts)))
+    relations.append(Relation(0, tuple(deps)))
+    cells = pd.DataFrame(rows).assign(numerateur=None, denominateur=None)
+    caches = [regions[0]] if forced else []
+    out = territorial.masquer(cells, relations, K, Nature.COUNT, 0, caches=caches)
+    hidden = out["masque"].to_numpy(dtype=bool)
+    assert all(hidden[c] for c in caches)
+    for v, h, text in zip(cells["valeur"], hidden, out["affichage"]):
+        assert h or not petit(v, K)
+        assert (text in MASQUES) == h
+        if h and petit(v, K):
+            assert text == f"< {K}"
+    assert_nothing_recoverable(out, relations, cells["valeur"].astype(float), Nature.COUNT)
+
+
+# --- comparisons ----------------------------------------------------------------------------------------------------
+def frame(values: dict[str, float | None], masked: tuple[str, ...] = ()) -> pd.DataFrame:
+    return pd.DataFrame({
+        "code": list(values), "libelle": [f"D{c}" for c in values], "region": ["93"] * len(values),
+        "valeur": pd.array([None if c in masked else v for c, v in values.items()], dtype="Float64"),
+        "masque": [c in masked for c in values],
+        "affichage": ["secret" if c in masked else str(v) for c, v in values.items()],
+    })
+
+
+def test_dispersion_by_hand():
+    t = frame({f"{i:02d}": float(i) for i in range(1, 11)} | {"99": 100.0, "98": 5.0}, masked=("98",))
+    d = territorial.dispersion(t, national=7.0)
+    # 11 shown figures: 1..10 and 100 (the masked one is left out, not counted as 0).
+    assert d.n == 11 and d.masques == 1 and d.national == 7.0
+    assert d.q1 == pytest.approx(3.5) and d.mediane == pytest.approx(6.0) and d.q3 == pytest.approx(8.5)
+    assert d.p10 == pytest.approx(2.0) and d.p90 == pytest.approx(10.0)
+    assert d.rapport_interdecile == pytest.approx(5.0)
+    assert d.minimum == ("01", 1.0) and d.maximum == ("99", 100.0)
+    assert d.borne_haute == pytest.approx(16.0) and d.atypiques == ("99",)
+
+
+def test_ranking_follows_the_direction_of_improvement_and_leaves_masked_ones_out():
+    t = frame({"01": 30.0, "02": 10.0, "03": 20.0, "04": 20.0, "05": None}, masked=("05",))
+    up = territorial.classement(t, "acces_emploi")  # higher is better
+    assert list(up["code"]) == ["01", "03", "04", "02", "05"]
+    assert list(up["rang"].astype("object").fillna("—")) == [1, 2, 2, 4, "—"]
+    down = territorial.classement(t, "ancrage_rsa")  # lower is better
+    assert list(down["code"])[:4] == ["02", "03", "04", "01"]
+
+
+def test_variation_is_masked_when_either_figure_is():
+    now = frame({"01": 30.0, "02": 10.0, "03": 12.0}, masked=("02",))
+    before = frame({"01": 27.5, "02": 12.0, "03": 13.0}, masked=("03",))
+    v = territorial.variation(now, before, "acces_emploi").set_index("code")
+    assert v.loc["01", "affichage_variation"] == "+2,5 pt" and v.loc["01", "variation"] == pytest.approx(2.5)
+    assert v.loc["02", "affichage_variation"] == "secret" and pd.isna(v.loc["02", "variation"])
+    assert v.loc["03", "affichage_variation"] == "secret"
+    assert territorial.texte_variation("jeunes_suivis", -3.0) == "−3"
+
+
+def test_access_flags_only_the_unfavourable_side():
+    # entree_sous_30j: higher is better; risques_ouverts: lower is better.
+    entree = frame({"01": 10.0, "02": 50.0, "03": 55.0, "04": 60.0, "05": 90.0})
+    risques = frame({"01": 0.0, "02": 20.0, "03": 25.0, "04": 30.0, "05": 200.0, "06": 40.0}, masked=("06",))
+    flags = territorial.hors_bande({"entree_sous_30j": entree, "risques_ouverts": risques}).set_index("code")
+    assert set(flags.index) == {"01", "05"}
+    assert flags.loc["01", "entree_sous_30j__signal"].startswith("▲▲")  # far below the band, on the wrong side
+    assert flags.loc["05", "risques_ouverts__signal"].startswith("▲▲")
+    assert flags.loc["05", "entree_sous_30j__signal"] == ""  # above the band is the good side
+    assert "06" not in flags.index  # a masked figure is never flagged
+
+
+# --- the page (AppTest) ----------------------------------------------------------------------------------------------
+NUMBER = re.compile(r"^-?[\d\u202f\u00a0 ]*\d(?:,\d+)?")
+
+
+def number_in(text: str) -> float | None:
+    """The figure a cell starts with ("1 234", "45,8 % ▲"), or None for "secret", "< 11", "—"."""
+    text = str(text).strip()
+    if text.startswith("<") or not text:
+        return None
+    m = NUMBER.match(text)
+    return float(re.sub(r"[\u202f\u00a0 ]", "", m.group(0)).replace(",", ".")) if m else None
+
+
+class Spy:
+    """Records the bytes the page offers for download: the deferred builders it registers are run as a click would."""
+
+    def __init__(self, monkeypatch):
+        from streamlit.runtime.media_file_manager import MediaFileManager
+
+        from ui import exports
+
+        self.csv: list[bytes] = []
+        self.xlsx: list[bytes] = []
+        self.deferred: list = []
+        real_csv, real_xlsx = exports.csv_bytes, exports.xlsx_bytes
+        real_add = MediaFileManager.add_deferred
+
+        def add_deferred(manager, data_callable, *args, **kwargs):
+            self.deferred.append(data_callable)
+            return real_add(manager, data_callable, *args, **kwargs)
+
+        monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+
+        def csv_bytes(table):
+            self.csv.append(real_csv(table))
+            return self.csv[-1]
+
+        def xlsx_bytes(tables, notes=None):
+            self.xlsx.append(real_xlsx(tables, notes))
+            return self.xlsx[-1]
+
+        monkeypatch.setattr(exports, "csv_bytes", csv_bytes)
+        monkeypatch.setattr(exports, "xlsx_bytes", xlsx_bytes)
+
+    def tables(self) -> list[pd.DataFrame]:
+        for build in self.deferred:  # what the downloads would hold, had every button been clicked
+            build()
+        self.deferred.clear()
+        out = [pd.DataFrame(list(csv.reader(io.StringIO(b.decode("utf-8-sig")), delimiter=";"))[1:],
+                            columns=next(csv.reader(io.StringIO(b.decode("utf-8-sig")), delimiter=";"))) for b in self.csv]
+        for b in self.xlsx:
+            book = openpyxl.load_workbook(io.BytesIO(b))
+            for ws in book.worksheets[1:]:
+                rows = list(ws.values)
+                out.append(pd.DataFrame(rows[1:], columns=rows[0]).fillna(""))
+        return out
+
+
+def open_page(monkeypatch, url: str, role: str, **widgets) -> AppTest:
+    monkeypatch.setenv("MLIMPACT_DATABASE_URL", url)
+    monkeypatch.setenv("MLIMPACT_DEMO", "1")
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
+    at.run()
+    at.selectbox(key="demo_role").set_value(role).run()
+    if role == "departement":
+        at.selectbox(key="demo_dep").set_value("84").run()
+    at.switch_page("../pages/national.py").run()
+    assert not at.exception
+    for key, value in widgets.items():
+        at.selectbox(key=key).set_value(value).run()
+        assert not at.exception
+    return at
+
+
+def charts(at: AppTest) -> list[tuple[dict, list[pd.DataFrame]]]:
+    from streamlit import dataframe_util
+
+    found = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if getattr(node, "type", None) == "vega_lite_chart" or type(proto).__name__ == "VegaLiteChart":
+            data = [dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data) for d in proto.datasets]
+            found.append((json.loads(proto.spec), data))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+def shown_tables(at: AppTest) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe]
+
+
+NOT_COUNTS = {"Rang", "Code", "Département", "Structure", "Région", "Signalements", "Mois", "Mesure", "Valeur"}
+
+
+def assert_no_small_count(tables: list[pd.DataFrame], libelle: str, metrics: dict[str, str]) -> None:
+    """Every figure of the count indicator shown is 0 or at least k (masked ones say so in words)."""
+    checked = 0
+    for table in tables:
+        for col in table.columns:
+            if str(col) in NOT_COUNTS or "Évolution" in str(col) or not str(col).startswith(libelle):
+                continue
+            for cell in table[col]:
+                v = number_in(cell)
+                checked += 1
+                assert v is None or v == 0 or v >= K, (col, cell)
+    for label, value in metrics.items():
+        if label.startswith(("Rang", "Structures", "Rapport", "Région", "Minimum", "Maximum")):
+            continue
+        v = number_in(value)
+        assert v is None or v == 0 or v >= K, (label, value)
+    assert checked, "no figure of the indicator was found on the page"
+
+
+def assert_charts_hold_no_small_count(at: AppTest) -> None:
+    for spec, datasets in charts(at):
+        for data in datasets:
+            for col in ("valeur", "barre"):
+                if col in data:
+                    for v in pd.to_numeric(data[col], errors="coerce").dropna():
+                        assert v == 0 or v >= K, (col, v)
+
+
+def table_by_code(table: pd.DataFrame, value_col: str) -> dict[str, str]:
+    return dict(zip(table["Code"].astype(str), table[value_col].astype(str)))
+
+
+def assert_shown_tables_do_not_add_up(national: str, regions: dict[str, str], deps: dict[str, str]) -> None:
+    """From the published France, régions and départements, no hidden one can be solved for."""
+    texts = [national, *regions.values(), *deps.values()]
+    codes = [("FR", None), *((c, None) for c in regions), *((c, territoires.DEPARTEMENTS[c].region) for c in deps)]
+    hidden = np.array([t in MASQUES for t in texts])
+    index = {c: i for i, (c, _) in enumerate(codes)}
+    relations = [Relation(0, tuple(index[c] for c in regions)), Relation(0, tuple(index[c] for c in deps))]
+    for reg in regions:
+        relations.append(Relation(index[reg], tuple(index[d] for d in deps if territoires.DEPARTEMENTS[d].region == reg)))
+    assert recoverable(hidden, relations) == []
+    for r in relations:  # total − visible parts = the sum of the hidden parts: never a small count
+        if hidden[r.total] or not any(hidden[p] for p in r.parts):
+            continue
+        rest = number_in(texts[r.total]) - sum(number_in(texts[p]) for p in r.parts if not hidden[p])
+        assert not petit(rest, K), (codes[r.total], rest)
+
+
+BUREAU_TABS = ["Carte", "Régions", "Écarts entre territoires", "Évolution et classement", "Tendances mensuelles"]
+
+
+def visit_every_tab(at: AppTest, tabs: list[str], count_code: str) -> tuple[list[pd.DataFrame], dict[str, str]]:
+    """Open every tab (and every family of the trends, the count's trend included); what they show.
+
+    The tables are returned with the trend of `count_code` renamed after it, so
+    that `assert_no_small_count` reads its months too.
+    """
+    tables, metrics = [], {}
+    libelle = REGISTRY[count_code].libelle
+    for tab in tabs:
+        at.session_state["onglet"] = tab
+        at.run()
+        assert not at.exception, tab
+        if tab == "Tendances mensuelles":
+            for famille in ("Activité", "Produits", "Prévention", "Impact"):
+                at.session_state["famille"] = famille
+                at.run()
+                assert not at.exception, famille
+            famille = REGISTRY[count_code].famille
+            at.session_state["famille"] = FAMILLES_COURTES[famille]
+            at.run()
+            at.selectbox(key=f"nat_tendance_{famille.value}").set_value(count_code).run()
+            assert not at.exception
+            for table in shown_tables(at):
+                tables.append(table.rename(columns={c: f"{libelle} {c}" for c in table.columns if c != "Mois"}))
+            assert_charts_hold_no_small_count(at)
+            continue
+        tables += shown_tables(at)
+        metrics |= {m.label: m.value for m in at.metric}
+        assert_charts_hold_no_small_count(at)
+    return tables, metrics
+
+
+@pytest.mark.parametrize("code", ["risques_ouverts", "sanctions_rsa"])
+def test_bureau_page_shows_no_small_count_anywhere_nor_in_its_exports(monkeypatch, demo_database, code):
+    spy = Spy(monkeypatch)
+    at = open_page(monkeypatch, demo_database, "bureau", nat_indicateur=code, nat_dep="84")
+    libelle = REGISTRY[code].libelle
+    tables, metrics = visit_every_tab(at, BUREAU_TABS, code)
+    assert_no_small_count(tables, libelle, metrics)
+    exported = spy.tables()
+    assert spy.csv and spy.xlsx
+    assert_no_small_count(exported, libelle, {})
+    # The tables of the same page, put together, cannot be solved for a hidden cell either.
+    at.session_state["onglet"] = "Carte"
+    at.run()
+    deps = table_by_code(at.dataframe[0].value, libelle)
+    structures = at.dataframe[1].value
+    national = next(m.value for m in at.metric if m.label == "France entière")
+    at.session_state["onglet"] = "Régions"
+    at.run()
+    regions = table_by_code(at.dataframe[0].value, libelle)
+    assert any(t in MASQUES for t in deps.values())
+    assert_shown_tables_do_not_add_up(national, regions, deps)
+    dep_value = deps["84"]
+    hidden = np.array([dep_value in MASQUES, *(t in MASQUES for t in structures[libelle])])
+    assert recoverable(hidden, [Relation(0, tuple(range(1, len(hidden))))]) == []
+
+
+def test_departement_page_shows_its_departement_only_and_no_small_count(monkeypatch, demo_database):
+    spy = Spy(monkeypatch)
+    at = open_page(monkeypatch, demo_database, "departement", nat_indicateur="risques_ouverts")
+    assert "84" in at.title[0].value and "Vaucluse" in at.title[0].value
+    tabs = [t.label for t in at.tabs][:3]
+    assert tabs == ["Mon département", "Évolution et classement", "Tendances mensuelles"]
+    assert not any(spec.get("params") for spec, _ in charts(at))  # no national map
+    tables, metrics = visit_every_tab(at, tabs, "risques_ouverts")
+    assert_no_small_count(tables, REGISTRY["risques_ouverts"].libelle, metrics)
+    assert_no_small_count(spy.tables(), REGISTRY["risques_ouverts"].libelle, {})
+    codes = {str(c) for t in tables if "Code" in t for c in t["Code"]}
+    assert codes and all(c.startswith("ML84") for c in codes)
+    assert not any(k in at.query_params for k in ("dep", "region"))
+
+
+def test_no_individual_row_reaches_the_page_or_its_exports(monkeypatch, demo_database):
+    spy = Spy(monkeypatch)
+    at = open_page(monkeypatch, demo_database, "bureau", nat_dep="13")
+    tables, _ = visit_every_tab(at, BUREAU_TABS[:4], "risques_ouverts")
+    with make_engine(demo_database).connect() as conn:
+        ids = set(conn.execute(select(Jeune.id_jeune)).scalars())
+    shown = {str(v) for t in [*tables, *spy.tables()] for col in t for v in t[col]}
+    assert not shown & ids
+    assert all(re.fullmatch(r"[\w\-]+", str(v)) for v in at.query_params.values())
+    assert set(at.query_params) <= {"indicateur", "region", "dep", "onglet", "famille", "periode", "annee",
+                                    "dispositif", "sexe", "age", "niveau", "qpv", "frr", "rqth"}
+
+
+def test_choosing_a_region_and_a_departement(monkeypatch, demo_database):
+    at = open_page(monkeypatch, demo_database, "bureau", nat_region="76")
+    options = at.selectbox(key="nat_dep").options
+    assert options[0] == "Aucun" and {o[:2] for o in options[1:]} == {"09", "31"}
+    at.selectbox(key="nat_dep").set_value("31").run()
+    assert not at.exception
+    assert "Département 31 — Haute-Garonne" in [s.value for s in at.subheader]
+    assert {m.label for m in at.metric} >= {"France entière", "Occitanie", "Rang", "Structures"}
+    structures = at.dataframe[1].value
+    assert set(structures["Code"]) == {"ML31001", "ML31002"}
+    assert at.query_params["region"] == "76" and at.query_params["dep"] == "31"
+
+
+def test_other_roles_cannot_open_the_page(monkeypatch, demo_database):
+    page = AppTest.from_file(str(ROOT / "pages" / "national.py"), default_timeout=60)
+    page.session_state["_compte_de_cette_execution"] = Compte("c@demo.invalid", "conseiller", "ML13001")
+    monkeypatch.setenv("MLIMPACT_DATABASE_URL", demo_database)
+    page.run()
+    assert not page.exception
+    assert "n'est pas accessible avec votre rôle" in page.error[0].value
+    assert not page.dataframe and not page.metric
+
+
+def test_admin_page_runs_with_plain_figures(monkeypatch, demo_database):
+    at = open_page(monkeypatch, demo_database, "admin", nat_indicateur="risques_ouverts")
+    table = at.dataframe[0].value
+    assert not any(t in MASQUES for t in table[REGISTRY["risques_ouverts"].libelle])
+
+
+def test_filters_reach_the_figures(monkeypatch, demo_database):
+    at = open_page(monkeypatch, demo_database, "bureau", nat_indicateur="jeunes_suivis")
+    at.selectbox(key="nat_dispositif").set_value("RSA").run()
+    assert not at.exception
+    shown = table_by_code(at.dataframe[0].value, REGISTRY["jeunes_suivis"].libelle)
+    engine = make_engine(demo_database)
+    expected = territorial.tableau(engine, BUREAU, ANNEE, "jeunes_suivis", Filtres(dispositif="RSA"), k=K).departements
+    assert shown == dict(zip(expected["code"], expected["affichage"]))
+
+
+def test_a_median_joins_the_map_once_the_engine_breaks_it_down(demo, monkeypatch):
+    """`delai_entree_jours` (a median): masked on the people it is built on, its régions computed, not added up."""
+    from indicators import engine
+
+    code = "delai_entree_jours"
+    if not territorial.ventilable(code):  # what the proposed engine change does
+        monkeypatch.setattr(engine, "BREAKDOWN_NATURES", (*engine.BREAKDOWN_NATURES, Nature.NUMBER))
+    assert code in territorial.indicateurs_carte()
+    t = territorial.tableau(demo, BUREAU, ANNEE, code, k=K)
+    deps = raw(demo, BUREAU, Perimetre(), code, "departement")
+    regions = raw(demo, BUREAU, Perimetre(), code, "region")
+    for r in t.departements.itertuples():
+        if petit(deps.loc[r.code, "denominateur"], K):
+            assert r.masque and r.affichage == "secret"
+        if not r.masque:
+            assert float(r.valeur) == pytest.approx(float(deps.loc[r.code, "valeur"]))
+    for r in t.regions.itertuples():
+        if not r.masque:
+            assert float(r.valeur) == pytest.approx(float(regions.loc[r.code, "valeur"]))
+
+
+def test_a_trend_loaded_month_by_month_is_the_trend_of_the_whole_range(demo_database):
+    """The national view loads its trends one cached month at a time (with a progress bar): same rows, masked
+    the same way, as one call over the whole range."""
+    from indicators.disclosure import service
+    from mlimpact.db import make_engine
+    from ui.cache import by_month
+
+    engine = make_engine(demo_database)
+    bureau = Compte("bureau@demo.invalid", "bureau")
+    debut, fin = dt.date(2024, 11, 1), dt.date(2025, 10, 31)
+    whole = service.tendance(engine, bureau, debut, fin, Perimetre(), ["sanctions_rsa"])
+    steps = []
+    parts = by_month(
+        debut, fin,
+        lambda mois: service.tendance(engine, bureau, mois.debut, mois.fin, Perimetre(), ["sanctions_rsa"]),
+        lambda done, total: steps.append((done, total)),
+    )
+    pd.testing.assert_frame_equal(parts, whole)
+    assert steps == [(i, 12) for i in range(1, 13)]
+    assert parts["masque"].any() or parts["valeur"].min() >= 11  # masked like the whole: small counts hidden
+    engine.dispose()

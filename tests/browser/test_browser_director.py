@@ -1,0 +1,114 @@
+"""The director's journey in a real Chromium: sign in, open Impact, change the period, read a definition,
+download the PDF report and the Excel file. Screenshots of each page are kept in artefacts/ for a person.
+"""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from playwright.sync_api import Page, expect
+from pypdf import PdfReader
+
+from mlimpact import audit
+from mlimpact.db import make_engine
+from tests.support.browser_helpers import choose, demo_sign_in, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+DIRECTION = "Direction de Mission Locale"
+STRUCTURE = "Mission Locale Bouches-du-Rhône Nord (ML13001)"
+
+
+def capture(page: Page, path) -> None:
+    """A screenshot of the whole page: Streamlit scrolls inside its main block, so the window is grown to fit it."""
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); }"
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 20_000)})
+    page.wait_for_timeout(800)  # let the charts lay out again
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+
+
+def open_page(page: Page, title: str, heading: str) -> None:
+    """Follow a menu link and wait for the page's own heading (the first run of a page may take a while)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=60_000)
+    wait_for_app(page)
+
+
+def test_a_director_prepares_the_meeting_with_the_departement(page: Page, running_app, artefacts, tmp_path):
+    demo_sign_in(page, running_app.url, DIRECTION, structure=STRUCTURE)
+    open_page(page, "Impact", "Impact de l'accompagnement")
+    expect(page.get_by_text("données au 31/10/2026").first).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Jeunes suivis").first).to_be_visible()
+    capture(page, artefacts / "directeur-impact.png")
+
+    # Change the period: the figures follow, and the URL keeps the choice.
+    suivis = page.get_by_test_id("stMetric").filter(has_text="Jeunes suivis").first
+    before = suivis.inner_text()
+    choose(page, "Période", "12 derniers mois")
+    expect(page.get_by_text("du 01/11/2025 au 31/10/2026").first).to_be_visible()
+    assert suivis.inner_text() != before
+    assert "periode=12mois" in page.url
+    capture(page, artefacts / "directeur-impact-12-mois.png")
+
+    # Open a definition: numerator and denominator one click away.
+    page.get_by_test_id("stPopover").filter(has_text="Définition").first.get_by_role("button").click()
+    expect(page.get_by_text("Numérateur : Jeunes ayant un accompagnement actif sur la période")).to_be_visible()
+    page.screenshot(path=str(artefacts / "directeur-definition.png"))
+    page.keyboard.press("Escape")
+
+    # The avoided-cost waterfall with its assumptions.
+    expect(page.get_by_text("Les hypothèses et leurs sources")).to_be_visible()
+    expect(page.get_by_text("Point mort.", exact=False).first).to_be_visible()
+
+    # Download the PDF report and the Excel file.
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="Rapport PDF pour le Département").click()
+    pdf_path = tmp_path / info.value.suggested_filename
+    info.value.save_as(pdf_path)
+    assert pdf_path.name.startswith("rapport_ML13001_2025-11-01_2026-10-31")
+    reader = PdfReader(io.BytesIO(pdf_path.read_bytes()))
+    text = " ".join(p.extract_text() for p in reader.pages)
+    assert "Rapport d'activité et d'impact" in text and "Bouches-du-Rhône Nord" in text
+    (artefacts / "directeur-rapport.pdf").write_bytes(pdf_path.read_bytes())
+
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="Tableaux Excel").click()
+    xlsx_path = tmp_path / info.value.suggested_filename
+    info.value.save_as(xlsx_path)
+    workbook = openpyxl.load_workbook(xlsx_path)
+    assert workbook.sheetnames[:2] == ["Lisez-moi", "Indicateurs"]
+
+    with make_engine(running_app.database_url).connect() as conn:
+        actions = {(e["action"], e["table"]) for e in audit.entries(conn, auteur="directeur@demo.invalid")}
+    assert {("report", "rapport"), ("export", "indicateurs")} <= actions
+
+
+def test_screenshots_of_the_directors_other_pages(page: Page, running_app, artefacts):
+    demo_sign_in(page, running_app.url, DIRECTION, structure=STRUCTURE)
+    open_page(page, "Objectifs et financements", "Objectifs et financements")
+    expect(page.get_by_role("button", name="Enregistrer l'objectif")).to_be_visible()
+    capture(page, artefacts / "directeur-objectifs.png")
+    page.get_by_role("tab", name="Paramètres d'impact").click()
+    expect(page.get_by_text("À modifier avec prudence")).to_be_visible()
+    capture(page, artefacts / "directeur-parametres.png")
+    open_page(page, "Méthodologie", "Méthodologie des indicateurs")
+    capture(page, artefacts / "directeur-methodologie.png")
+
+
+def test_the_departement_sees_masked_figures(page: Page, running_app, artefacts):
+    demo_sign_in(page, running_app.url, "Conseil départemental", departement="13 — Bouches-du-Rhône")
+    open_page(page, "Impact", "Impact de l'accompagnement")
+    choose(page, "Périmètre", STRUCTURE)
+    choose(page, "Période", "Trimestre")
+    expect(page.get_by_text("Secret statistique", exact=False).first).to_be_visible()
+    capture(page, artefacts / "departement-impact.png")
+    for value in page.get_by_test_id("stMetricValue").all_inner_texts():
+        digits = value.replace("\u202f", "")
+        assert not (digits.isdigit() and 1 <= int(digits) <= 10), value

@@ -1,0 +1,184 @@
+"""Concurrent conseillers on the real databases (PostgreSQL, and SQLite alike): nothing overwritten, nothing lost.
+
+Each writer is a thread with its own engine, so its own connection and transactions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from mlimpact import audit, parcours, store, worklist
+from mlimpact.db import make_engine
+from mlimpact.exchange.importer import import_paths
+from mlimpact.models import Audit, Jalon
+from tests.support.exchange_files import write_tables
+from tests.db.test_parcours import ML13, ML13_BIS, TODAY
+
+WRITERS = 20
+JALONS_EACH = 10
+
+
+@pytest.fixture
+def url(db_url, tmp_path) -> str:
+    engine = make_engine(db_url)
+    assert import_paths(engine, [write_tables(tmp_path / "in")]).exit_code == 0
+    engine.dispose()
+    return db_url
+
+
+def as_own_connection(url: str, action):
+    """Run `action(conn)` in one transaction on a connection of its own; return its result or its refusal."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            return action(conn)
+    except (parcours.Conflit, parcours.Invalide) as refusal:
+        return refusal
+    finally:
+        engine.dispose()
+
+
+def read_jalon(url: str, id_jalon: str) -> dict:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        row = parcours._enfant(conn, ML13, "jalons", id_jalon)
+    engine.dispose()
+    return row
+
+
+def test_the_second_of_two_overlapping_edits_is_refused(url):
+    """A saves and keeps its transaction open; B read the same version and saves meanwhile: B waits, then is refused."""
+    lu = read_jalon(url, "K006")
+    a_has_written = threading.Event()
+
+    def first(conn):
+        saved = parcours.modifier_jalon(conn, ML13, lu, {"commentaire": "Version de A"}, TODAY)
+        a_has_written.set()
+        time.sleep(0.8)  # B tries while A's transaction is still open
+        return saved
+
+    def second(conn):
+        assert a_has_written.wait(10)
+        return parcours.modifier_jalon(conn, ML13_BIS, lu, {"commentaire": "Version de B", "type": "contact"}, TODAY)
+
+    with ThreadPoolExecutor(2) as pool:
+        a = pool.submit(as_own_connection, url, first)
+        b = pool.submit(as_own_connection, url, second)
+        a, b = a.result(), b.result()
+    assert isinstance(a, parcours.Enregistrement)
+    assert isinstance(b, parcours.Conflit) and not b.supprime
+    assert [(c.champ, c.lu, c.enregistre) for c in b.changements] == [("commentaire", "=1+1", "Version de A")]
+    stored = read_jalon(url, "K006")
+    assert (stored["commentaire"], stored["type"], stored["version"]) == ("Version de A", "entretien", 2)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        updates = [e for e in audit.entries(conn, table="jalons", cle="J002") if e["apres"]["id_jalon"] == "K006"]
+        assert [e["auteur"] for e in updates] == [ML13.email]
+    engine.dispose()
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_two_simultaneous_edits_one_saved_one_refused(url, round_):
+    lu = read_jalon(url, "K002")
+    start = threading.Barrier(2)
+
+    def edit(compte, texte):
+        def action(conn):
+            start.wait(10)
+            return parcours.modifier_jalon(conn, compte, lu, {"commentaire": texte}, TODAY)
+
+        return as_own_connection(url, action)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda args: edit(*args), [(ML13, "de A"), (ML13_BIS, "de B")]))
+    saved = [r for r in results if isinstance(r, parcours.Enregistrement)]
+    refused = [r for r in results if isinstance(r, parcours.Conflit)]
+    assert len(saved) == 1 and len(refused) == 1
+    stored = read_jalon(url, "K002")
+    assert stored["commentaire"] == saved[0].ligne["commentaire"] and stored["version"] == 2
+    assert refused[0].changements[0].enregistre == saved[0].ligne["commentaire"]
+
+
+def test_twenty_writers_adding_jalons_store_every_row_once(url):
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(Jalon)).scalar_one()
+        version_before = store.data_version(conn)
+    start = threading.Barrier(WRITERS)
+
+    def writer(n: int) -> list[str]:
+        start.wait(30)
+        keys = []
+        for i in range(JALONS_EACH):
+            saved = as_own_connection(
+                url,
+                lambda conn, i=i: parcours.ajouter_jalon(
+                    conn, ML13 if n % 2 else ML13_BIS, "J001" if i % 2 else "J002",
+                    {"date": TODAY, "type": "entretien", "commentaire": f"écrivain {n}, jalon {i}"}, TODAY,
+                ),
+            )
+            assert isinstance(saved, parcours.Enregistrement), saved
+            keys.append(saved.cle)
+        return keys
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        keys = [k for batch in pool.map(writer, range(WRITERS)) for k in batch]
+    with engine.connect() as conn:
+        rows = conn.execute(select(Jalon.id_jalon, Jalon.commentaire).where(Jalon.commentaire.like("écrivain %"))).all()
+        total = conn.execute(select(func.count()).select_from(Jalon)).scalar_one()
+        creations = conn.execute(select(func.count()).select_from(Audit).where(Audit.action == "create")).scalar_one()
+        version_after = store.data_version(conn)
+    engine.dispose()
+    expected = {f"écrivain {n}, jalon {i}" for n in range(WRITERS) for i in range(JALONS_EACH)}
+    assert len(keys) == len(set(keys)) == WRITERS * JALONS_EACH
+    assert sorted(c for _, c in rows) == sorted(expected)  # every row once, none lost, none doubled
+    assert {k for k, _ in rows} == set(keys)
+    assert total == before + WRITERS * JALONS_EACH and creations == WRITERS * JALONS_EACH
+    assert version_after > version_before  # caches keyed by the data version are refreshed
+
+
+def test_two_conseillers_marking_the_same_risk_write_one_issue(url):
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        parcours.ajouter_jalon(conn, ML13, "J002", {"date": TODAY, "type": "risque_rupture", "domaine": "logement"}, TODAY)
+    with engine.connect() as conn:
+        risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
+    start = threading.Barrier(2)
+
+    def mark(compte, issue):
+        def action(conn):
+            start.wait(10)
+            return worklist.marquer_risque(conn, compte, risque, issue, TODAY)
+
+        return as_own_connection(url, action)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda args: mark(*args), [(ML13, "evitee"), (ML13_BIS, "survenue")]))
+    assert sorted(type(r).__name__ for r in results) == ["Conflit", "Enregistrement"]
+    with engine.connect() as conn:
+        issues = conn.execute(select(Jalon.type).where(Jalon.id_jeune == "J002", Jalon.type.in_(parcours.RESOLUTIONS))).scalars().all()
+    engine.dispose()
+    [winner] = [r for r in results if isinstance(r, parcours.Enregistrement)]
+    assert issues == [winner.ligne["type"]]
+
+
+def test_two_creations_of_the_same_identifier(url):
+    start = threading.Barrier(2)
+
+    def create(compte):
+        def action(conn):
+            start.wait(10)
+            return parcours.creer_jeune(conn, compte, {"id_jeune": "IM-007", "annee_naissance": 2004, "sexe": "F"}, TODAY)
+
+        return as_own_connection(url, action)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(create, [ML13, ML13_BIS]))
+    assert sorted(type(r).__name__ for r in results) == ["Enregistrement", "Invalide"]
+    [refused] = [r for r in results if isinstance(r, parcours.Invalide)]
+    assert "déjà utilisé" in refused.messages["id_jeune"]

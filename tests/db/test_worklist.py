@@ -1,0 +1,169 @@
+"""The worklist (`mlimpact.worklist`): open risks, jeunes without contact, orientations waiting; marking a risk."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from indicators.disclosure import service
+from indicators.types import Echelon, Perimetre, Periode
+from mlimpact import parcours, worklist
+from mlimpact.exchange.importer import import_paths
+from mlimpact.models import Jalon
+from tests.support.exchange_files import write_tables
+from tests.db.test_parcours import ML13, ML13_BIS, ML84, TODAY
+
+D = dt.date
+
+
+@pytest.fixture
+def work(engine, tmp_path):
+    """SMALL, plus: J004 (PACEA since 01/05) and J005 (RSA since 01/01) of ML13001, and dated events around TODAY."""
+    assert import_paths(engine, [write_tables(tmp_path / "in")]).exit_code == 0
+    with engine.begin() as conn:
+        for ident in ("J004", "J005"):
+            parcours.creer_jeune(conn, ML13, {"id_jeune": ident, "annee_naissance": 2003, "sexe": "F"}, TODAY)
+        parcours.ouvrir_accompagnement(conn, ML13, "J004", {"dispositif": "PACEA", "date_debut": D(2025, 5, 1)}, TODAY)
+        parcours.ouvrir_accompagnement(conn, ML13, "J005", {"dispositif": "RSA", "date_debut": D(2025, 1, 1)}, TODAY)
+        add = lambda j, day, t, dom=None: parcours.ajouter_jalon(conn, ML13, j, {"date": day, "type": t, "domaine": dom}, TODAY)
+        add("J005", D(2025, 3, 20), "entretien")
+        add("J004", D(2025, 5, 10), "orientation_recue")  # 22 days, no first appointment
+        add("J005", D(2025, 3, 1), "orientation_recue")  # followed 4 days later
+        add("J005", D(2025, 3, 5), "premier_rdv")
+        add("J002", D(2025, 4, 20), "orientation_recue")  # 42 days; J002's entretien is before it
+        add("J002", D(2025, 5, 25), "orientation_recue")  # 7 days: not yet late
+        add("J002", D(2024, 1, 2), "orientation_recue")  # older than a year: history
+        add("J002", D(2025, 4, 1), "risque_rupture", "ressources")
+        add("J004", D(2025, 5, 20), "risque_rupture", "logement")
+    with engine.begin() as conn:
+        parcours.ajouter_jalon(conn, ML84, "J003", {"date": D(2025, 5, 2), "type": "risque_rupture", "domaine": "sante"}, TODAY)
+    return engine
+
+
+def test_open_risks_of_my_structure_oldest_first(work):
+    with work.connect() as conn:
+        risques = worklist.risques_ouverts(conn, ML13, TODAY)
+        assert list(worklist.risques_ouverts(conn, ML84, TODAY)["id_jeune"]) == ["J003"]
+    assert list(zip(risques["id_jeune"], risques["domaine"], risques["jours"], strict=True)) == [
+        ("J002", "ressources", 61), ("J004", "logement", 12),
+    ]  # J001's risk (K003) was averted; J003's belongs to ML84001
+
+
+def test_jeunes_without_contact(work):
+    with work.connect() as conn:
+        sixty = worklist.sans_contact(conn, ML13, TODAY, seuil=60)
+        ninety = worklist.sans_contact(conn, ML13, TODAY, seuil=90)
+    # J002: last entretien 01/02 (120 days); J005: entretien 20/03 (73 days); J004: started 01/05 (31 days);
+    # J001: accompagnement closed. J003: another structure.
+    assert list(zip(sixty["id_jeune"], sixty["jours"], sixty["dispositifs"], strict=True)) == [("J002", 120, "CEJ"), ("J005", 73, "RSA")]
+    assert list(ninety["id_jeune"]) == ["J002"]
+    assert sixty.iloc[0]["dernier_contact"] == D(2025, 2, 1)
+
+
+def test_a_new_accompagnement_counts_as_a_contact(work):
+    with work.begin() as conn:
+        parcours.ouvrir_accompagnement(conn, ML13, "J002", {"dispositif": "PACEA", "date_debut": D(2025, 5, 15)}, TODAY)
+    with work.connect() as conn:
+        assert list(worklist.sans_contact(conn, ML13, TODAY)["id_jeune"]) == ["J005"]
+
+
+def test_orientations_without_a_first_appointment(work):
+    with work.connect() as conn:
+        late = worklist.orientations_sans_rdv(conn, ML13, TODAY, seuil=15)
+        later = worklist.orientations_sans_rdv(conn, ML13, TODAY, seuil=30)
+    assert list(zip(late["id_jeune"], late["jours"], strict=True)) == [("J002", 42), ("J004", 22)]
+    assert list(later["id_jeune"]) == ["J002"]
+
+
+def ruptures_evitees(engine) -> float:
+    periode = Periode(D(2025, 1, 1), D(2025, 12, 31))
+    values = service.figures(engine, ML13, periode, Perimetre(Echelon.STRUCTURE, "ML13001"), codes=["ruptures_evitees", "risques_ouverts"])
+    return values["ruptures_evitees"].valeur, values["risques_ouverts"].valeur
+
+
+def test_marking_a_risk_averted_writes_the_jalon_and_moves_the_figures(work):
+    with work.connect() as conn:
+        risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
+    evitees, ouverts = ruptures_evitees(work)
+    with work.begin() as conn:
+        saved = worklist.marquer_risque(conn, ML13, risque, "evitee", TODAY, D(2025, 5, 30))
+    assert {k: saved.ligne[k] for k in ("id_jeune", "type", "domaine", "date")} == {
+        "id_jeune": "J002", "type": "rupture_evitee", "domaine": "ressources", "date": D(2025, 5, 30),
+    }
+    assert saved.avertissements == []
+    with work.connect() as conn:
+        assert list(worklist.risques_ouverts(conn, ML13, TODAY)["id_jeune"]) == ["J004"]
+    assert ruptures_evitees(work) == (evitees + 1, ouverts - 1)
+
+
+def test_marking_a_risk_occurred(work):
+    with work.connect() as conn:
+        risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
+    with work.begin() as conn:
+        saved = worklist.marquer_risque(conn, ML13, risque, "survenue", TODAY)
+    assert (saved.ligne["type"], saved.ligne["date"]) == ("rupture_survenue", TODAY)
+
+
+def test_a_risk_is_marked_once(work):
+    with work.connect() as conn:
+        risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
+    with work.begin() as conn:
+        worklist.marquer_risque(conn, ML13_BIS, risque, "evitee", TODAY)
+    with work.begin() as conn, pytest.raises(parcours.Conflit) as twice:
+        worklist.marquer_risque(conn, ML13, risque, "survenue", TODAY)
+    assert "déjà été traité (rupture évitée le 01/06/2025 par collegue@ml13.fr)" in str(twice.value)
+    with work.connect() as conn:
+        issues = conn.execute(select(Jalon.type).where(Jalon.id_jeune == "J002", Jalon.type.in_(parcours.RESOLUTIONS))).scalars().all()
+    assert issues == ["rupture_evitee"]
+
+
+def test_a_risk_changed_since_the_list_was_read_is_not_marked(work):
+    with work.connect() as conn:
+        risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
+    with work.begin() as conn:
+        parcours.modifier_jalon(conn, ML13_BIS, risque, {"domaine": "mobilite"}, TODAY)
+    with work.begin() as conn, pytest.raises(parcours.Conflit) as stale:
+        worklist.marquer_risque(conn, ML13, risque, "evitee", TODAY)
+    assert [(c.champ, c.lu, c.enregistre) for c in stale.value.changements] == [("domaine", "Ressources", "Mobilité")]
+
+
+def test_refused_markings(work):
+    with work.connect() as conn:
+        risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
+        autre = next(parcours.lignes(worklist.risques_ouverts(conn, ML84, TODAY)))
+        entretien = parcours._enfant(conn, ML13, "jalons", "K006")
+    with work.begin() as conn, pytest.raises(parcours.Invalide) as early:
+        worklist.marquer_risque(conn, ML13, risque, "evitee", TODAY, D(2025, 3, 1))
+    assert "précède celle du risque (01/04/2025)" in early.value.messages["date"]
+    with work.begin() as conn, pytest.raises(parcours.Introuvable):
+        worklist.marquer_risque(conn, ML13, autre, "evitee", TODAY)
+    with work.begin() as conn, pytest.raises(parcours.Invalide):
+        worklist.marquer_risque(conn, ML13, entretien, "evitee", TODAY)
+
+
+def test_one_rule_for_open_risks_in_sql_and_over_a_jeunes_rows(demo_database):
+    """The worklist's query and the parcours' computation over one jeune's jalons find the same open risks."""
+    import pandas as pd
+
+    from mlimpact.db import make_engine
+    from mlimpact.models import Jeune
+    from mlimpact.store import today
+
+    engine = make_engine(demo_database)
+    with engine.connect() as conn:
+        structures = conn.execute(select(Jeune.code_structure).distinct()).scalars().all()
+        jalons = pd.DataFrame(
+            [tuple(r) for r in conn.execute(select(*[Jalon.__table__.c[c] for c in parcours.RISQUES_COLONNES], Jalon.type))],
+            columns=[*parcours.RISQUES_COLONNES, "type"],
+        )
+        structure_of = dict(conn.execute(select(Jeune.id_jeune, Jeune.code_structure)).all())
+        for au in (today(), D(2025, 6, 30)):
+            par_sql = {s: {r.id_jalon for r in conn.execute(parcours.requete_risques_ouverts(au, s))} for s in structures}
+            par_jeune: dict[str, set[str]] = {s: set() for s in structures}
+            for ident, rows in jalons.groupby("id_jeune"):
+                par_jeune[structure_of[ident]] |= set(parcours.risques_ouverts_parmi(rows, au)["id_jalon"])
+            assert par_sql == par_jeune
+            assert sum(map(len, par_sql.values())) > 0
+    engine.dispose()

@@ -1,0 +1,188 @@
+"""Every Streamlit cache of the app, in one module: the engine per database and the figures keyed by data version.
+
+Every cached loader takes the database URL and the data version, so a write or
+an import (which bumps the version) makes the next rerun read fresh figures; the
+account is part of every key that holds figures, so one account's masked figures
+are never served to another. Each part of a page is cached on its own: a widget
+that changes one part recomputes only that part. The `ttl` bounds how long a
+version check itself is trusted.
+"""
+
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from indicators.disclosure import service, territorial
+from indicators.engine import months
+from indicators.models import impact as modele
+from indicators.models import impact_settings
+from indicators.types import Filtres, Perimetre, Periode, Valeur
+from mlimpact import accounts
+from mlimpact import overview as ov
+from mlimpact import store
+from mlimpact.config import database_url
+from mlimpact.db import make_engine
+from mlimpact.access import AccesRefuse, Compte
+from reports import contenu as ct
+
+
+TTL = 600
+
+
+def current_db() -> str:
+    """The URL of the store this app serves (MLIMPACT_DATABASE_URL or the default SQLite file)."""
+    return database_url()
+
+
+@st.cache_resource(show_spinner=False)
+def engine(db: str) -> Engine:
+    return make_engine(db)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def data_version(db: str) -> int:
+    return store.current_data_version(engine(db))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def store_overview(db: str, version: int, structures: tuple[str, ...] | None = None) -> ov.Overview:
+    with engine(db).connect() as conn:
+        return ov.overview(conn, list(structures) if structures is not None else None)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def store_dates(db: str, version: int, structures: tuple[str, ...] | None = None) -> tuple:
+    """(first, latest) jalon date of the store or of the given structures."""
+    with engine(db).connect() as conn:
+        return ov.dates(conn, list(structures) if structures is not None else None)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
+    with engine(db).connect() as conn:
+        return ov.jeunes_par_structure(conn)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
+    """The structures the account may see (None: all), from the access rules of the data layer."""
+    from mlimpact.access import structures_visibles
+
+    with engine(db).connect() as conn:
+        codes = structures_visibles(conn, compte)
+    return None if codes is None else tuple(codes)
+
+
+def by_month(debut, fin, load_month, progress=None) -> pd.DataFrame:
+    """A monthly series loaded one month at a time (`load_month(Periode)`), so that each month is cached on
+    its own and `progress(done, total)` can move a bar; the same rows as one call over the whole range."""
+    periods = months(debut, fin)
+    parts = []
+    for done, month in enumerate(periods, start=1):
+        parts.append(load_month(month))
+        if progress is not None:
+            progress(done, len(periods))
+    return pd.concat(parts, ignore_index=True).infer_objects() if parts else pd.DataFrame()
+
+
+# --- who signs in (ui.auth) -----------------------------------------------------------------------------------
+@st.cache_data(ttl=30, show_spinner=False)
+def account(db: str, email: str) -> Compte | None:
+    with engine(db).connect() as conn:
+        return accounts.get_account(conn, email)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def dataset(db: str, version: int) -> str | None:
+    with engine(db).connect() as conn:
+        return store.get_setting(conn, store.DATASET)
+
+
+# --- the director's pages (reports.contenu parts) --------------------------------------------------------------
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def dates(db: str, version: int) -> tuple[dt.date | None, int]:
+    """(as_of, first year of data) of the whole store: what the period filter offers."""
+    premiere, _ = store_dates(db, version)
+    as_of = ct.date_des_donnees(engine(db))
+    first = premiere.year if premiere else (as_of or dt.date.today()).year
+    return as_of, first
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def parametres(db: str, version: int, perimetre: Perimetre) -> modele.ParametresImpact:
+    return ct.parametres(engine(db), perimetre)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def modification_parametres(db: str, version: int, code_structure: str) -> dict | None:
+    with engine(db).connect() as conn:
+        return impact_settings.last_change(conn, code_structure)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Calcul des indicateurs…")
+def figures(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, tuple[Valeur, Valeur]]:
+    return ct.figures(engine(db), compte, demande, parametres(db, version, demande.perimetre))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def objectifs(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame | None:
+    return ct.objectifs(engine(db), compte, demande, parametres(db, version, demande.perimetre))
+
+
+@st.cache_data(ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
+def tendances(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
+    return ct.tendances(engine(db), compte, demande, parametres(db, version, demande.perimetre))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def theme(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> list[pd.DataFrame]:
+    return ct.theme(engine(db), compte, demande, nom)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def risques(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
+    return ct.risques(engine(db), compte, demande)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def courbe(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
+    return ct.courbe(engine(db), compte, demande)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | None]:
+    return ct.contexte(engine(db), perimetre)
+
+
+# --- the national view (indicators.disclosure.territorial) -----------------------------------------------------
+@st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
+def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres, k: int):
+    return territorial.tableau(engine(db), compte, periode, code, filtres, k=k)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres des structures…")
+def territorial_structures(db, version, compte, periode, departement, code, total_masque, filtres, k) -> pd.DataFrame:
+    return territorial.structures(engine(db), compte, periode, departement, code, total_masque, filtres, k=k)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def month_figures(db, version, compte, mois: Periode, perimetre, code, filtres, k) -> pd.DataFrame:
+    return service.tendance(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres, k=k)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Calcul de la valeur nationale…")
+def national_reference(db, version, compte, periode, code, filtres, k) -> Valeur | None:
+    """The national figure for a département account, if the service offers it (None otherwise)."""
+    reference = getattr(service, "reference_nationale", None)
+    if reference is None:
+        return None
+    try:
+        return reference(engine(db), compte, periode, filtres, codes=[code], k=k)[code]
+    except AccesRefuse:
+        return None
