@@ -105,7 +105,7 @@ def add_audit_trail(engine: sa.Engine, entries: int) -> None:
 def open_parcours(engine, compte, ident: str, today: dt.date) -> None:
     """What the parcours page computes: the reads, the history, the frise (spec included) and its table."""
     with engine.connect() as conn:
-        p = parcours.lire_parcours(conn, compte, ident, today)
+        p = parcours.read_parcours(conn, compte, ident, today)
         parcours.historique(conn, compte, ident)
     if not (p.accompagnements.empty and p.jalons.empty):
         french(timeline.timeline(p.accompagnements, p.jalons, p.risques_ouverts, today)).to_dict()
@@ -137,11 +137,11 @@ def writes(engine, compte: Compte, sample: list[str], today: dt.date, repeat: in
 
     def save(i: int) -> None:
         with engine.begin() as conn:
-            saved.append(parcours.ajouter_jalon(conn, compte, sample[i], {"date": today, "type": "entretien", "commentaire": "bench"}, today))
+            saved.append(parcours.add_jalon(conn, compte, sample[i], {"date": today, "type": "entretien", "commentaire": "bench"}, today))
 
     def edit(i: int) -> None:
         with engine.begin() as conn:
-            parcours.modifier_jalon(conn, compte, saved[i].ligne, {"commentaire": "bench, modifié"}, today)
+            parcours.update_jalon(conn, compte, saved[i].ligne, {"commentaire": "bench, modifié"}, today)
 
     report("save a jalon (ajouter_jalon, committed)", timed(save, repeat))
     report("edit a jalon (modifier_jalon, committed)", timed(edit, repeat))
@@ -191,9 +191,9 @@ def bench(label: str, url: str, audit_entries: int, repeat: int) -> None:
     def search(i: int) -> None:
         with engine.connect() as conn:
             if i % 2:
-                parcours.rechercher(conn, compte, today, risques="avec")
+                parcours.search(conn, compte, today, risques="avec")
             else:
-                parcours.rechercher(conn, compte, today, dispositif="CEJ", sans_contact_depuis=90)
+                parcours.search(conn, compte, today, dispositif="CEJ", sans_contact_depuis=90)
 
     report("search with filters (library)", timed(search, max(6, repeat // 4)))
     engine.dispose()

@@ -124,10 +124,10 @@ def pdf_figures(url: str, folder: Path) -> dict[str, float]:
     engine = make_engine(url)
     compte, periode, perimetre = Compte("bench", "admin"), Periode(dt.date(2024, 1, 1), dt.date(2024, 12, 31)), Perimetre(Echelon.STRUCTURE, STRUCTURE)
     start = time.perf_counter()
-    c = contenu.construire(engine, compte, periode, perimetre)
+    c = contenu.build(engine, compte, periode, perimetre)
     out["bibliotheque_calcul_froid"] = time.perf_counter() - start
     start = time.perf_counter()
-    pdf.rendre(c)
+    pdf.render(c)
     out["bibliotheque_mise_en_page"] = time.perf_counter() - start
     start = time.perf_counter()
     pdf.rapport(engine, compte, periode, perimetre)

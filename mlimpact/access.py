@@ -46,7 +46,7 @@ class Compte:
         return self.role in ("conseiller", "directeur")
 
 
-def structures_visibles(conn: Connection, compte: Compte) -> list[str] | None:
+def visible_structures_of(conn: Connection, compte: Compte) -> list[str] | None:
     """The structures whose figures the account may see; None means all."""
     if compte.role in ("bureau", "admin"):
         return None
@@ -58,7 +58,7 @@ def structures_visibles(conn: Connection, compte: Compte) -> list[str] | None:
     return []
 
 
-def perimetre_par_defaut(compte: Compte) -> Perimetre:
+def default_perimetre(compte: Compte) -> Perimetre:
     """The scope a view opens on for this account."""
     if compte.est_structure:
         return Perimetre(Echelon.STRUCTURE, compte.code_structure)
@@ -67,7 +67,7 @@ def perimetre_par_defaut(compte: Compte) -> Perimetre:
     return Perimetre()
 
 
-def verifier_perimetre(conn: Connection, compte: Compte, perimetre: Perimetre) -> Perimetre:
+def check_scope(conn: Connection, compte: Compte, perimetre: Perimetre) -> Perimetre:
     """Return the scope if the account may see its figures; refuse it otherwise."""
     if compte.role in ("bureau", "admin"):
         return perimetre
@@ -78,13 +78,13 @@ def verifier_perimetre(conn: Connection, compte: Compte, perimetre: Perimetre) -
     if compte.role == "departement":
         if perimetre == Perimetre(Echelon.DEPARTEMENT, compte.departement):
             return perimetre
-        if perimetre.echelon is Echelon.STRUCTURE and perimetre.code in (structures_visibles(conn, compte) or []):
+        if perimetre.echelon is Echelon.STRUCTURE and perimetre.code in (visible_structures_of(conn, compte) or []):
             return perimetre
         raise AccesRefuse("Vous ne pouvez consulter que les chiffres de votre département.")
     raise AccesRefuse("Votre rôle ne donne accès à aucun chiffre.")
 
 
-def seuil_masquage(compte: Compte, perimetre: Perimetre, k: int = DEFAULT_K) -> int:
+def masking_threshold(compte: Compte, perimetre: Perimetre, k: int = DEFAULT_K) -> int:
     """k for figures shown outside the structure that owns them; 0 for its own people."""
     if compte.role == "admin":
         return 0
@@ -93,17 +93,17 @@ def seuil_masquage(compte: Compte, perimetre: Perimetre, k: int = DEFAULT_K) -> 
     return k
 
 
-def peut_lire_lignes(compte: Compte, code_structure: str) -> bool:
+def can_read_rows(compte: Compte, code_structure: str) -> bool:
     """Individual rows (a jeune's parcours) are for their structure's people and admins."""
     return compte.role == "admin" or (compte.est_structure and compte.code_structure == code_structure)
 
 
-def verifier_lecture_lignes(compte: Compte, code_structure: str) -> None:
-    if not peut_lire_lignes(compte, code_structure):
+def check_row_read(compte: Compte, code_structure: str) -> None:
+    if not can_read_rows(compte, code_structure):
         raise AccesRefuse("Ces données individuelles appartiennent à une autre structure.")
 
 
-def tables_ecrivables(compte: Compte) -> frozenset[str]:
+def writable_tables(compte: Compte) -> frozenset[str]:
     """The exchange tables an account may write (forms and imports)."""
     if compte.role == "conseiller":
         return PARCOURS_TABLES
@@ -114,9 +114,9 @@ def tables_ecrivables(compte: Compte) -> frozenset[str]:
     return frozenset()
 
 
-def verifier_ecriture(compte: Compte, table: str, code_structure: str | None) -> None:
+def check_write(compte: Compte, table: str, code_structure: str | None) -> None:
     """Refuse a write of `table` for `code_structure` outside the account's rights."""
-    if table not in tables_ecrivables(compte):
+    if table not in writable_tables(compte):
         raise AccesRefuse(f"Votre rôle ne permet pas de modifier la table {table}.")
     if compte.role != "admin" and code_structure != compte.code_structure:
         raise AccesRefuse("Vous ne pouvez modifier que les données de votre structure.")
@@ -132,7 +132,7 @@ class DroitsImport:
     @classmethod
     def pour(cls, compte: Compte) -> DroitsImport:
         structures = None if compte.role == "admin" else frozenset(filter(None, [compte.code_structure]))
-        return cls(tables_ecrivables(compte), structures)
+        return cls(writable_tables(compte), structures)
 
 
 TOUT = DroitsImport(frozenset({"structures"}) | PARCOURS_TABLES | CONVENTION_TABLES, None)

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, exists, func, not_, select
 from sqlalchemy.exc import IntegrityError
 
 from mlimpact import audit, store, vocab
-from mlimpact.access import AccesRefuse, Compte, verifier_ecriture, verifier_lecture_lignes
+from mlimpact.access import AccesRefuse, Compte, check_write, check_row_read
 from mlimpact.exchange.schema import TABLES
 from mlimpact.exchange.validation import Context, validate_record
 from mlimpact.models import Accompagnement, Audit, Jalon, Jeune
@@ -155,7 +155,7 @@ def valeur_lisible(champ: str, valeur) -> str:
 _PREFIXES = {"jeunes": "J-", "accompagnements": "A-", "jalons": "L-"}
 
 
-def nouvel_identifiant(conn: Connection, table: str) -> str:
+def new_identifiant(conn: Connection, table: str) -> str:
     """A fresh pseudonymous key (`L-` + 16 hex digits for a jalon): random, so never guessable nor personal."""
     key = TABLES[table].key[0]
     sql = store.sql_table(table)
@@ -182,7 +182,7 @@ def jeune(conn: Connection, compte: Compte, id_jeune: str) -> dict:
     if row is None:
         raise Introuvable()
     try:
-        verifier_lecture_lignes(compte, row["code_structure"])
+        check_row_read(compte, row["code_structure"])
     except AccesRefuse:
         raise Introuvable() from None
     return row
@@ -202,7 +202,7 @@ def _enfant(conn: Connection, compte: Compte, table: str, cle: str) -> dict:
     if row is None:
         raise Introuvable(f"{'Jalon' if table == 'jalons' else 'Accompagnement'} introuvable.")
     try:
-        verifier_lecture_lignes(compte, row["code_structure"])
+        check_row_read(compte, row["code_structure"])
     except AccesRefuse:
         raise Introuvable(f"{'Jalon' if table == 'jalons' else 'Accompagnement'} introuvable.") from None
     return row
@@ -255,7 +255,7 @@ def _frame(conn: Connection, query, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=columns)
 
 
-def lire_parcours(conn: Connection, compte: Compte, id_jeune: str, today: dt.date) -> Parcours:
+def read_parcours(conn: Connection, compte: Compte, id_jeune: str, today: dt.date) -> Parcours:
     """The jeune, their accompagnements (oldest first), jalons (newest first) and open risks."""
     row = jeune(conn, compte, id_jeune)
     ident = row["id_jeune"]
@@ -281,11 +281,11 @@ def structure_lisible(compte: Compte, code_structure: str | None) -> str:
     structure = code_structure or compte.code_structure
     if not structure:
         raise AccesRefuse("Choisissez une structure.")
-    verifier_lecture_lignes(compte, structure)
+    check_row_read(compte, structure)
     return structure
 
 
-def rechercher(
+def search(
     conn: Connection,
     compte: Compte,
     today: dt.date,
@@ -367,14 +367,14 @@ def store_date(value) -> dt.date | None:
 
 
 # --- validation and warnings ---------------------------------------------------------------------------------
-def _valider(table: str, valeurs: dict, today: dt.date) -> dict:
+def _validate(table: str, valeurs: dict, today: dt.date) -> dict:
     typed, messages = validate_record(table, valeurs, Context(today))
     if messages:
         raise Invalide(messages)
     return typed
 
 
-def avertissements_jalon(conn: Connection, ligne: dict, today: dt.date) -> list[str]:
+def jalon_warnings(conn: Connection, ligne: dict, today: dt.date) -> list[str]:
     """What is worth a second look but does not block the save (French sentences)."""
     out = []
     if ligne["date"] < today - dt.timedelta(days=UN_AN):
@@ -416,7 +416,7 @@ def derniere_ecriture(conn: Connection, table: str, ligne: dict, version: int | 
     return None, None
 
 
-def conflit_de_version(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict | None) -> Conflit:
+def version_conflict(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict | None) -> Conflit:
     key = TABLES[table].key[0]
     auteur, quand = derniere_ecriture(conn, table, attendu, None if actuel is None else actuel["version"])
     changements = []
@@ -440,26 +440,26 @@ def _sans_structure(table: str, ligne: dict) -> dict:
     return ligne if table == "jeunes" else {k: v for k, v in ligne.items() if k != "code_structure"}
 
 
-def _mettre_a_jour(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict, nouveau: dict, auteur: str) -> dict:
+def _update(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict, nouveau: dict, auteur: str) -> dict:
     """UPDATE … WHERE key AND version = the version read; 0 rows means someone else was first."""
     sql = store.sql_table(table)
     key = TABLES[table].key[0]
     if actuel["version"] != attendu.get("version"):
-        raise conflit_de_version(conn, compte, table, attendu, actuel)
+        raise version_conflict(conn, compte, table, attendu, actuel)
     valeurs = {c: nouveau[c] for c in TABLES[table].column_names if c != key}
     done = conn.execute(
         sql.update().where(sql.c[key] == attendu[key], sql.c.version == attendu["version"]).values(**valeurs, version=sql.c.version + 1)
     )
     if done.rowcount != 1:
         again = _row(conn.execute(select(*_colonnes(table, sql)).where(sql.c[key] == attendu[key])))
-        raise conflit_de_version(conn, compte, table, attendu, again)
+        raise version_conflict(conn, compte, table, attendu, again)
     apres = {**{c: nouveau[c] for c in TABLES[table].column_names}, "version": attendu["version"] + 1}
     audit.record(conn, auteur, "update", table, _cle_audit(apres), _sans_structure(table, actuel), apres)
     store.bump_data_version(conn)
     return apres
 
 
-def verrouiller(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict) -> None:
+def lock(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict) -> None:
     """Lock the row at the version read, or refuse: `UPDATE … SET version = version WHERE key AND version`.
 
     Changes nothing, but takes the row (PostgreSQL) or the database (SQLite) for
@@ -469,58 +469,58 @@ def verrouiller(conn: Connection, compte: Compte, table: str, attendu: dict, act
     sql = store.sql_table(table)
     key = TABLES[table].key[0]
     if actuel["version"] != attendu.get("version"):
-        raise conflit_de_version(conn, compte, table, attendu, actuel)
+        raise version_conflict(conn, compte, table, attendu, actuel)
     done = conn.execute(
         sql.update().where(sql.c[key] == attendu[key], sql.c.version == attendu["version"]).values(version=sql.c.version)
     )
     if done.rowcount != 1:
         again = _row(conn.execute(select(*_colonnes(table, sql)).where(sql.c[key] == attendu[key])))
-        raise conflit_de_version(conn, compte, table, attendu, again)
+        raise version_conflict(conn, compte, table, attendu, again)
 
 
-def _supprimer(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict, auteur: str, detail: str | None = None,
+def _delete(conn: Connection, compte: Compte, table: str, attendu: dict, actuel: dict, auteur: str, detail: str | None = None,
                avant: dict | None = None) -> None:
     sql = store.sql_table(table)
     key = TABLES[table].key[0]
     if actuel["version"] != attendu.get("version"):
-        raise conflit_de_version(conn, compte, table, attendu, actuel)
+        raise version_conflict(conn, compte, table, attendu, actuel)
     done = conn.execute(sql.delete().where(sql.c[key] == attendu[key], sql.c.version == attendu["version"]))
     if done.rowcount != 1:
         again = _row(conn.execute(select(*_colonnes(table, sql)).where(sql.c[key] == attendu[key])))
-        raise conflit_de_version(conn, compte, table, attendu, again)
+        raise version_conflict(conn, compte, table, attendu, again)
     audit.record(conn, auteur, "delete", table, _cle_audit(actuel), avant or _sans_structure(table, actuel), None, detail)
     store.bump_data_version(conn)
 
 
-def _relire_pour_ecrire(conn: Connection, compte: Compte, table: str, cle: str) -> dict:
+def _reread_for_write(conn: Connection, compte: Compte, table: str, cle: str) -> dict:
     """The stored row (access-checked); a row gone since it was read is a conflict, not a mystery."""
     if table == "jeunes":
         row = jeune(conn, compte, cle)
     else:
         row = _enfant(conn, compte, table, cle)
-    verifier_ecriture(compte, table, row["code_structure"])
+    check_write(compte, table, row["code_structure"])
     return row
 
 
-def ligne_a_modifier(conn: Connection, compte: Compte, table: str, attendu: dict) -> dict:
+def row_to_update(conn: Connection, compte: Compte, table: str, attendu: dict) -> dict:
     try:
-        return _relire_pour_ecrire(conn, compte, table, attendu[TABLES[table].key[0]])
+        return _reread_for_write(conn, compte, table, attendu[TABLES[table].key[0]])
     except Introuvable:
         if attendu.get("id_jeune") and table != "jeunes":
             jeune(conn, compte, attendu["id_jeune"])  # the jeune itself must still be readable
-        raise conflit_de_version(conn, compte, table, attendu, None) from None
+        raise version_conflict(conn, compte, table, attendu, None) from None
 
 
 # --- jeunes ----------------------------------------------------------------------------------------------------
 CHAMPS_JEUNE = ("annee_naissance", "sexe", "niveau_formation", "qpv", "frr", "rqth", "date_premier_accueil")
 
 
-def creer_jeune(conn: Connection, compte: Compte, valeurs: dict, today: dt.date, code_structure: str | None = None) -> Enregistrement:
+def create_jeune(conn: Connection, compte: Compte, valeurs: dict, today: dt.date, code_structure: str | None = None) -> Enregistrement:
     """A new jeune of the account's structure; an empty identifier gets a generated pseudonymous one."""
     structure = code_structure if compte.role == "admin" and code_structure else compte.code_structure
-    verifier_ecriture(compte, "jeunes", structure)
-    ident = str(valeurs.get("id_jeune") or "").strip() or nouvel_identifiant(conn, "jeunes")
-    ligne = _valider("jeunes", {**{c: valeurs.get(c) for c in CHAMPS_JEUNE}, "id_jeune": ident, "code_structure": structure}, today)
+    check_write(compte, "jeunes", structure)
+    ident = str(valeurs.get("id_jeune") or "").strip() or new_identifiant(conn, "jeunes")
+    ligne = _validate("jeunes", {**{c: valeurs.get(c) for c in CHAMPS_JEUNE}, "id_jeune": ident, "code_structure": structure}, today)
     deja = "Cet identifiant est déjà utilisé ; choisissez-en un autre (un identifiant pseudonyme, unique)."
     if conn.execute(select(J.c.id_jeune).where(J.c.id_jeune == ligne["id_jeune"])).first() is not None:
         raise Invalide({"id_jeune": deja})
@@ -534,23 +534,23 @@ def creer_jeune(conn: Connection, compte: Compte, valeurs: dict, today: dt.date,
     return Enregistrement("jeunes", ligne["id_jeune"], ligne)
 
 
-def modifier_jeune(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
+def update_jeune(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
     """Change the jeune's description; `attendu` is the row as read (with its version)."""
-    actuel = ligne_a_modifier(conn, compte, "jeunes", attendu)
-    ligne = _valider(
+    actuel = row_to_update(conn, compte, "jeunes", attendu)
+    ligne = _validate(
         "jeunes",
         {**{c: valeurs.get(c, actuel.get(c)) for c in CHAMPS_JEUNE}, "id_jeune": actuel["id_jeune"], "code_structure": actuel["code_structure"]},
         today,
     )
-    apres = _mettre_a_jour(conn, compte, "jeunes", attendu, actuel, ligne, compte.email)
+    apres = _update(conn, compte, "jeunes", attendu, actuel, ligne, compte.email)
     return Enregistrement("jeunes", apres["id_jeune"], apres)
 
 
-def supprimer_jeune(conn: Connection, compte: Compte, attendu: dict) -> None:
+def delete_jeune(conn: Connection, compte: Compte, attendu: dict) -> None:
     """Delete the jeune with all their accompagnements and jalons; the audit keeps what was deleted."""
-    actuel = ligne_a_modifier(conn, compte, "jeunes", attendu)
+    actuel = row_to_update(conn, compte, "jeunes", attendu)
     ident = actuel["id_jeune"]
-    verrouiller(conn, compte, "jeunes", attendu, actuel)
+    lock(conn, compte, "jeunes", attendu, actuel)
     enfants = {
         "accompagnements": [dict(r) for r in conn.execute(select(*_colonnes("accompagnements", A)).where(A.c.id_jeune == ident)).mappings()],
         "jalons": [dict(r) for r in conn.execute(select(*_colonnes("jalons", K)).where(K.c.id_jeune == ident)).mappings()],
@@ -558,21 +558,21 @@ def supprimer_jeune(conn: Connection, compte: Compte, attendu: dict) -> None:
     conn.execute(K.delete().where(K.c.id_jeune == ident))
     conn.execute(A.delete().where(A.c.id_jeune == ident))
     detail = f"avec {len(enfants['accompagnements'])} accompagnement(s) et {len(enfants['jalons'])} jalon(s)"
-    _supprimer(conn, compte, "jeunes", attendu, actuel, compte.email, detail, {**actuel, **enfants})
+    _delete(conn, compte, "jeunes", attendu, actuel, compte.email, detail, {**actuel, **enfants})
 
 
 # --- accompagnements -----------------------------------------------------------------------------------------
 CHAMPS_ACCOMPAGNEMENT = ("dispositif", "date_debut", "date_fin", "motif_fin", "financeur")
 
 
-def ouvrir_accompagnement(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
+def open_accompagnement(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
     """Open a spell in a dispositif (no end date yet)."""
     row = jeune(conn, compte, id_jeune)
-    verifier_ecriture(compte, "accompagnements", row["code_structure"])
-    ligne = _valider(
+    check_write(compte, "accompagnements", row["code_structure"])
+    ligne = _validate(
         "accompagnements",
         {
-            "id_accompagnement": nouvel_identifiant(conn, "accompagnements"),
+            "id_accompagnement": new_identifiant(conn, "accompagnements"),
             "id_jeune": row["id_jeune"],
             "dispositif": valeurs.get("dispositif"),
             "date_debut": valeurs.get("date_debut"),
@@ -587,10 +587,10 @@ def ouvrir_accompagnement(conn: Connection, compte: Compte, id_jeune: str, valeu
     return Enregistrement("accompagnements", ligne["id_accompagnement"], ligne)
 
 
-def modifier_accompagnement(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
+def update_accompagnement(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
     """Change any field of a spell (its jeune excepted); closing is a change with a date_fin and a motif."""
-    actuel = ligne_a_modifier(conn, compte, "accompagnements", attendu)
-    ligne = _valider(
+    actuel = row_to_update(conn, compte, "accompagnements", attendu)
+    ligne = _validate(
         "accompagnements",
         {
             **{c: valeurs.get(c, actuel.get(c)) for c in CHAMPS_ACCOMPAGNEMENT},
@@ -599,11 +599,11 @@ def modifier_accompagnement(conn: Connection, compte: Compte, attendu: dict, val
         },
         today,
     )
-    apres = _mettre_a_jour(conn, compte, "accompagnements", attendu, actuel, ligne, compte.email)
+    apres = _update(conn, compte, "accompagnements", attendu, actuel, ligne, compte.email)
     return Enregistrement("accompagnements", apres["id_accompagnement"], apres)
 
 
-def fermer_accompagnement(conn: Connection, compte: Compte, attendu: dict, date_fin: dt.date | None, motif_fin: str | None,
+def close_accompagnement(conn: Connection, compte: Compte, attendu: dict, date_fin: dt.date | None, motif_fin: str | None,
                           today: dt.date) -> Enregistrement:
     """Close a spell: an end date and its motif, both required."""
     messages = {}
@@ -613,12 +613,12 @@ def fermer_accompagnement(conn: Connection, compte: Compte, attendu: dict, date_
         messages["motif_fin"] = "obligatoire pour clore l'accompagnement : choisissez le motif de fin."
     if messages:
         raise Invalide(messages)
-    return modifier_accompagnement(conn, compte, attendu, {"date_fin": date_fin, "motif_fin": motif_fin}, today)
+    return update_accompagnement(conn, compte, attendu, {"date_fin": date_fin, "motif_fin": motif_fin}, today)
 
 
-def supprimer_accompagnement(conn: Connection, compte: Compte, attendu: dict) -> None:
-    actuel = ligne_a_modifier(conn, compte, "accompagnements", attendu)
-    _supprimer(conn, compte, "accompagnements", attendu, actuel, compte.email)
+def delete_accompagnement(conn: Connection, compte: Compte, attendu: dict) -> None:
+    actuel = row_to_update(conn, compte, "accompagnements", attendu)
+    _delete(conn, compte, "accompagnements", attendu, actuel, compte.email)
 
 
 # --- jalons ----------------------------------------------------------------------------------------------------
@@ -639,16 +639,16 @@ def _valeurs_jalon(valeurs: dict) -> dict:
     return out
 
 
-def ajouter_jalon(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
+def add_jalon(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
     """Record a milestone; its identifier is generated (conseillers never type it)."""
     row = jeune(conn, compte, id_jeune)
-    verifier_ecriture(compte, "jalons", row["code_structure"])
-    ligne = _valider(
+    check_write(compte, "jalons", row["code_structure"])
+    ligne = _validate(
         "jalons",
-        {**_valeurs_jalon(valeurs), "id_jalon": nouvel_identifiant(conn, "jalons"), "id_jeune": row["id_jeune"]},
+        {**_valeurs_jalon(valeurs), "id_jalon": new_identifiant(conn, "jalons"), "id_jeune": row["id_jeune"]},
         today,
     )
-    avertissements = avertissements_jalon(conn, ligne, today)
+    avertissements = jalon_warnings(conn, ligne, today)
     conn.execute(K.insert().values(**ligne, version=1))
     ligne = {**ligne, "version": 1}
     audit.record(conn, compte.email, "create", "jalons", _cle_audit(ligne), None, ligne)
@@ -656,19 +656,19 @@ def ajouter_jalon(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict
     return Enregistrement("jalons", ligne["id_jalon"], ligne, avertissements)
 
 
-def modifier_jalon(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
+def update_jalon(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
     """Change a milestone; `attendu` is the row as read (with its version)."""
-    actuel = ligne_a_modifier(conn, compte, "jalons", attendu)
+    actuel = row_to_update(conn, compte, "jalons", attendu)
     merged = {c: valeurs.get(c, actuel.get(c)) for c in CHAMPS_JALON}
-    ligne = _valider("jalons", {**_valeurs_jalon(merged), "id_jalon": actuel["id_jalon"], "id_jeune": actuel["id_jeune"]}, today)
-    avertissements = avertissements_jalon(conn, ligne, today)
-    apres = _mettre_a_jour(conn, compte, "jalons", attendu, actuel, ligne, compte.email)
+    ligne = _validate("jalons", {**_valeurs_jalon(merged), "id_jalon": actuel["id_jalon"], "id_jeune": actuel["id_jeune"]}, today)
+    avertissements = jalon_warnings(conn, ligne, today)
+    apres = _update(conn, compte, "jalons", attendu, actuel, ligne, compte.email)
     return Enregistrement("jalons", apres["id_jalon"], apres, avertissements)
 
 
-def supprimer_jalon(conn: Connection, compte: Compte, attendu: dict) -> None:
-    actuel = ligne_a_modifier(conn, compte, "jalons", attendu)
-    _supprimer(conn, compte, "jalons", attendu, actuel, compte.email)
+def delete_jalon(conn: Connection, compte: Compte, attendu: dict) -> None:
+    actuel = row_to_update(conn, compte, "jalons", attendu)
+    _delete(conn, compte, "jalons", attendu, actuel, compte.email)
 
 
 # --- history -----------------------------------------------------------------------------------------------------

@@ -116,20 +116,20 @@ def orientations_sans_rdv(conn: Connection, compte: Compte, today: dt.date, seui
     return frame
 
 
-def marquer_risque(conn: Connection, compte: Compte, risque: dict, issue: str, today: dt.date,
+def mark_risque(conn: Connection, compte: Compte, risque: dict, issue: str, today: dt.date,
                    date: dt.date | None = None) -> parcours.Enregistrement:
     """Record that an open risk was averted (`evitee`) or occurred (`survenue`): a jalon of the same jeune
     and domaine. `risque` is the row as listed (with its version). Two conseillers marking the same risk
     at once: the second waits for the first (the risk row is locked), then is refused."""
     type_jalon = ISSUES[issue]
     jour = date or today
-    actuel = parcours.ligne_a_modifier(conn, compte, "jalons", risque)
+    actuel = parcours.row_to_update(conn, compte, "jalons", risque)
     if actuel["type"] != "risque_rupture":
         raise parcours.Invalide({"type": "ce jalon n'est pas un risque de rupture."})
     if jour < actuel["date"]:
         raise parcours.Invalide({"date": f"la date de l'issue précède celle du risque ({actuel['date']:%d/%m/%Y})."})
     # Lock the risk at the version listed: a second conseiller marking it waits here, then sees the first issue.
-    parcours.verrouiller(conn, compte, "jalons", risque, actuel)
+    parcours.lock(conn, compte, "jalons", risque, actuel)
     autre = conn.execute(
         select(K.c.id_jalon, K.c.type, K.c.date)
         .where(
@@ -142,7 +142,7 @@ def marquer_risque(conn: Connection, compte: Compte, risque: dict, issue: str, t
     ).first()
     if autre is not None:
         raise _deja_traite(conn, actuel, autre)
-    return parcours.ajouter_jalon(conn, compte, actuel["id_jeune"], {"date": jour, "type": type_jalon, "domaine": actuel["domaine"]}, today)
+    return parcours.add_jalon(conn, compte, actuel["id_jeune"], {"date": jour, "type": type_jalon, "domaine": actuel["domaine"]}, today)
 
 
 def _deja_traite(conn: Connection, risque: dict, autre) -> parcours.Conflit:

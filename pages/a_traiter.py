@@ -45,7 +45,7 @@ cols[3].metric(f"Orientations > {bas_orientation} jours", entier(len(orientation
 cols[4].metric(f"dont > {haut_orientation} jours", entier(int((orientations["jours"] > haut_orientation).sum())))
 
 
-def ouvrir_parcours(ident: str) -> None:
+def open_parcours(ident: str) -> None:
     st.switch_page(PARCOURS, query_params={"jeune": ident})
 
 
@@ -59,7 +59,7 @@ def tableau_cliquable(frame: pd.DataFrame, key: str, column_config: dict) -> Non
     event = st.dataframe(frame, hide_index=True, width="stretch", key=key, on_select="rerun", selection_mode="single-row",
                          column_config=column_config)
     if event.selection.rows:
-        ouvrir_parcours(frame.iloc[event.selection.rows[0]]["Identifiant"])
+        open_parcours(frame.iloc[event.selection.rows[0]]["Identifiant"])
 
 
 onglets = st.tabs([
@@ -70,7 +70,7 @@ onglets = st.tabs([
 
 # --- open risks: one click writes the issue ----------------------------------------------------------------------
 with onglets[0]:
-    jf.montrer_annonce("wl_risque", toast=True)
+    jf.show_announcement("wl_risque", toast=True)
     if risques.empty:
         st.success("Aucun risque de rupture ouvert dans votre structure.")
     else:
@@ -101,20 +101,20 @@ with onglets[0]:
                               help=f"Enregistrer « Rupture {label.lower()} » ({domaine.lower()}) pour ce jeune."):
                     try:
                         with engine.begin() as conn:
-                            saved = worklist.marquer_risque(conn, compte, risque, issue, today, date_issue)
+                            saved = worklist.mark_risque(conn, compte, risque, issue, today, date_issue)
                     except parcours.Invalide as exc:
                         st.error(jf.sans_markdown(" ".join(exc.messages.values())))
                     except (parcours.Conflit, parcours.Introuvable, AccesRefuse) as exc:
                         st.error(jf.sans_markdown(str(exc)))
                     else:
                         cache.data_version.clear()  # the impact page reads the new figures at once
-                        jf.annoncer("wl_risque", jf.Reponse(
+                        jf.announce("wl_risque", jf.Reponse(
                             succes=f"Rupture {label.lower()} enregistrée pour le jeune {risque['id_jeune']} ({domaine.lower()}), le {date_fr(date_issue)}.",
                             avertissements=saved.avertissements,
                         ))
                         st.rerun()
             if cols[6].button("Parcours", key=f"wl_ouvrir_{risque['id_jalon']}", icon=":material/open_in_new:", help="Ouvrir le parcours de ce jeune."):
-                ouvrir_parcours(risque["id_jeune"])
+                open_parcours(risque["id_jeune"])
 
 # --- jeunes without contact -----------------------------------------------------------------------------------------
 with onglets[1]:

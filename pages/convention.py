@@ -46,7 +46,7 @@ if FLASH in st.session_state:
     (st.success if kind == "success" else st.info)(message)
 
 
-def ecrire(action, succes: str) -> None:
+def write_rows(action, succes: str) -> None:
     """Run a write in one transaction; show the outcome in French."""
     try:
         with engine.begin() as conn:
@@ -93,8 +93,8 @@ with objectifs_tab:
             help="Un taux s'écrit en pourcentage (45 pour 45 %), un montant en euros.",
         )
         if st.form_submit_button("Enregistrer l'objectif", type="primary"):
-            ecrire(
-                lambda conn: impact_settings.enregistrer(conn, compte, "objectifs", code, {"annee": annee, "indicateur": indicateur, "cible": cible}),
+            write_rows(
+                lambda conn: impact_settings.save(conn, compte, "objectifs", code, {"annee": annee, "indicateur": indicateur, "cible": cible}),
                 f"Objectif enregistré : {REGISTRY[indicateur].libelle}, {texte_nombre(indicateur, cible)} en {annee}.",
             )
     if rows:
@@ -102,7 +102,7 @@ with objectifs_tab:
             st.markdown("**Retirer un objectif**")
             retire = st.selectbox("Objectif à retirer", [r["indicateur"] for r in rows], format_func=libelle_indicateur, key="conv_obj_retirer")
             if st.form_submit_button("Retirer l'objectif"):
-                ecrire(
+                write_rows(
                     lambda conn: impact_settings.supprimer(conn, compte, "objectifs", code, (annee, retire)),
                     f"Objectif retiré : {REGISTRY[retire].libelle} ({annee}).",
                 )
@@ -125,8 +125,8 @@ with financements_tab:
         dispositif = st.selectbox("Dispositif", list(vocab.DISPOSITIFS_FINANCEMENT), format_func=vocab.DISPOSITIFS_FINANCEMENT.get, index=list(vocab.DISPOSITIFS_FINANCEMENT).index("TOUS"), key="conv_fin_dispositif")
         montant = st.number_input("Montant annuel (€)", min_value=0.0, step=1000.0, format="%.2f", key="conv_fin_montant")
         if st.form_submit_button("Enregistrer le financement", type="primary"):
-            ecrire(
-                lambda conn: impact_settings.enregistrer(
+            write_rows(
+                lambda conn: impact_settings.save(
                     conn, compte, "financements", code, {"annee": annee, "financeur": financeur, "dispositif": dispositif, "montant_eur": montant}
                 ),
                 f"Financement enregistré : {vocab.FINANCEURS[financeur]}, {euros(montant, 2)} en {annee}.",
@@ -140,7 +140,7 @@ with financements_tab:
                 format_func=lambda k: f"{vocab.FINANCEURS.get(k[0], k[0])} — {vocab.DISPOSITIFS_FINANCEMENT.get(k[1], k[1])}",
             )
             if st.form_submit_button("Retirer le financement"):
-                ecrire(
+                write_rows(
                     lambda conn: impact_settings.supprimer(conn, compte, "financements", code, (annee, *retire_f)),
                     "Financement retiré.",
                 )
@@ -172,12 +172,12 @@ with parametres_tab:
             if not confirme:
                 st.error("Cochez la case de confirmation pour modifier les paramètres.")
             else:
-                ecrire(
+                write_rows(
                     lambda conn: impact_settings.save_overrides(conn, compte, code, {k: v / 100 for k, v in saisies.items()}),
                     "Paramètres d'impact enregistrés : ils s'appliquent à la page Impact et au rapport PDF.",
                 )
     if actuels.modifie and st.button("Revenir aux valeurs du fichier", key="conv_param_reset"):
-        ecrire(lambda conn: impact_settings.save_overrides(conn, compte, code, {}), "Paramètres du fichier rétablis.")
+        write_rows(lambda conn: impact_settings.save_overrides(conn, compte, code, {}), "Paramètres du fichier rétablis.")
 
 with journal_tab:
     with engine.connect() as conn:

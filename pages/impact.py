@@ -15,7 +15,7 @@ from indicators.dimensions import DIMENSIONS
 from indicators.models.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
 from indicators.types import Echelon, Famille
-from mlimpact.access import AccesRefuse, seuil_masquage
+from mlimpact.access import AccesRefuse, masking_threshold
 from reports import contenu as ct
 from reports import excel as rapport_excel
 from reports import figures as fig
@@ -61,7 +61,7 @@ except AccesRefuse as exc:
     st.error(str(exc))
     st.stop()
 libelle, _dep = cache.contexte(db, version, selection.perimetre)
-k = seuil_masquage(compte, selection.perimetre)
+k = masking_threshold(compte, selection.perimetre)
 params = cache.parametres(db, version, selection.perimetre)
 objectifs = cache.objectifs(db, version, compte, demande)
 annee_obj = ct.annee_objectifs(demande)

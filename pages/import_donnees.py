@@ -57,7 +57,7 @@ def empreinte(fichiers) -> str:
     return digest.hexdigest()
 
 
-def deposer(fichiers, dossier: Path) -> list[Path]:
+def drop_files(fichiers, dossier: Path) -> list[Path]:
     """The uploads as files named as uploaded (the table is read from the name); never outside `dossier`."""
     paths = []
     for i, f in enumerate(fichiers):
@@ -69,7 +69,7 @@ def deposer(fichiers, dossier: Path) -> list[Path]:
     return paths
 
 
-def lignes_estimees(paths: list[Path]) -> int:
+def estimated_lines(paths: list[Path]) -> int:
     """Rows to read, for the progress bar: CSV lines and sheet sizes (0 when unknown)."""
     total = 0
     try:
@@ -94,9 +94,9 @@ def lignes_estimees(paths: list[Path]) -> int:
 
 
 # --- preview and import: one run of `mlimpact import`, the preview rolled back -------------------------------------------
-def executer(paths: list[Path], partiel: bool, apercu: bool) -> Bilan:
+def run_import(paths: list[Path], partiel: bool, apercu: bool) -> Bilan:
     """`import_paths` with the account's rights, its progress in a bar; `apercu`: `dry_run`, nothing kept."""
-    total = lignes_estimees(paths)
+    total = estimated_lines(paths)
     quoi = "Vérification" if apercu else "Import"
     barre = st.progress(0.0, text=f"{quoi} en cours…")
     lues = {"n": 0}
@@ -132,7 +132,7 @@ def rapports(problemes: list[RowProblem]) -> dict[str, bytes]:
     return out
 
 
-def montrer(bilan: Bilan) -> None:
+def show_message(bilan: Bilan) -> None:
     for erreur in bilan.erreurs:
         st.error(sans_markdown(erreur), icon=":material/block:")
     resultat = bilan.resultat
@@ -203,10 +203,10 @@ lancer = cols[1].button("Importer", type="primary", disabled=not fichiers, key="
 actuelle = empreinte(fichiers) if fichiers else ""
 if verifier or lancer:
     with tempfile.TemporaryDirectory(prefix="mlimpact-import-") as dossier:
-        bilan = executer(deposer(fichiers, Path(dossier)), partiel=mode == "partiel", apercu=bool(verifier))
+        bilan = run_import(drop_files(fichiers, Path(dossier)), partiel=mode == "partiel", apercu=bool(verifier))
     bilan.empreinte = actuelle
     st.session_state[RESULTAT] = bilan
 
 bilan = st.session_state.get(RESULTAT)
 if bilan is not None and bilan.empreinte == actuelle and fichiers:
-    montrer(bilan)
+    show_message(bilan)

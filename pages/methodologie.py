@@ -10,7 +10,7 @@ import streamlit as st
 from indicators.models.impact import parameters_table
 from presentation.methodology import frame, markdown
 from indicators.registry import REGISTRY_VERSION
-from mlimpact.access import perimetre_par_defaut
+from mlimpact.access import default_perimetre
 from reports import figures as fig
 from presentation.textes import echapper
 from ui import auth
@@ -21,7 +21,7 @@ compte = auth.page_account(__file__)
 db = cache.current_db()
 version = cache.data_version(db)
 as_of, _ = cache.dates(db, version)
-perimetre = perimetre_par_defaut(compte)
+perimetre = default_perimetre(compte)
 libelle, _dep = cache.contexte(db, version, perimetre)
 
 st.caption(

@@ -34,7 +34,7 @@ from presentation.theme import french
 compte = auth.page_account(__file__)
 db = cache.current_db()
 version = cache.data_version(db)
-K = territorial.k_reglage()
+K = territorial.k_setting()
 TOUTES = ""
 DEFAUT = "acces_emploi"
 TITRES_FAMILLE = {Famille.ACTIVITE: "jeunes_suivis", Famille.PRODUIT: "acces_emploi",
@@ -82,7 +82,7 @@ def libelle_dep(code: str) -> str:
     return f"{code} — {territoires.nom_departement(code)}"
 
 
-def telecharger(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame], key: str) -> None:
+def download(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame], key: str) -> None:
     """CSV of the main table and xlsx of every table of the tab, exactly as shown (masked the same way)."""
     notes = {
         "Indicateur": unite(code), "Période": selection_libelle, "Filtres": filtres_libelle,
@@ -175,7 +175,7 @@ else:
         demande_dep = st.query_params.get("dep", TOUTES)
         st.session_state["nat_dep"] = demande_dep if demande_dep in options_dep else TOUTES
 
-    def choisir_sur_carte() -> None:
+    def pick_on_map() -> None:
         """A click on a tile chooses its département (the select box stays the keyboard's way)."""
         state = st.session_state.get("nat_carte")
         picked = (state or {}).get("selection", {}).get(carte.SELECTION) or []
@@ -219,7 +219,7 @@ def vue_departement() -> None:
                          key="nat_dep_structures")
     acces = acces_departement()
     feuilles = {"Structures": shown, "Accès aux droits": acces}
-    telecharger(f"structures-{departement}-{code}", shown, feuilles, key="nat_exp_dep")
+    download(f"structures-{departement}-{code}", shown, feuilles, key="nat_exp_dep")
 
 
 def acces_departement() -> pd.DataFrame:
@@ -253,7 +253,7 @@ def vue_carte() -> None:
     data = carte.tuiles(deps[["code", "valeur", "masque", "affichage"]], region or None)
     chart = carte.carte(data, unite(code), ind.sens, format_d3(code), tuile=62, choisi=departement or None)
     st.altair_chart(
-        french(chart), key="nat_carte", on_select=choisir_sur_carte, selection_mode=carte.SELECTION, width="content",
+        french(chart), key="nat_carte", on_select=pick_on_map, selection_mode=carte.SELECTION, width="content",
         alt=f"Carte des départements : {ind.libelle}, {selection_libelle}. Les chiffres sont aussi dans le tableau sous la carte.",
     )
     ranked = ajouter_rang(deps_filtre)
@@ -264,7 +264,7 @@ def vue_carte() -> None:
     feuilles = {"Départements": shown}
     if structures_shown is not None:
         feuilles[f"Structures {departement}"] = structures_shown
-    telecharger(f"carte-{code}", shown, feuilles, key="nat_exp_carte")
+    download(f"carte-{code}", shown, feuilles, key="nat_exp_carte")
 
 
 def detail_departement() -> pd.DataFrame | None:
@@ -300,7 +300,7 @@ def vue_regions() -> None:
     reference = None if national is None or national["masque"] else float(national["valeur"])
     graphique_et_tableau(carte.barres(regions, unite(code), format_d3(code), reference), shown,
                          f"{ind.libelle} par région, {selection_libelle}", key="nat_regions")
-    telecharger(f"regions-{code}", shown, {"Régions": shown}, key="nat_exp_regions")
+    download(f"regions-{code}", shown, {"Régions": shown}, key="nat_exp_regions")
 
 
 def vue_ecarts() -> None:
@@ -340,7 +340,7 @@ def vue_ecarts() -> None:
     feuilles = {"Dispersion": figures}
     if acces is not None:
         feuilles["Accès aux droits"] = acces
-    telecharger(f"ecarts-{code}", figures, feuilles, key="nat_exp_ecarts")
+    download(f"ecarts-{code}", figures, feuilles, key="nat_exp_ecarts")
 
 
 def vue_acces() -> pd.DataFrame | None:
@@ -392,7 +392,7 @@ def vue_evolution() -> None:
     })
     st.dataframe(shown, hide_index=True, width="stretch")
     st.caption("Rang : le meilleur en premier (pour un volume, le plus élevé) ; les chiffres masqués n'ont pas de rang.")
-    telecharger(f"evolution-{code}", shown, {"Évolution et classement": shown}, key="nat_exp_evolution")
+    download(f"evolution-{code}", shown, {"Évolution et classement": shown}, key="nat_exp_evolution")
 
 
 def fenetre_tendance() -> tuple[dt.date, dt.date, dt.date]:
@@ -432,7 +432,7 @@ def vue_tendances() -> None:
             table.columns.name = None
             show(chart, table, f"{REGISTRY[choix].libelle} par mois, {nom}, comparé à l'année précédente.",
                  key=f"nat_tendance_{famille.value}")
-            telecharger(f"tendance-{choix}", table, {"Tendance": table}, key=f"nat_exp_tendance_{famille.value}")
+            download(f"tendance-{choix}", table, {"Tendance": table}, key=f"nat_exp_tendance_{famille.value}")
 
 
 MOIS_COURTS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")

@@ -39,7 +39,7 @@ def _changements(conflit: parcours.Conflit) -> pd.DataFrame:
     )
 
 
-def appliquer(action: Callable, succes: Callable[[parcours.Enregistrement | None], str], relu: str | None = None) -> jf.Reponse:
+def apply(action: Callable, succes: Callable[[parcours.Enregistrement | None], str], relu: str | None = None) -> jf.Reponse:
     """Run one write in one transaction; turn refusals into messages for the form.
 
     `relu`: the session key of the row as read (see `attendu`), forgotten once saved.
@@ -74,7 +74,7 @@ def attendu(nom: str, ligne: dict) -> dict:
     return st.session_state[cle]
 
 
-def oublier(nom: str, ident: str) -> Callable[[], None]:
+def forget(nom: str, ident: str) -> Callable[[], None]:
     """Start again from the stored version (after a conflict)."""
     return lambda: st.session_state.pop(relu(nom, ident), None)
 
@@ -82,10 +82,10 @@ def oublier(nom: str, ident: str) -> Callable[[], None]:
 def fin_de_formulaire(cle: str, reponse: jf.Reponse, places: dict, libelles: dict, recharger=None) -> None:
     """After a submit: rerun on success (the answer is shown on the next run), else messages under fields."""
     if reponse.ok:
-        jf.annoncer(cle, reponse)
+        jf.announce(cle, reponse)
         st.rerun()
-    jf.montrer_messages(places, reponse.messages, libelles)
-    jf.suivre_refus(cle, reponse, recharger)
+    jf.show_messages(places, reponse.messages, libelles)
+    jf.track_refusals(cle, reponse, recharger)
 
 
 def suppression(nom: str, choix: str, ligne: dict, cle: str, textes: tuple[str, str], supprimer: Callable,
@@ -101,8 +101,8 @@ def suppression(nom: str, choix: str, ligne: dict, cle: str, textes: tuple[str, 
             if not confirme:
                 st.warning(f"Cochez la confirmation pour supprimer {le}.")
             else:
-                reponse = appliquer(lambda conn: supprimer(conn, compte, ligne), lambda _: message(ligne), relu(nom, choix))
-                fin_de_formulaire(annonce, reponse, {}, {}, oublier(nom, choix))
+                reponse = apply(lambda conn: supprimer(conn, compte, ligne), lambda _: message(ligne), relu(nom, choix))
+                fin_de_formulaire(annonce, reponse, {}, {}, forget(nom, choix))
 
 
 def heure_de_paris(quand) -> str:
@@ -129,7 +129,7 @@ choisi = st.query_params.get("jeune", "")
 CONTACTS = {0: "Tous", 60: "Sans contact depuis plus de 60 jours", 90: "Sans contact depuis plus de 90 jours"}
 
 
-def _choisir_resultat() -> None:
+def _choose_result() -> None:
     rows = st.session_state["r_resultats"].selection.rows
     ids = st.session_state.get("r_ids", [])
     if rows and rows[0] < len(ids):
@@ -150,7 +150,7 @@ with st.expander("Trouver un jeune", expanded=not choisi, icon=":material/search
         st.session_state["r_lancee"] = True
     if st.session_state.get("r_lancee"):
         with engine.connect() as conn:
-            resultats = parcours.rechercher(conn, compte, today, identifiant, dispositif or None, risques, contact or None)
+            resultats = parcours.search(conn, compte, today, identifiant, dispositif or None, risques, contact or None)
         exact = identifiant.strip()
         if lancer and exact in set(resultats["id_jeune"]) and exact != choisi:
             ouvrir(exact)  # an exact identifier opens its parcours at once
@@ -162,19 +162,19 @@ with st.expander("Trouver un jeune", expanded=not choisi, icon=":material/search
                 "id_jeune": "Identifiant", "dispositifs": "Dispositifs en cours", "risques_ouverts": "Risques ouverts",
                 "dernier_contact": "Dernier contact", "jours_sans_contact": "Jours sans contact",
             }),
-            hide_index=True, width="stretch", key="r_resultats", on_select=_choisir_resultat, selection_mode="single-row",
+            hide_index=True, width="stretch", key="r_resultats", on_select=_choose_result, selection_mode="single-row",
             column_config={"Dernier contact": st.column_config.DateColumn(format="DD/MM/YYYY")},
         )
 
 # --- create a jeune --------------------------------------------------------------------------------------------
 with st.expander("Créer un jeune", icon=":material/person_add:"):
-    jf.montrer_annonce("creer")
+    jf.show_announcement("creer")
     st.caption(
         "Identifiant pseudonyme uniquement : celui de votre logiciel de suivi (par exemple I-Milo), jamais le nom, "
         "le prénom, le numéro de sécurité sociale, l'adresse e-mail ou le téléphone. Laissez le champ vide pour qu'un "
         "identifiant soit créé."
     )
-    with st.form("creer_jeune"):
+    with st.form("create_jeune"):
         places: dict = {}
         nouveau = {"id_jeune": st.text_input("Identifiant pseudonyme (facultatif)", max_chars=40, key="c_id",
                                              help="Ni nom, ni numéro de sécurité sociale, ni e-mail : un code.")}
@@ -195,13 +195,13 @@ with st.expander("Créer un jeune", icon=":material/person_add:"):
         nouveau["date_premier_accueil"] = cols[3].date_input("Date du premier accueil", value=None, max_value=today, format="DD/MM/YYYY", key="c_accueil")
         places["date_premier_accueil"] = st.empty()
         if st.form_submit_button("Créer le jeune", type="primary"):
-            reponse = appliquer(
-                lambda conn: parcours.creer_jeune(conn, compte, nouveau, today),
+            reponse = apply(
+                lambda conn: parcours.create_jeune(conn, compte, nouveau, today),
                 lambda saved: f"Jeune créé : {saved.cle}.",
             )
             if reponse.ok:
                 ouvrir(reponse.cle)
-                jf.annoncer("jeune", reponse)
+                jf.announce("jeune", reponse)
                 st.rerun()
             fin_de_formulaire("creer", reponse, places, LIBELLES)
 
@@ -212,13 +212,13 @@ if not choisi:
 # --- the parcours -------------------------------------------------------------------------------------------
 try:
     with engine.connect() as conn:
-        p = parcours.lire_parcours(conn, compte, choisi, today)
+        p = parcours.read_parcours(conn, compte, choisi, today)
 except parcours.Introuvable as exc:
     st.error(jf.sans_markdown(str(exc)), icon=":material/person_off:")
     st.stop()
 
 ident = p.jeune["id_jeune"]
-jf.montrer_annonce("jeune")
+jf.show_announcement("jeune")
 st.subheader(f"Jeune {jf.sans_markdown(ident)}")
 j = p.jeune
 traits = [f"né·e en {j['annee_naissance']}", vocab.SEXES[j["sexe"]]]
@@ -240,7 +240,7 @@ cols[2].metric(
 )
 cols[3].metric("Jalons", entier(len(p.jalons)))
 
-jf.montrer_annonce("risque", toast=True)
+jf.show_announcement("risque", toast=True)
 for risque in parcours.lignes(p.risques_ouverts):
     domaine = vocab.ALL_DOMAINES[risque["domaine"]]
     left, mid, right = st.columns([6, 1.4, 1.4], vertical_alignment="center")
@@ -248,14 +248,14 @@ for risque in parcours.lignes(p.risques_ouverts):
                  icon=":material/warning:")
     for col, issue, label in ((mid, "evitee", "Rupture évitée"), (right, "survenue", "Rupture survenue")):
         if col.button(label, key=f"p_{issue}_{risque['id_jalon']}", help=f"Enregistre un jalon « {label} » ({domaine.lower()}) à la date du jour."):
-            reponse = appliquer(
-                lambda conn, r=risque, i=issue: worklist.marquer_risque(conn, compte, r, i, today),
+            reponse = apply(
+                lambda conn, r=risque, i=issue: worklist.mark_risque(conn, compte, r, i, today),
                 lambda saved, lab=label, d=domaine: f"{lab} enregistrée ({d.lower()}) le {date_fr(today)}.",
             )
             if reponse.ok:
-                jf.annoncer("risque", reponse)
+                jf.announce("risque", reponse)
                 st.rerun()
-            jf.montrer_refus(reponse)
+            jf.show_refusals(reponse)
 
 if p.accompagnements.empty and p.jalons.empty:
     st.info("Aucun accompagnement ni jalon pour l'instant : ouvrez un accompagnement ou ajoutez un jalon ci-dessous.")
@@ -274,8 +274,8 @@ with onglets[0]:
     jf.jalon_form(
         "ajout",
         today,
-        lambda valeurs: appliquer(
-            lambda conn: parcours.ajouter_jalon(conn, compte, ident, valeurs, today),
+        lambda valeurs: apply(
+            lambda conn: parcours.add_jalon(conn, compte, ident, valeurs, today),
             lambda saved: f"Jalon enregistré : {jf.libelle_type(saved.ligne['type'])} du {date_fr(saved.ligne['date'])}.",
         ),
     )
@@ -288,7 +288,7 @@ def _libelle_jalon(ligne: dict) -> str:
 
 
 with onglets[1]:
-    jf.montrer_annonce("jalon_suppr")
+    jf.show_announcement("jalon_suppr")
     if p.jalons.empty:
         st.info("Aucun jalon.")
     else:
@@ -313,17 +313,17 @@ with onglets[1]:
             jf.jalon_form(
                 prefixe,
                 today,
-                lambda valeurs: appliquer(
-                    lambda conn: parcours.modifier_jalon(conn, compte, lu, valeurs, today),
+                lambda valeurs: apply(
+                    lambda conn: parcours.update_jalon(conn, compte, lu, valeurs, today),
                     lambda saved: f"Jalon modifié : {_libelle_jalon(saved.ligne)}.",
                     relu("jalons", choix),
                 ),
                 initial=lu,
                 bouton="Enregistrer les modifications",
-                recharger=oublier("jalons", choix),
+                recharger=forget("jalons", choix),
                 annonce="jalon_modif",
             )
-            suppression("jalons", choix, lu, "j", ("ce jalon", "le jalon"), parcours.supprimer_jalon,
+            suppression("jalons", choix, lu, "j", ("ce jalon", "le jalon"), parcours.delete_jalon,
                         lambda ligne: f"Jalon supprimé : {_libelle_jalon(ligne)}.", "jalon_suppr")
 
 # --- accompagnements ----------------------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ MOTIFS = list(vocab.MOTIFS_FIN)
 FINANCEURS = ["", *vocab.FINANCEURS]
 
 with onglets[2]:
-    jf.montrer_annonce("acc")
+    jf.show_announcement("acc")
     if not p.accompagnements.empty:
         st.dataframe(
             pd.DataFrame({
@@ -362,8 +362,8 @@ with onglets[2]:
         valeurs["financeur"] = st.selectbox("Financeur (facultatif)", FINANCEURS, format_func=lambda f: vocab.FINANCEURS.get(f, "Non renseigné"), key="a_fin") or None
         places["financeur"] = st.empty()
         if st.form_submit_button("Ouvrir l'accompagnement", type="primary"):
-            fin_de_formulaire("acc", appliquer(
-                lambda conn: parcours.ouvrir_accompagnement(conn, compte, ident, valeurs, today),
+            fin_de_formulaire("acc", apply(
+                lambda conn: parcours.open_accompagnement(conn, compte, ident, valeurs, today),
                 lambda saved: f"Accompagnement ouvert : {_libelle_acc(saved.ligne)}.",
             ), places, LIBELLES)
     ouverts = {ligne["id_accompagnement"]: ligne for ligne in parcours.lignes(en_cours)}
@@ -382,11 +382,11 @@ with onglets[2]:
                                      placeholder="Choisissez le motif (obligatoire)", key=f"a_motif_{a_clore}")
                 places["motif_fin"] = st.empty()
                 if st.form_submit_button("Clore l'accompagnement", type="primary"):
-                    fin_de_formulaire("acc", appliquer(
-                        lambda conn: parcours.fermer_accompagnement(conn, compte, lu, date_fin, motif, today),
+                    fin_de_formulaire("acc", apply(
+                        lambda conn: parcours.close_accompagnement(conn, compte, lu, date_fin, motif, today),
                         lambda saved: f"Accompagnement clos : {_libelle_acc(saved.ligne)}.",
                         relu("accompagnements", a_clore),
-                    ), places, LIBELLES, oublier("accompagnements", a_clore))
+                    ), places, LIBELLES, forget("accompagnements", a_clore))
 
     tous = {ligne["id_accompagnement"]: ligne for ligne in parcours.lignes(p.accompagnements)}
     if tous:
@@ -413,18 +413,18 @@ with onglets[2]:
                 for col, champ in zip(cols, parcours.CHAMPS_ACCOMPAGNEMENT, strict=True):
                     places[champ] = col.empty()
                 if st.form_submit_button("Enregistrer les modifications", type="primary"):
-                    fin_de_formulaire("acc", appliquer(
-                        lambda conn: parcours.modifier_accompagnement(conn, compte, lu, valeurs, today),
+                    fin_de_formulaire("acc", apply(
+                        lambda conn: parcours.update_accompagnement(conn, compte, lu, valeurs, today),
                         lambda saved: f"Accompagnement modifié : {_libelle_acc(saved.ligne)}.",
                         relu("accompagnements", choix),
-                    ), places, LIBELLES, oublier("accompagnements", choix))
+                    ), places, LIBELLES, forget("accompagnements", choix))
             suppression("accompagnements", choix, lu, "a", ("cet accompagnement", "l'accompagnement"),
-                        parcours.supprimer_accompagnement,
+                        parcours.delete_accompagnement,
                         lambda ligne: f"Accompagnement supprimé : {_libelle_acc(ligne)}.", "acc")
 
 # --- the jeune's record --------------------------------------------------------------------------------------------
 with onglets[3]:
-    jf.montrer_annonce("fiche")
+    jf.show_announcement("fiche")
     lu = attendu("jeunes", p.jeune)
     with st.form(f"fiche_{ident}_{lu['version']}"):
         places = {}
@@ -449,11 +449,11 @@ with onglets[3]:
                                                              format="DD/MM/YYYY", key=f"f_accueil_{ident}")
         places["date_premier_accueil"] = st.empty()
         if st.form_submit_button("Enregistrer la fiche", type="primary"):
-            fin_de_formulaire("fiche", appliquer(
-                lambda conn: parcours.modifier_jeune(conn, compte, lu, valeurs, today),
+            fin_de_formulaire("fiche", apply(
+                lambda conn: parcours.update_jeune(conn, compte, lu, valeurs, today),
                 lambda _: "Fiche du jeune enregistrée.",
                 relu("jeunes", ident),
-            ), places, LIBELLES, oublier("jeunes", ident))
+            ), places, LIBELLES, forget("jeunes", ident))
     with st.form(f"suppr_jeune_{ident}"):
         st.markdown("**Supprimer ce jeune**")
         st.caption(f"Supprime aussi ses {len(p.accompagnements)} accompagnement(s) et ses {len(p.jalons)} jalon(s). Le journal garde la trace de ce qui a été supprimé.")
@@ -462,14 +462,14 @@ with onglets[3]:
             if not confirme:
                 st.warning("Cochez la confirmation pour supprimer le jeune.")
             else:
-                reponse = appliquer(
-                    lambda conn: parcours.supprimer_jeune(conn, compte, lu), lambda _: "Jeune supprimé, avec tout son parcours.", relu("jeunes", ident)
+                reponse = apply(
+                    lambda conn: parcours.delete_jeune(conn, compte, lu), lambda _: "Jeune supprimé, avec tout son parcours.", relu("jeunes", ident)
                 )
                 if reponse.ok:
                     ouvrir(None)
-                    jf.annoncer("creer", reponse)
+                    jf.announce("creer", reponse)
                     st.rerun()
-                fin_de_formulaire("fiche", reponse, {}, {}, oublier("jeunes", ident))
+                fin_de_formulaire("fiche", reponse, {}, {}, forget("jeunes", ident))
 
 # --- history -------------------------------------------------------------------------------------------------------
 with onglets[4]:

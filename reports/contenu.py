@@ -31,7 +31,7 @@ from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
 from mlimpact import audit
 from indicators.models import impact_settings
-from mlimpact.access import Compte, seuil_masquage, verifier_perimetre
+from mlimpact.access import Compte, masking_threshold, check_scope
 from presentation.textes import libelle_perimetre, libelle_periode
 
 # The figures each family's monthly trend draws (few, so the trend stays quick to compute).
@@ -148,7 +148,7 @@ def _connect(bind: Engine | Connection):
     return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
 
 
-def date_des_donnees(bind: Engine | Connection) -> dt.date | None:
+def data_date(bind: Engine | Connection) -> dt.date | None:
     """as_of: the latest jalon date of the store."""
     return resolve_as_of(bind)
 
@@ -204,7 +204,7 @@ def _avec_params(values: dict[str, Valeur], params: modele.ParametresImpact) -> 
 # --- the parts ------------------------------------------------------------------------------------------
 def figures(bind, compte: Compte, demande: Demande, params: modele.ParametresImpact) -> dict[str, tuple[Valeur, Valeur]]:
     """Each indicator for the period and the previous one (cards), masked for the account."""
-    pairs = service.comparaison(bind, compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of)
+    pairs = service.compare(bind, compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of)
     current = _avec_params({c: v[0] for c, v in pairs.items()}, params)
     previous = _avec_params({c: v[1] for c, v in pairs.items()}, params)
     return {code: (current[code], previous[code]) for code in pairs}
@@ -223,7 +223,7 @@ def objectifs(bind, compte: Compte, demande: Demande, params: modele.ParametresI
         return None
     annee = annee_objectifs(demande)
     year = Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31))
-    resultats = _avec_params(service.figures(bind, compte, year, demande.perimetre, Filtres(), demande.as_of), params)
+    resultats = _avec_params(service.compute(bind, compte, year, demande.perimetre, Filtres(), demande.as_of), params)
     with _connect(bind) as conn:
         return objectifs_vs_resultats(conn, code, annee, resultats, as_of=demande.as_of)
 
@@ -231,12 +231,12 @@ def objectifs(bind, compte: Compte, demande: Demande, params: modele.ParametresI
 def tendances(bind, compte: Compte, demande: Demande, params: modele.ParametresImpact) -> pd.DataFrame:
     """Monthly values of every family's trend figures (one engine pass per month for all of them).
 
-    Columns of `service.tendance` plus `famille` and `libelle`; `incomplet`
+    Columns of `service.trend` plus `famille` and `libelle`; `incomplet`
     flags the month of as_of when the data stops before its end.
     """
     debut, fin = fenetre_tendance(demande.periode, demande.as_of)
     codes = [c for f in Famille for c in TENDANCES[f]]
-    table = service.tendance(bind, compte, debut, fin, demande.perimetre, codes, demande.filtres, demande.as_of)
+    table = service.trend(bind, compte, debut, fin, demande.perimetre, codes, demande.filtres, demande.as_of)
     if params.modifie and not table.empty:
         brut = table[table["code"] == "couts_evites_bruts_eur"].set_index("mois")["valeur"]
         nets = table["code"] == "couts_evites_nets_eur"
@@ -257,7 +257,7 @@ def tendance(table: pd.DataFrame, famille: Famille) -> pd.DataFrame:
 
 def ventilation(bind, compte: Compte, demande: Demande, code: str, dimension: str) -> pd.DataFrame:
     """One breakdown, masked (primary and secondary) for the account, with its code and dimension."""
-    table = service.ventilation(bind, compte, demande.periode, demande.perimetre, code, dimension, demande.filtres, demande.as_of)
+    table = service.breakdown(bind, compte, demande.periode, demande.perimetre, code, dimension, demande.filtres, demande.as_of)
     table.insert(0, "dimension", dimension)
     table.insert(0, "code", code)
     return table
@@ -290,9 +290,9 @@ def courbe(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
     fin = max(fin, demande.periode.debut)
     debut = dt.date(fin.year - 2, 1, 1)
     with _connect(bind) as conn:
-        verifier_perimetre(conn, compte, demande.perimetre)
+        check_scope(conn, compte, demande.perimetre)
         structures = [code for code, _, _ in structures_in_scope(conn, demande.perimetre)]
-        k = seuil_masquage(compte, demande.perimetre)
+        k = masking_threshold(compte, demande.perimetre)
         as_of = demande.as_of or resolve_as_of(conn) or fin
         table = cohort.courbe_rsa(conn, structures, debut, fin, as_of, par="cohorte", mois=HORIZON_COURBE_MOIS, k=k or None)
     # Past the last spell still followed, the curve is unknown: it stops there.
@@ -333,7 +333,7 @@ def contexte(bind, perimetre: Perimetre) -> tuple[str, str | None]:
 
 
 # --- everything, for a report ----------------------------------------------------------------------------
-def construire(
+def build(
     bind: Engine,
     compte: Compte,
     periode: Periode,
@@ -342,10 +342,10 @@ def construire(
     as_of: dt.date | None = None,
 ) -> Contenu:
     """All the parts of the report for this account (the access check happens in every part)."""
-    as_of = as_of or date_des_donnees(bind)
+    as_of = as_of or data_date(bind)
     demande = Demande(periode, perimetre, filtres, as_of)
     with _connect(bind) as conn:
-        verifier_perimetre(conn, compte, perimetre)
+        check_scope(conn, compte, perimetre)
     params = parametres(bind, perimetre)
     code = structure_de(perimetre)
     modification = None
@@ -368,7 +368,7 @@ def construire(
         demande=demande,
         libelle_perimetre=libelle,
         departement=departement,
-        k=seuil_masquage(compte, perimetre),
+        k=masking_threshold(compte, perimetre),
         params=params,
         modification_params=modification,
         figures=figs,
@@ -389,7 +389,7 @@ def document(
     perimetre: Perimetre,
     filtres: Filtres,
     as_of: dt.date | None,
-    rendre: Callable[[Contenu], bytes],
+    render: Callable[[Contenu], bytes],
     *,
     action: str,
     objet: str,
@@ -401,8 +401,8 @@ def document(
     The PDF report and the workbook both leave the application this way: what was
     handed, to whom, for which scope, period and filters.
     """
-    contenu = construire(engine, compte, periode, perimetre, filtres, as_of)
-    data = rendre(contenu)
+    contenu = build(engine, compte, periode, perimetre, filtres, as_of)
+    data = render(contenu)
     with engine.begin() as conn:
         audit.record(
             conn, compte.email, action, objet, cle=perimetre.code or "national",

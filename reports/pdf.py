@@ -175,7 +175,7 @@ class RapportPDF(FPDF):
 
 
 # --- the document -------------------------------------------------------------------------------------
-def rendre(c: ct.Contenu) -> bytes:
+def render(c: ct.Contenu) -> bytes:
     """The PDF of a computed content (no database access)."""
     d = c.demande
     pied = f"Parcours & Impact — {c.libelle_perimetre} — {libelle_periode(d.periode)}"
@@ -474,7 +474,7 @@ def rapport(
 ) -> bytes:
     """The PDF report for this account and scope, recorded in the audit trail (the CLI and the page call this)."""
     return ct.document(
-        engine, compte, periode, perimetre, filtres, as_of, rendre,
+        engine, compte, periode, perimetre, filtres, as_of, render,
         action="report", objet="rapport", nom="Rapport PDF",
         details=lambda contenu, data: {"format": "pdf", "parametres": contenu.params.version, "octets": len(data)},
     )
@@ -485,4 +485,4 @@ def nom_fichier(perimetre: Perimetre, periode: Periode, extension: str = "pdf") 
     return f"rapport_{perimetre.code or 'national'}_{periode.debut.isoformat()}_{periode.fin.isoformat()}.{extension}"
 
 
-__all__ = ["nom_fichier", "rapport", "rendre"]
+__all__ = ["nom_fichier", "rapport", "render"]

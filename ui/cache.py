@@ -71,10 +71,10 @@ def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
 @st.cache_data(ttl=600, show_spinner=False)
 def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
     """The structures the account may see (None: all), from the access rules of the data layer."""
-    from mlimpact.access import structures_visibles
+    from mlimpact.access import visible_structures_of
 
     with engine(db).connect() as conn:
-        codes = structures_visibles(conn, compte)
+        codes = visible_structures_of(conn, compte)
     return None if codes is None else tuple(codes)
 
 
@@ -109,7 +109,7 @@ def dataset(db: str, version: int) -> str | None:
 def dates(db: str, version: int) -> tuple[dt.date | None, int]:
     """(as_of, first year of data) of the whole store: what the period filter offers."""
     premiere, _ = store_dates(db, version)
-    as_of = ct.date_des_donnees(engine(db))
+    as_of = ct.data_date(engine(db))
     first = premiere.year if premiere else (as_of or dt.date.today()).year
     return as_of, first
 
@@ -173,13 +173,13 @@ def territorial_structures(db, version, compte, periode, departement, code, tota
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def month_figures(db, version, compte, mois: Periode, perimetre, code, filtres, k) -> pd.DataFrame:
-    return service.tendance(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres, k=k)
+    return service.trend(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres, k=k)
 
 
 @st.cache_data(ttl=TTL, show_spinner="Calcul de la valeur nationale…")
 def national_reference(db, version, compte, periode, code, filtres, k) -> Valeur | None:
     """The national figure for a département account, if the service offers it (None otherwise)."""
-    reference = getattr(service, "reference_nationale", None)
+    reference = getattr(service, "national_figures", None)
     if reference is None:
         return None
     try:

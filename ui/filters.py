@@ -15,7 +15,7 @@ import streamlit as st
 
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
-from mlimpact.access import Compte, perimetre_par_defaut
+from mlimpact.access import Compte, default_perimetre
 
 PERIODES = {
     "annee": "Année civile",
@@ -117,7 +117,7 @@ def _index(options: list, raw, cast, default: int) -> int:
 def choose_scope(compte: Compte, structures: list[tuple[str, str, str]], key: str = "f") -> Perimetre:
     """The scopes the role may look at (the data layer checks again)."""
     if compte.est_structure:
-        return perimetre_par_defaut(compte)
+        return default_perimetre(compte)
     names = {code: nom for code, nom, _ in structures}
     if compte.role == "departement":
         own = [code for code, _, dep in structures if dep == compte.departement]
@@ -128,7 +128,7 @@ def choose_scope(compte: Compte, structures: list[tuple[str, str, str]], key: st
             index=_index(options, st.query_params.get("structure"), str, 0),
         )
         _set_params(structure=chosen or None)
-        return Perimetre(Echelon.STRUCTURE, chosen) if chosen else perimetre_par_defaut(compte)
+        return Perimetre(Echelon.STRUCTURE, chosen) if chosen else default_perimetre(compte)
     echelons = list(ECHELONS)
     echelon = st.sidebar.selectbox(
         "Échelon", echelons, format_func=ECHELONS.get, key=f"{key}_echelon",

@@ -62,11 +62,11 @@ def libelle_type(type_jalon: str) -> str:
 
 
 # --- flash messages: shown on the run after a save (the save ends with a rerun) --------------------------------
-def annoncer(cle: str, reponse: Reponse) -> None:
+def announce(cle: str, reponse: Reponse) -> None:
     st.session_state[f"{cle}__flash"] = reponse
 
 
-def montrer_annonce(cle: str, toast: bool = False) -> None:
+def show_announcement(cle: str, toast: bool = False) -> None:
     """The answer kept by `annoncer`, once; `toast` also pops it in a corner (seen wherever the page is scrolled)."""
     reponse = st.session_state.pop(f"{cle}__flash", None)
     if reponse is None:
@@ -79,7 +79,7 @@ def montrer_annonce(cle: str, toast: bool = False) -> None:
         st.warning(f"Attention : {sans_markdown(texte)}", icon=":material/warning:")
 
 
-def montrer_messages(places: dict, messages: dict[str, str], libelles: dict[str, str]) -> None:
+def show_messages(places: dict, messages: dict[str, str], libelles: dict[str, str]) -> None:
     """Each message under its field (`places`: field → `st.empty()`); the others together at the end."""
     restes = []
     for champ, texte in messages.items():
@@ -92,7 +92,7 @@ def montrer_messages(places: dict, messages: dict[str, str], libelles: dict[str,
         st.error(sans_markdown(" ".join(restes)), icon=":material/error:")
 
 
-def montrer_refus(reponse: Reponse, cle_conflit: str | None = None, recharger: Callable[[], None] | None = None) -> None:
+def show_refusals(reponse: Reponse, cle_conflit: str | None = None, recharger: Callable[[], None] | None = None) -> None:
     """An error not tied to one field; for a conflict, what changed and a way to start again from it."""
     if reponse.erreur:
         st.error(sans_markdown(reponse.erreur), icon=":material/block:")
@@ -116,7 +116,7 @@ LIBELLES = {
 def jalon_form(
     key_prefix: str,
     today: dt.date,
-    enregistrer: Callable[[dict], Reponse],
+    save: Callable[[dict], Reponse],
     initial: dict | None = None,
     bouton: str = "Enregistrer le jalon",
     recharger: Callable[[], None] | None = None,
@@ -133,7 +133,7 @@ def jalon_form(
     (it holds the row's version).
     """
     annonce = annonce or key_prefix
-    montrer_annonce(annonce)
+    show_announcement(annonce)
     initial = initial or {}
     nonce = st.session_state.get(f"{key_prefix}__nonce", 0)
     base = f"{key_prefix}_{nonce}"
@@ -178,30 +178,30 @@ def jalon_form(
         st.caption(AVERTISSEMENT_COMMENTAIRE)
         places["commentaire"] = st.empty()
         soumis = st.form_submit_button(bouton, type="primary")
-    reponse = enregistrer(valeurs) if soumis else None
+    reponse = save(valeurs) if soumis else None
     if reponse is not None and reponse.ok:
-        annoncer(annonce, reponse)
+        announce(annonce, reponse)
         st.session_state[f"{key_prefix}__nonce"] = nonce + 1
         st.rerun(scope="app")
     if reponse is not None:
-        montrer_messages(places, reponse.messages, LIBELLES)
-    suivre_refus(key_prefix, reponse, recharger)
+        show_messages(places, reponse.messages, LIBELLES)
+    track_refusals(key_prefix, reponse, recharger)
     return reponse
 
 
-def suivre_refus(key_prefix: str, reponse: Reponse | None, recharger: Callable[[], None] | None) -> None:
+def track_refusals(key_prefix: str, reponse: Reponse | None, recharger: Callable[[], None] | None) -> None:
     """Show a refusal not tied to a field; a conflict is kept on screen until the user reloads."""
     cle = f"{key_prefix}__conflit"
     if reponse is not None and reponse.changements is not None:
         st.session_state[cle] = reponse
     elif reponse is not None and reponse.erreur:
-        montrer_refus(reponse)
+        show_refusals(reponse)
     garde = st.session_state.get(cle)
     if garde is not None:
 
-        def _recharger() -> None:
+        def _reload() -> None:
             st.session_state.pop(cle, None)
             if recharger is not None:
                 recharger()
 
-        montrer_refus(garde, f"{key_prefix}__recharger", _recharger)
+        show_refusals(garde, f"{key_prefix}__recharger", _reload)

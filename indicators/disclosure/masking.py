@@ -106,7 +106,7 @@ def effectifs(valeur: Valeur, nature: Nature) -> list[float]:
     return [x for x in out if x is not None]
 
 
-def masquer(valeur: Valeur, motif: str) -> Valeur:
+def mask(valeur: Valeur, motif: str) -> Valeur:
     """The masked version of a figure: explicit, and with nothing left to leak."""
     return replace(valeur, valeur=None, numerateur=None, denominateur=None, masque=True, details={"motif": motif})
 
@@ -132,9 +132,9 @@ def mask_values(
         if v.masque:
             out[code] = v
         elif small[code]:
-            out[code] = masquer(v, f"effectif inférieur à {k}")
+            out[code] = mask(v, f"effectif inférieur à {k}")
         elif any(small.get(base) for base in DERIVES.get(code, ())):
-            out[code] = masquer(v, f"calculé sur un effectif inférieur à {k}")
+            out[code] = mask(v, f"calculé sur un effectif inférieur à {k}")
         else:
             out[code] = v
     return out

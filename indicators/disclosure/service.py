@@ -19,7 +19,7 @@ from indicators import engine as moteur
 from indicators.disclosure.masking import DEFAULT_K, DERIVES, mask_table, mask_values
 from indicators.registry import REGISTRY
 from indicators.types import Filtres, Perimetre, Periode, Valeur
-from mlimpact.access import AccesRefuse, Compte, seuil_masquage, verifier_perimetre
+from mlimpact.access import AccesRefuse, Compte, masking_threshold, check_scope
 
 # Roles that compare their territory with the whole country (a national aggregate discloses no territory).
 ROLES_REFERENCE_NATIONALE = frozenset({"departement", "bureau", "admin"})
@@ -28,12 +28,12 @@ ROLES_REFERENCE_NATIONALE = frozenset({"departement", "bureau", "admin"})
 def _checked(bind: Engine | Connection, compte: Compte, perimetre: Perimetre) -> None:
     if isinstance(bind, Engine):
         with bind.connect() as conn:
-            verifier_perimetre(conn, compte, perimetre)
+            check_scope(conn, compte, perimetre)
     else:
-        verifier_perimetre(bind, compte, perimetre)
+        check_scope(bind, compte, perimetre)
 
 
-def figures(
+def compute(
     bind: Engine | Connection,
     compte: Compte,
     periode: Periode,
@@ -54,11 +54,11 @@ def figures(
 
 def _masked(bind, compte, periode, perimetre, filtres, as_of, codes, k) -> dict[str, Valeur]:
     """All indicators computed (derived figures are masked on their base counts), masked, then selected."""
-    values = mask_values(moteur.compute(bind, periode, perimetre, filtres, as_of), seuil_masquage(compte, perimetre, k))
+    values = mask_values(moteur.compute(bind, periode, perimetre, filtres, as_of), masking_threshold(compte, perimetre, k))
     return values if codes is None else {c: values[c] for c in codes}
 
 
-def reference_nationale(
+def national_figures(
     bind: Engine | Connection,
     compte: Compte,
     periode: Periode,
@@ -77,7 +77,7 @@ def reference_nationale(
     return _masked(bind, compte, periode, Perimetre(), filtres, as_of, codes, k)
 
 
-def comparaison(
+def compare(
     bind: Engine | Connection,
     compte: Compte,
     periode: Periode,
@@ -87,12 +87,12 @@ def comparaison(
     k: int = DEFAULT_K,
 ) -> dict[str, tuple[Valeur, Valeur]]:
     """Each indicator for the period and the previous one of the same length, both masked."""
-    current = figures(bind, compte, periode, perimetre, filtres, as_of, k=k)
-    previous = figures(bind, compte, periode.precedente(), perimetre, filtres, as_of, k=k)
+    current = compute(bind, compte, periode, perimetre, filtres, as_of, k=k)
+    previous = compute(bind, compte, periode.precedente(), perimetre, filtres, as_of, k=k)
     return {code: (current[code], previous[code]) for code in current}
 
 
-def ventilation(
+def breakdown(
     bind: Engine | Connection,
     compte: Compte,
     periode: Periode,
@@ -107,10 +107,10 @@ def ventilation(
     _checked(bind, compte, perimetre)
     table = moteur.breakdown(bind, periode, perimetre, code, dimension, filtres, as_of)
     definition = REGISTRY[code]
-    return mask_table(table, seuil_masquage(compte, perimetre, k), nature=definition.nature, decimales=definition.decimales)
+    return mask_table(table, masking_threshold(compte, perimetre, k), nature=definition.nature, decimales=definition.decimales)
 
 
-def tendance(
+def trend(
     bind: Engine | Connection,
     compte: Compte,
     debut: dt.date,
@@ -127,7 +127,7 @@ def tendance(
     # Derived figures are masked on their base counts: compute those too, return only what was asked.
     needed = list(dict.fromkeys([*wanted, *(b for c in wanted for b in DERIVES.get(c, ()))]))
     table = moteur.trend(bind, debut, fin, perimetre, needed, filtres, as_of)
-    seuil = seuil_masquage(compte, perimetre, k)
+    seuil = masking_threshold(compte, perimetre, k)
     if table.empty or seuil <= 1:
         return table[table["code"].isin(wanted)].assign(masque=False).reset_index(drop=True)
     masked_rows = []

@@ -43,7 +43,7 @@ from indicators.disclosure.masking import DEFAULT_K, SECRET, VIDE, Relation, for
 from indicators.registry import REGISTRY
 from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode, Sens, Valeur
 from mlimpact import territoires
-from mlimpact.access import AccesRefuse, Compte, seuil_masquage
+from mlimpact.access import AccesRefuse, Compte, masking_threshold
 
 K_ENV = "MLIMPACT_MIN_CELL"
 # The access indicators: where a territory lying far from the others may mean unequal access to rights.
@@ -54,7 +54,7 @@ COLONNES = ["niveau", "code", "libelle", "region", "departement", "valeur", "mas
 TOTAL = "Total"
 
 
-def k_reglage(environ: Mapping[str, str] | None = None) -> int:
+def k_setting(environ: Mapping[str, str] | None = None) -> int:
     """k, the smallest count shown outside a structure: `MLIMPACT_MIN_CELL` when it is a whole number ≥ 2, else 11."""
     raw = (os.environ if environ is None else environ).get(K_ENV, "").strip()
     try:
@@ -112,7 +112,7 @@ def _parts(
 
     Raises ValueError when the engine cannot break `code` down (a number other than a count or a ratio).
     """
-    table = service.ventilation(bind, compte, periode, perimetre, code, dimension, filtres, as_of, k=0)
+    table = service.breakdown(bind, compte, periode, perimetre, code, dimension, filtres, as_of, k=0)
     return table[["modalite", "libelle", "valeur", "numerateur", "denominateur"]]
 
 
@@ -156,7 +156,7 @@ def sensibles(table: pd.DataFrame, nature: Nature) -> np.ndarray:
     return col("denominateur").reshape(-1, 1)
 
 
-def masquer(
+def mask(
     cells: pd.DataFrame, relations: list[Relation], k: int, nature: Nature, decimales: int,
     caches: Iterable[int] = (),
 ) -> pd.DataFrame:
@@ -270,7 +270,7 @@ def tableau(
     if compte.role not in ("bureau", "admin"):
         raise AccesRefuse("La vue nationale est réservée au bureau national, aux départements et aux administrateurs.")
     perimetre = Perimetre()
-    seuil = seuil_masquage(compte, perimetre, k)
+    seuil = masking_threshold(compte, perimetre, k)
     nature, decimales = REGISTRY[code].nature, _decimales(code)
     deps = _parts(bind, compte, periode, perimetre, code, "departement", filtres, as_of)
     if nature in (Nature.COUNT, Nature.RATIO):
@@ -278,18 +278,18 @@ def tableau(
     else:  # a median is not a sum of its parts: the région figures are computed, not added up
         regs = _parts(bind, compte, periode, perimetre, code, "region", filtres, as_of)
     cells, relations = _national_cells(deps, regs)
-    national, regions, departements, _ = _split(masquer(cells, relations, seuil, nature, decimales))
+    national, regions, departements, _ = _split(mask(cells, relations, seuil, nature, decimales))
     return Tableau(code, periode, seuil, national, regions, departements, pd.DataFrame(columns=COLONNES))
 
 
 def _tableau_departement(bind, compte: Compte, periode, code, filtres, as_of, k) -> Tableau:
     departement = compte.departement
     perimetre = Perimetre(Echelon.DEPARTEMENT, departement)
-    seuil = seuil_masquage(compte, perimetre, k)
+    seuil = masking_threshold(compte, perimetre, k)
     nature, decimales = REGISTRY[code].nature, _decimales(code)
     st = _parts(bind, compte, periode, perimetre, code, "structure", filtres, as_of)
     cells, relations = _departement_cells(st, departement)
-    _, _, dep, structures = _split(masquer(cells, relations, seuil, nature, decimales))
+    _, _, dep, structures = _split(mask(cells, relations, seuil, nature, decimales))
     return Tableau(code, periode, seuil, None, pd.DataFrame(columns=COLONNES), dep, structures)
 
 
@@ -311,11 +311,11 @@ def structures(
     structure with it, so that it cannot be added back up.
     """
     perimetre = Perimetre(Echelon.DEPARTEMENT, departement)
-    seuil = seuil_masquage(compte, perimetre, k)
+    seuil = masking_threshold(compte, perimetre, k)
     nature, decimales = REGISTRY[code].nature, _decimales(code)
     st = _parts(bind, compte, periode, perimetre, code, "structure", filtres, as_of)
     cells, relations = _departement_cells(st, departement)
-    masked = masquer(cells, relations, seuil, nature, decimales, caches=[0] if total_masque else [])
+    masked = mask(cells, relations, seuil, nature, decimales, caches=[0] if total_masque else [])
     return masked[COLONNES].reset_index(drop=True)
 
 

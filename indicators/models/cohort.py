@@ -220,11 +220,11 @@ def courbe_rsa(
     out = pd.concat(curves, ignore_index=True)
     out["masque"] = False
     if k is not None and k > 1:
-        out = _masquer(out, k)
+        out = _mask(out, k)
     return out
 
 
-def _masquer(out: pd.DataFrame, k: int) -> pd.DataFrame:
+def _mask(out: pd.DataFrame, k: int) -> pd.DataFrame:
     small = out["a_risque"] < k
     for col in ("survie", "erreur_type", "ic_bas", "ic_haut"):
         out[col] = out[col].astype("Float64").mask(small)

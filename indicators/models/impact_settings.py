@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete, select
 
 from indicators.models import impact
 from mlimpact import audit, store
-from mlimpact.access import AccesRefuse, Compte, verifier_ecriture
+from mlimpact.access import AccesRefuse, Compte, check_write
 from mlimpact.exchange.validation import Context, validate_record
 from mlimpact.models import Financement, Objectif
 
@@ -63,7 +63,7 @@ def parameters(conn: Connection, code_structure: str | None) -> impact.Parametre
     return impact.load_parameters(overrides=edits or None)
 
 
-def verifier_ecriture_parametres(compte: Compte, code_structure: str) -> None:
+def check_settings_write(compte: Compte, code_structure: str) -> None:
     """Only the structure's director (or an administrator) sets its impact parameters."""
     if compte.role == "admin":
         return
@@ -79,7 +79,7 @@ def save_overrides(conn: Connection, compte: Compte, code_structure: str, values
     Only values that differ from the file are kept, so the version names the
     real edits. Returns False when nothing changed.
     """
-    verifier_ecriture_parametres(compte, code_structure)
+    check_settings_write(compte, code_structure)
     clean = {k: float(v) for k, v in values.items() if v is not None}
     unknown = sorted(set(clean) - set(OVERRIDE_KEYS))
     if unknown:
@@ -147,7 +147,7 @@ def _table(table: str) -> None:
         raise ValueError(f"table non modifiable ici : {table}")
 
 
-def enregistrer(
+def save(
     conn: Connection, compte: Compte, table: str, code_structure: str, values: dict, today: dt.date | None = None
 ) -> str:
     """Create or change one objectif or financement of a structure; returns "create", "update" or "unchanged".
@@ -157,7 +157,7 @@ def enregistrer(
     data version bumped.
     """
     _table(table)
-    verifier_ecriture(compte, table, code_structure)
+    check_write(compte, table, code_structure)
     raw = {k: values.get(k) for k in (*KEYS[table], VALUES[table])}
     typed, problems = validate_record(table, {**raw, "code_structure": code_structure}, Context(today or dt.date.today()))
     if problems:
@@ -183,7 +183,7 @@ def enregistrer(
 def supprimer(conn: Connection, compte: Compte, table: str, code_structure: str, key: tuple) -> bool:
     """Delete one objectif or financement (key: its columns after code_structure); audited. False when absent."""
     _table(table)
-    verifier_ecriture(compte, table, code_structure)
+    check_write(compte, table, code_structure)
     annee = int(key[0])
     old = next((r for r in READERS[table](conn, code_structure, annee) if tuple(r[k] for k in KEYS[table]) == tuple(key)), None)
     if old is None:

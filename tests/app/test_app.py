@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mlimpact.access import Compte, structures_visibles
+from mlimpact.access import Compte, visible_structures_of
 from mlimpact.db import make_engine
 from mlimpact.overview import overview
 from tests.conftest import ROOT
@@ -32,7 +32,7 @@ def app_on(monkeypatch):
 
 def expected_overview(url: str, compte: Compte):
     with make_engine(url).connect() as conn:
-        return overview(conn, structures_visibles(conn, compte))
+        return overview(conn, visible_structures_of(conn, compte))
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def shown_counts(at: AppTest) -> list[int]:
 
 def assert_cards_are_the_service_ones(at: AppTest, url: str, compte: Compte, perimetre: Perimetre, filtres: Filtres = Filtres()):
     engine = make_engine(url)
-    expected = service.figures(engine, compte, PERIODE, perimetre, filtres)
+    expected = service.compute(engine, compte, PERIODE, perimetre, filtres)
     shown = metrics(at)
     for code, valeur in expected.items():
         assert shown[REGISTRY[code].libelle] == valeur_texte(code, valeur), code
@@ -233,7 +233,7 @@ def test_edited_impact_parameters_are_audited_and_change_the_net_card(app_on, de
         params = impact_settings.parameters(conn, code)
     at.switch_page("../pages/impact.py").run()
     at.selectbox(key="imp_annee").set_value(ANNEE).run()
-    brut = service.figures(make_engine(url), Compte("d", "directeur", code), PERIODE, Perimetre(Echelon.STRUCTURE, code))["couts_evites_bruts_eur"]
+    brut = service.compute(make_engine(url), Compte("d", "directeur", code), PERIODE, Perimetre(Echelon.STRUCTURE, code))["couts_evites_bruts_eur"]
     net = modele.net(brut.valeur, params)
     assert metrics(at)["Allocations RSA évitées (net)"] == valeur_texte("couts_evites_nets_eur", brut.__class__("couts_evites_nets_eur", net))
     assert any("Paramètres modifiés par la direction" in w.value for w in at.warning)

@@ -59,7 +59,7 @@ def demo(request, tmp_path_factory):
 
 def raw(engine, compte, perimetre, code, dimension, periode=ANNEE) -> pd.DataFrame:
     """What the service computes for the scope, unmasked: the truth an attacker would like to know."""
-    table = service.ventilation(engine, compte, periode, perimetre, code, dimension, k=0)
+    table = service.breakdown(engine, compte, periode, perimetre, code, dimension, k=0)
     return table.set_index(table["modalite"].astype(str))
 
 
@@ -72,10 +72,10 @@ def counts(row, nature: Nature) -> list[float]:
 
 # --- the library -----------------------------------------------------------------------------------------------
 def test_k_comes_from_the_setting():
-    assert territorial.k_reglage({}) == DEFAULT_K
-    assert territorial.k_reglage({territorial.K_ENV: "15"}) == 15
-    assert territorial.k_reglage({territorial.K_ENV: "1"}) == DEFAULT_K  # never switched off by a setting
-    assert territorial.k_reglage({territorial.K_ENV: "onze"}) == DEFAULT_K
+    assert territorial.k_setting({}) == DEFAULT_K
+    assert territorial.k_setting({territorial.K_ENV: "15"}) == 15
+    assert territorial.k_setting({territorial.K_ENV: "1"}) == DEFAULT_K  # never switched off by a setting
+    assert territorial.k_setting({territorial.K_ENV: "onze"}) == DEFAULT_K
 
 
 def test_the_map_offers_the_indicators_the_engine_breaks_down():
@@ -102,7 +102,7 @@ def test_the_table_shows_the_services_figures_and_hides_every_small_one(demo, co
     t = territorial.tableau(demo, BUREAU, ANNEE, code, k=K)
     nature = REGISTRY[code].nature
     deps = raw(demo, BUREAU, Perimetre(), code, "departement")
-    national = service.figures(demo, BUREAU, ANNEE, Perimetre(), codes=[code], k=0)[code]
+    national = service.compute(demo, BUREAU, ANNEE, Perimetre(), codes=[code], k=0)[code]
     assert t.national["valeur"] == pytest.approx(national.valeur) or t.national["masque"]
     assert list(t.departements["code"]) == [c for c in deps.index if c != "Total"]
     for r in t.departements.itertuples():
@@ -220,7 +220,7 @@ def test_joint_masking_never_shows_a_small_count_nor_lets_one_be_solved(groups, 
     relations.append(Relation(0, tuple(deps)))
     cells = pd.DataFrame(rows).assign(numerateur=None, denominateur=None)
     caches = [regions[0]] if forced else []
-    out = territorial.masquer(cells, relations, K, Nature.COUNT, 0, caches=caches)
+    out = territorial.mask(cells, relations, K, Nature.COUNT, 0, caches=caches)
     hidden = out["masque"].to_numpy(dtype=bool)
     assert all(hidden[c] for c in caches)
     for v, h, text in zip(cells["valeur"], hidden, out["affichage"]):
@@ -590,11 +590,11 @@ def test_a_trend_loaded_month_by_month_is_the_trend_of_the_whole_range(demo_data
     engine = make_engine(demo_database)
     bureau = Compte("bureau@demo.invalid", "bureau")
     debut, fin = dt.date(2024, 11, 1), dt.date(2025, 10, 31)
-    whole = service.tendance(engine, bureau, debut, fin, Perimetre(), ["sanctions_rsa"])
+    whole = service.trend(engine, bureau, debut, fin, Perimetre(), ["sanctions_rsa"])
     steps = []
     parts = by_month(
         debut, fin,
-        lambda mois: service.tendance(engine, bureau, mois.debut, mois.fin, Perimetre(), ["sanctions_rsa"]),
+        lambda mois: service.trend(engine, bureau, mois.debut, mois.fin, Perimetre(), ["sanctions_rsa"]),
         lambda done, total: steps.append((done, total)),
     )
     pd.testing.assert_frame_equal(parts, whole)

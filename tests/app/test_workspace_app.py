@@ -94,12 +94,12 @@ def after_widget(at: AppTest, key: str):
 
 def jalons_of(engine, ident: str) -> list[dict]:
     with engine.connect() as conn:
-        return list(parcours.lignes(parcours.lire_parcours(conn, CONSEILLER, ident, TODAY).jalons))
+        return list(parcours.lignes(parcours.read_parcours(conn, CONSEILLER, ident, TODAY).jalons))
 
 
 def a_jeune(engine, **filters) -> str:
     with engine.connect() as conn:
-        return parcours.rechercher(conn, CONSEILLER, TODAY, **filters)["id_jeune"].iloc[0]
+        return parcours.search(conn, CONSEILLER, TODAY, **filters)["id_jeune"].iloc[0]
 
 
 def a_jeune_with_jalons(engine, n: int = 5) -> str:
@@ -114,7 +114,7 @@ def a_jeune_with_jalons(engine, n: int = 5) -> str:
 def test_a_parcours_opens_from_the_url_with_its_risks_and_frise(app, engine):
     ident = a_jeune(engine, risques="avec")
     with engine.connect() as conn:
-        p = parcours.lire_parcours(conn, CONSEILLER, ident, TODAY)
+        p = parcours.read_parcours(conn, CONSEILLER, ident, TODAY)
     at = app("../pages/parcours.py", jeune=ident)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Risques de rupture ouverts"] == str(len(p.risques_ouverts))
@@ -153,7 +153,7 @@ def test_searching_opens_by_identifier_and_filters_like_the_library(app, engine)
     at.selectbox(key="r_contact").set_value(60)
     button(at, "Rechercher").click().run()
     with engine.connect() as conn:
-        expected = parcours.rechercher(conn, CONSEILLER, TODAY, dispositif="CEJ", risques="sans", sans_contact_depuis=60)
+        expected = parcours.search(conn, CONSEILLER, TODAY, dispositif="CEJ", risques="sans", sans_contact_depuis=60)
     assert list(at.dataframe[0].value["Identifiant"]) == list(expected["id_jeune"]) and len(expected) > 0
 
 
@@ -223,7 +223,7 @@ def test_a_warning_does_not_block_the_save(app, engine):
 def test_marking_a_risk_from_the_parcours(app, engine):
     ident = a_jeune(engine, risques="avec")
     with engine.connect() as conn:
-        risque = next(parcours.lignes(parcours.lire_parcours(conn, CONSEILLER, ident, TODAY).risques_ouverts))
+        risque = next(parcours.lignes(parcours.read_parcours(conn, CONSEILLER, ident, TODAY).risques_ouverts))
     at = app("../pages/parcours.py", jeune=ident)
     at.button(key=f"p_evitee_{risque['id_jalon']}").click().run()
     assert any("Rupture évitée enregistrée" in s for s in successes(at))
@@ -247,7 +247,7 @@ def test_editing_a_jalon_and_a_conflict_with_a_colleague(app, engine):
     prefixe = f"modif_{cible['id_jalon']}_{saved['version']}_0"
     at.text_area(key=f"{prefixe}_commentaire").set_value("Ma version")
     with engine.begin() as conn:
-        parcours.modifier_jalon(conn, AUTRE, saved, {"commentaire": "Version de la collègue"}, TODAY)
+        parcours.update_jalon(conn, AUTRE, saved, {"commentaire": "Version de la collègue"}, TODAY)
     button(at, "Enregistrer les modifications").click().run()
     [message] = errors(at)
     assert "modifié par collegue@demo.invalid" in message and "refusé" in message
@@ -317,7 +317,7 @@ def test_opening_and_closing_an_accompagnement(app, engine):
     button(at, "Ouvrir l'accompagnement").click().run()
     assert any("Accompagnement ouvert : CEJ" in s for s in successes(at))
     with engine.connect() as conn:
-        [acc] = parcours.lignes(parcours.lire_parcours(conn, CONSEILLER, "IM-ACC", TODAY).accompagnements)
+        [acc] = parcours.lignes(parcours.read_parcours(conn, CONSEILLER, "IM-ACC", TODAY).accompagnements)
     assert (acc["dispositif"], acc["date_debut"], acc["date_fin"]) == ("CEJ", TODAY - dt.timedelta(days=30), None)
     button(at, "Clore l'accompagnement").click().run()
     assert errors(at) == ["Motif de fin : obligatoire pour clore l'accompagnement : choisissez le motif de fin."]
@@ -325,7 +325,7 @@ def test_opening_and_closing_an_accompagnement(app, engine):
     button(at, "Clore l'accompagnement").click().run()
     assert any("Accompagnement clos" in s for s in successes(at))
     with engine.connect() as conn:
-        [acc] = parcours.lignes(parcours.lire_parcours(conn, CONSEILLER, "IM-ACC", TODAY).accompagnements)
+        [acc] = parcours.lignes(parcours.read_parcours(conn, CONSEILLER, "IM-ACC", TODAY).accompagnements)
     assert (acc["date_fin"], acc["motif_fin"], acc["version"]) == (TODAY, "emploi_durable", 2)
 
 
@@ -336,7 +336,7 @@ def test_editing_and_deleting_an_accompagnement(app, engine):
     at.selectbox(key="c_sexe").set_value("F")
     button(at, "Créer le jeune").click().run()
     with engine.begin() as conn:
-        opened = parcours.ouvrir_accompagnement(conn, CONSEILLER, "IM-MODIF", {"dispositif": "PACEA", "date_debut": TODAY - dt.timedelta(days=90)}, TODAY)
+        opened = parcours.open_accompagnement(conn, CONSEILLER, "IM-MODIF", {"dispositif": "PACEA", "date_debut": TODAY - dt.timedelta(days=90)}, TODAY)
     at.run()
     ident = opened.cle
     at.selectbox(key="a_choix").set_value(ident).run()
@@ -352,14 +352,14 @@ def test_editing_and_deleting_an_accompagnement(app, engine):
     button(at, "Enregistrer les modifications").click().run()
     assert any("Accompagnement modifié : CEJ" in s for s in successes(at))
     with engine.connect() as conn:
-        [acc] = parcours.lignes(parcours.lire_parcours(conn, CONSEILLER, "IM-MODIF", TODAY).accompagnements)
+        [acc] = parcours.lignes(parcours.read_parcours(conn, CONSEILLER, "IM-MODIF", TODAY).accompagnements)
     assert (acc["dispositif"], acc["date_fin"], acc["motif_fin"], acc["version"]) == ("CEJ", TODAY - dt.timedelta(days=1), "reorientation", 2)
     at.selectbox(key="a_choix").set_value(ident).run()
     at.checkbox(key=f"a_confirme_{ident}").check()
     button(at, "Supprimer l'accompagnement").click().run()
     assert any("Accompagnement supprimé" in s for s in successes(at))
     with engine.connect() as conn:
-        assert parcours.lire_parcours(conn, CONSEILLER, "IM-MODIF", TODAY).accompagnements.empty
+        assert parcours.read_parcours(conn, CONSEILLER, "IM-MODIF", TODAY).accompagnements.empty
 
 
 def test_editing_and_deleting_the_jeune(app, engine):

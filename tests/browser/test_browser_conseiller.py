@@ -49,7 +49,7 @@ def figures(url: str) -> tuple[float, float]:
     """ruptures_evitees and risques_ouverts of this year for the structure, from the service (as the impact page)."""
     today = store.today()
     engine = make_engine(url)
-    values = service.figures(
+    values = service.compute(
         engine, CONSEILLER, Periode(dt.date(today.year, 1, 1), today), Perimetre(Echelon.STRUCTURE, STRUCTURE),
         codes=["ruptures_evitees", "risques_ouverts"],
     )
@@ -61,7 +61,7 @@ def followed_jeune_without_risk(url: str) -> str:
     """A jeune followed this year (an open accompagnement), with no open risk: their jalons count in the figures."""
     engine = make_engine(url)
     with engine.connect() as conn:
-        found = parcours.rechercher(conn, CONSEILLER, store.today(), dispositif="CEJ", risques="sans")
+        found = parcours.search(conn, CONSEILLER, store.today(), dispositif="CEJ", risques="sans")
     engine.dispose()
     return found["id_jeune"].iloc[0]
 
@@ -178,6 +178,6 @@ def test_importing_a_file_with_one_bad_row_and_downloading_the_report(page: Page
     assert len(report) == 2
     engine = make_engine(app.database_url)
     with engine.connect() as conn:
-        assert not parcours.rechercher(conn, CONSEILLER, store.today(), identifiant="IMP-B").shape[0]
-        assert "IMP-B1" not in {j for j in parcours.lire_parcours(conn, CONSEILLER, ident, store.today()).jalons["id_jalon"]}
+        assert not parcours.search(conn, CONSEILLER, store.today(), identifiant="IMP-B").shape[0]
+        assert "IMP-B1" not in {j for j in parcours.read_parcours(conn, CONSEILLER, ident, store.today()).jalons["id_jalon"]}
     engine.dispose()

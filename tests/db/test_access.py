@@ -35,11 +35,11 @@ def loaded(engine, tmp_path):
 
 def test_visible_structures_by_role(loaded):
     with loaded.connect() as conn:
-        assert access.structures_visibles(conn, CONSEILLER_13) == ["ML13001"]
-        assert access.structures_visibles(conn, DIRECTEUR_84) == ["ML84001"]
-        assert access.structures_visibles(conn, CD_13) == ["ML13001"]
-        assert access.structures_visibles(conn, BUREAU) is None
-        assert access.structures_visibles(conn, ADMIN) is None
+        assert access.visible_structures_of(conn, CONSEILLER_13) == ["ML13001"]
+        assert access.visible_structures_of(conn, DIRECTEUR_84) == ["ML84001"]
+        assert access.visible_structures_of(conn, CD_13) == ["ML13001"]
+        assert access.visible_structures_of(conn, BUREAU) is None
+        assert access.visible_structures_of(conn, ADMIN) is None
 
 
 @pytest.mark.parametrize(
@@ -65,27 +65,27 @@ def test_visible_structures_by_role(loaded):
 def test_scope_check(loaded, compte, perimetre, allowed):
     with loaded.connect() as conn:
         if allowed:
-            assert access.verifier_perimetre(conn, compte, perimetre) == perimetre
+            assert access.check_scope(conn, compte, perimetre) == perimetre
         else:
             with pytest.raises(AccesRefuse):
-                access.verifier_perimetre(conn, compte, perimetre)
+                access.check_scope(conn, compte, perimetre)
 
 
 def test_masking_threshold_by_role():
-    assert access.seuil_masquage(CONSEILLER_13, STRUCTURE_13) == 0
-    assert access.seuil_masquage(CD_13, STRUCTURE_13) == 11
-    assert access.seuil_masquage(CD_13, Perimetre(Echelon.DEPARTEMENT, "13")) == 11
-    assert access.seuil_masquage(BUREAU, Perimetre(), k=5) == 5
-    assert access.seuil_masquage(ADMIN, Perimetre()) == 0
+    assert access.masking_threshold(CONSEILLER_13, STRUCTURE_13) == 0
+    assert access.masking_threshold(CD_13, STRUCTURE_13) == 11
+    assert access.masking_threshold(CD_13, Perimetre(Echelon.DEPARTEMENT, "13")) == 11
+    assert access.masking_threshold(BUREAU, Perimetre(), k=5) == 5
+    assert access.masking_threshold(ADMIN, Perimetre()) == 0
 
 
 def test_rows_and_writes_by_role():
-    assert access.peut_lire_lignes(CONSEILLER_13, "ML13001")
-    assert not access.peut_lire_lignes(CONSEILLER_13, "ML84001")
-    assert not access.peut_lire_lignes(CD_13, "ML13001")
-    assert not access.peut_lire_lignes(BUREAU, "ML13001")
-    assert access.peut_lire_lignes(ADMIN, "ML84001")
-    access.verifier_ecriture(CONSEILLER_13, "jalons", "ML13001")
+    assert access.can_read_rows(CONSEILLER_13, "ML13001")
+    assert not access.can_read_rows(CONSEILLER_13, "ML84001")
+    assert not access.can_read_rows(CD_13, "ML13001")
+    assert not access.can_read_rows(BUREAU, "ML13001")
+    assert access.can_read_rows(ADMIN, "ML84001")
+    access.check_write(CONSEILLER_13, "jalons", "ML13001")
     for compte, table, structure in [
         (CONSEILLER_13, "jalons", "ML84001"),
         (CONSEILLER_13, "objectifs", "ML13001"),
@@ -94,9 +94,9 @@ def test_rows_and_writes_by_role():
         (BUREAU, "objectifs", "ML13001"),
     ]:
         with pytest.raises(AccesRefuse):
-            access.verifier_ecriture(compte, table, structure)
-    access.verifier_ecriture(DIRECTEUR_84, "objectifs", "ML84001")
-    access.verifier_ecriture(ADMIN, "structures", None)
+            access.check_write(compte, table, structure)
+    access.check_write(DIRECTEUR_84, "objectifs", "ML84001")
+    access.check_write(ADMIN, "structures", None)
 
 
 def test_import_limited_to_the_own_structure(loaded, tmp_path):

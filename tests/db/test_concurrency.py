@@ -57,14 +57,14 @@ def test_the_second_of_two_overlapping_edits_is_refused(url):
     a_has_written = threading.Event()
 
     def first(conn):
-        saved = parcours.modifier_jalon(conn, ML13, lu, {"commentaire": "Version de A"}, TODAY)
+        saved = parcours.update_jalon(conn, ML13, lu, {"commentaire": "Version de A"}, TODAY)
         a_has_written.set()
         time.sleep(0.8)  # B tries while A's transaction is still open
         return saved
 
     def second(conn):
         assert a_has_written.wait(10)
-        return parcours.modifier_jalon(conn, ML13_BIS, lu, {"commentaire": "Version de B", "type": "contact"}, TODAY)
+        return parcours.update_jalon(conn, ML13_BIS, lu, {"commentaire": "Version de B", "type": "contact"}, TODAY)
 
     with ThreadPoolExecutor(2) as pool:
         a = pool.submit(as_own_connection, url, first)
@@ -90,7 +90,7 @@ def test_two_simultaneous_edits_one_saved_one_refused(url, round_):
     def edit(compte, texte):
         def action(conn):
             start.wait(10)
-            return parcours.modifier_jalon(conn, compte, lu, {"commentaire": texte}, TODAY)
+            return parcours.update_jalon(conn, compte, lu, {"commentaire": texte}, TODAY)
 
         return as_own_connection(url, action)
 
@@ -117,7 +117,7 @@ def test_twenty_writers_adding_jalons_store_every_row_once(url):
         for i in range(JALONS_EACH):
             saved = as_own_connection(
                 url,
-                lambda conn, i=i: parcours.ajouter_jalon(
+                lambda conn, i=i: parcours.add_jalon(
                     conn, ML13 if n % 2 else ML13_BIS, "J001" if i % 2 else "J002",
                     {"date": TODAY, "type": "entretien", "commentaire": f"écrivain {n}, jalon {i}"}, TODAY,
                 ),
@@ -145,7 +145,7 @@ def test_twenty_writers_adding_jalons_store_every_row_once(url):
 def test_two_conseillers_marking_the_same_risk_write_one_issue(url):
     engine = make_engine(url)
     with engine.begin() as conn:
-        parcours.ajouter_jalon(conn, ML13, "J002", {"date": TODAY, "type": "risque_rupture", "domaine": "logement"}, TODAY)
+        parcours.add_jalon(conn, ML13, "J002", {"date": TODAY, "type": "risque_rupture", "domaine": "logement"}, TODAY)
     with engine.connect() as conn:
         risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
     start = threading.Barrier(2)
@@ -153,7 +153,7 @@ def test_two_conseillers_marking_the_same_risk_write_one_issue(url):
     def mark(compte, issue):
         def action(conn):
             start.wait(10)
-            return worklist.marquer_risque(conn, compte, risque, issue, TODAY)
+            return worklist.mark_risque(conn, compte, risque, issue, TODAY)
 
         return as_own_connection(url, action)
 
@@ -173,7 +173,7 @@ def test_two_creations_of_the_same_identifier(url):
     def create(compte):
         def action(conn):
             start.wait(10)
-            return parcours.creer_jeune(conn, compte, {"id_jeune": "IM-007", "annee_naissance": 2004, "sexe": "F"}, TODAY)
+            return parcours.create_jeune(conn, compte, {"id_jeune": "IM-007", "annee_naissance": 2004, "sexe": "F"}, TODAY)
 
         return as_own_connection(url, action)
 

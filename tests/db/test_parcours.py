@@ -44,7 +44,7 @@ def version(engine) -> int:
 
 def read(engine, compte=ML13, ident="J001", today=TODAY) -> parcours.Parcours:
     with engine.connect() as conn:
-        return parcours.lire_parcours(conn, compte, ident, today)
+        return parcours.read_parcours(conn, compte, ident, today)
 
 
 def jalon(engine, id_jalon: str) -> dict:
@@ -81,25 +81,25 @@ def test_no_write_outside_the_structure(small, compte):
     before = version(small)
     lu = jalon(small, "K002")
     with small.begin() as conn, pytest.raises(parcours.Introuvable):
-        parcours.ajouter_jalon(conn, compte, "J001", {"date": TODAY, "type": "entretien"}, TODAY)
+        parcours.add_jalon(conn, compte, "J001", {"date": TODAY, "type": "entretien"}, TODAY)
     with small.begin() as conn, pytest.raises(parcours.Introuvable):
-        parcours.modifier_jalon(conn, compte, lu, {"commentaire": "écrasé"}, TODAY)
+        parcours.update_jalon(conn, compte, lu, {"commentaire": "écrasé"}, TODAY)
     with small.begin() as conn, pytest.raises(parcours.Introuvable):
-        parcours.supprimer_jalon(conn, compte, lu)
+        parcours.delete_jalon(conn, compte, lu)
     assert jalon(small, "K002")["commentaire"] == lu["commentaire"]
     assert count(small, Jalon) == 8 and version(small) == before
 
 
 def test_a_role_that_reads_rows_but_may_not_write_them_is_refused(small):
     with small.begin() as conn, pytest.raises(AccesRefuse):
-        parcours.creer_jeune(conn, DEPARTEMENT13, {"annee_naissance": 2004, "sexe": "F"}, TODAY)
+        parcours.create_jeune(conn, DEPARTEMENT13, {"annee_naissance": 2004, "sexe": "F"}, TODAY)
 
 
 # --- jalons ----------------------------------------------------------------------------------------------------
 def test_adding_a_jalon_generates_its_id_audits_and_bumps_the_data_version(small):
     before = version(small)
     with small.begin() as conn:
-        saved = parcours.ajouter_jalon(conn, ML13, "J001", {"date": dt.date(2025, 5, 20), "type": "entretien", "commentaire": "Point sur le CV"}, TODAY)
+        saved = parcours.add_jalon(conn, ML13, "J001", {"date": dt.date(2025, 5, 20), "type": "entretien", "commentaire": "Point sur le CV"}, TODAY)
     assert re.fullmatch(r"L-[0-9A-F]{16}", saved.cle)
     assert saved.ligne == {
         "id_jalon": saved.cle, "id_jeune": "J001", "date": dt.date(2025, 5, 20), "type": "entretien",
@@ -116,7 +116,7 @@ def test_adding_a_jalon_generates_its_id_audits_and_bumps_the_data_version(small
 
 def test_fields_the_type_does_not_take_are_dropped(small):
     with small.begin() as conn:
-        saved = parcours.ajouter_jalon(
+        saved = parcours.add_jalon(
             conn, ML13, "J001", {"date": TODAY, "type": "entretien", "domaine": "logement", "montant_eur": 12.0}, TODAY
         )
     assert saved.ligne["domaine"] is None and saved.ligne["montant_eur"] is None
@@ -124,7 +124,7 @@ def test_fields_the_type_does_not_take_are_dropped(small):
 
 def test_an_faj_aid_keeps_its_amount(small):
     with small.begin() as conn:
-        saved = parcours.ajouter_jalon(conn, ML13, "J002", {"date": TODAY, "type": "aide_faj", "montant_eur": 150.5}, TODAY)
+        saved = parcours.add_jalon(conn, ML13, "J002", {"date": TODAY, "type": "aide_faj", "montant_eur": 150.5}, TODAY)
     assert jalon(small, saved.cle)["montant_eur"] == 150.5
 
 
@@ -145,7 +145,7 @@ INVALID = [
 def test_invalid_jalons_are_refused_with_the_imports_message(small, valeurs, champ, texte):
     before = (count(small, Jalon), count(small, Audit), version(small))
     with small.begin() as conn, pytest.raises(parcours.Invalide) as refused:
-        parcours.ajouter_jalon(conn, ML13, "J001", valeurs, TODAY)
+        parcours.add_jalon(conn, ML13, "J001", valeurs, TODAY)
     assert texte in refused.value.messages[champ]
     # One code path: the same values through the import's validation give the same messages.
     expected = validate_record(
@@ -157,9 +157,9 @@ def test_invalid_jalons_are_refused_with_the_imports_message(small, valeurs, cha
 
 def test_warnings_do_not_block(small):
     with small.begin() as conn:
-        old = parcours.ajouter_jalon(conn, ML13, "J001", {"date": TODAY - dt.timedelta(days=400), "type": "atelier"}, TODAY)
-        lone = parcours.ajouter_jalon(conn, ML13, "J002", {"date": TODAY, "type": "rupture_survenue", "domaine": "sante"}, TODAY)
-        phone = parcours.ajouter_jalon(conn, ML13, "J002", {"date": TODAY, "type": "contact", "commentaire": "rappeler au 06 12 34 56 78"}, TODAY)
+        old = parcours.add_jalon(conn, ML13, "J001", {"date": TODAY - dt.timedelta(days=400), "type": "atelier"}, TODAY)
+        lone = parcours.add_jalon(conn, ML13, "J002", {"date": TODAY, "type": "rupture_survenue", "domaine": "sante"}, TODAY)
+        phone = parcours.add_jalon(conn, ML13, "J002", {"date": TODAY, "type": "contact", "commentaire": "rappeler au 06 12 34 56 78"}, TODAY)
     assert "plus d'un an" in old.avertissements[0]
     assert "sans risque de rupture ouvert" in lone.avertissements[0] and "Santé" in lone.avertissements[0]
     assert "numéro de téléphone" in phone.avertissements[0]
@@ -168,25 +168,25 @@ def test_warnings_do_not_block(small):
 
 def test_an_issue_with_an_open_risk_has_no_warning(small):
     with small.begin() as conn:
-        parcours.ajouter_jalon(conn, ML13, "J002", {"date": dt.date(2025, 5, 1), "type": "risque_rupture", "domaine": "logement"}, TODAY)
+        parcours.add_jalon(conn, ML13, "J002", {"date": dt.date(2025, 5, 1), "type": "risque_rupture", "domaine": "logement"}, TODAY)
     p = read(small, ident="J002")
     assert list(p.risques_ouverts["domaine"]) == ["logement"] and list(p.risques_ouverts["jours"]) == [31]
     with small.begin() as conn:
-        issue = parcours.ajouter_jalon(conn, ML13, "J002", {"date": TODAY, "type": "rupture_evitee", "domaine": "logement"}, TODAY)
-        other = parcours.ajouter_jalon(conn, ML13, "J002", {"date": TODAY, "type": "rupture_evitee", "domaine": "sante"}, TODAY)
+        issue = parcours.add_jalon(conn, ML13, "J002", {"date": TODAY, "type": "rupture_evitee", "domaine": "logement"}, TODAY)
+        other = parcours.add_jalon(conn, ML13, "J002", {"date": TODAY, "type": "rupture_evitee", "domaine": "sante"}, TODAY)
     assert issue.avertissements == []
     assert len(other.avertissements) == 1
     assert read(small, ident="J002").risques_ouverts.empty
     # Editing the issue itself does not make it warn about the risk it settles.
     with small.begin() as conn:
-        edited = parcours.modifier_jalon(conn, ML13, issue.ligne, {"commentaire": "logement trouvé"}, TODAY)
+        edited = parcours.update_jalon(conn, ML13, issue.ligne, {"commentaire": "logement trouvé"}, TODAY)
     assert edited.avertissements == []
 
 
 def test_editing_a_jalon_bumps_its_version_and_audits_before_and_after(small):
     lu = jalon(small, "K002")
     with small.begin() as conn:
-        saved = parcours.modifier_jalon(conn, ML13, lu, {"date": dt.date(2024, 1, 30), "commentaire": "Projet précisé"}, TODAY)
+        saved = parcours.update_jalon(conn, ML13, lu, {"date": dt.date(2024, 1, 30), "commentaire": "Projet précisé"}, TODAY)
     stored = jalon(small, "K002")
     assert (stored["date"], stored["commentaire"], stored["version"]) == (dt.date(2024, 1, 30), "Projet précisé", 2)
     assert saved.ligne["version"] == 2 and saved.ligne["type"] == "premier_rdv"
@@ -199,9 +199,9 @@ def test_editing_a_jalon_bumps_its_version_and_audits_before_and_after(small):
 def test_a_stale_edit_is_refused_with_what_changed(small):
     lu = jalon(small, "K006")
     with small.begin() as conn:
-        parcours.modifier_jalon(conn, ML13_BIS, lu, {"date": dt.date(2025, 2, 3), "commentaire": "Par la collègue"}, TODAY)
+        parcours.update_jalon(conn, ML13_BIS, lu, {"date": dt.date(2025, 2, 3), "commentaire": "Par la collègue"}, TODAY)
     with small.begin() as conn, pytest.raises(parcours.Conflit) as conflict:
-        parcours.modifier_jalon(conn, ML13, lu, {"commentaire": "Le mien"}, TODAY)
+        parcours.update_jalon(conn, ML13, lu, {"commentaire": "Le mien"}, TODAY)
     c = conflict.value
     assert c.auteur == ML13_BIS.email and not c.supprime
     assert {(x.champ, x.lu, x.enregistre) for x in c.changements} == {
@@ -215,25 +215,25 @@ def test_a_stale_edit_is_refused_with_what_changed(small):
 def test_deleting_a_jalon_and_a_stale_delete(small):
     lu = jalon(small, "K007")
     with small.begin() as conn:
-        parcours.modifier_jalon(conn, ML13_BIS, lu, {"domaine": "sante"}, TODAY)
+        parcours.update_jalon(conn, ML13_BIS, lu, {"domaine": "sante"}, TODAY)
     with small.begin() as conn, pytest.raises(parcours.Conflit):
-        parcours.supprimer_jalon(conn, ML13, lu)  # changed since read: not deleted blindly
+        parcours.delete_jalon(conn, ML13, lu)  # changed since read: not deleted blindly
     assert jalon(small, "K007")["domaine"] == "sante"
     fresh = jalon(small, "K007")
     with small.begin() as conn:
-        parcours.supprimer_jalon(conn, ML13, fresh)
+        parcours.delete_jalon(conn, ML13, fresh)
     with pytest.raises(parcours.Introuvable):
         jalon(small, "K007")
     with small.begin() as conn, pytest.raises(parcours.Conflit) as gone:
-        parcours.modifier_jalon(conn, ML13_BIS, fresh, {"commentaire": "trop tard"}, TODAY)
+        parcours.update_jalon(conn, ML13_BIS, fresh, {"commentaire": "trop tard"}, TODAY)
     assert gone.value.supprime and "supprimé par conseillere@ml13.fr" in str(gone.value)
 
 
 # --- jeunes ---------------------------------------------------------------------------------------------------------
 def test_creating_a_jeune(small):
     with small.begin() as conn:
-        typed = parcours.creer_jeune(conn, ML13, {"id_jeune": " IM-2025-0042 ", "annee_naissance": 2005, "sexe": "H", "qpv": True}, TODAY)
-        generated = parcours.creer_jeune(conn, ML13, {"id_jeune": "", "annee_naissance": 2006, "sexe": "F"}, TODAY, code_structure="ML84001")
+        typed = parcours.create_jeune(conn, ML13, {"id_jeune": " IM-2025-0042 ", "annee_naissance": 2005, "sexe": "H", "qpv": True}, TODAY)
+        generated = parcours.create_jeune(conn, ML13, {"id_jeune": "", "annee_naissance": 2006, "sexe": "F"}, TODAY, code_structure="ML84001")
     assert typed.ligne["id_jeune"] == "IM-2025-0042" and typed.ligne["qpv"] is True and typed.ligne["code_structure"] == "ML13001"
     assert re.fullmatch(r"J-[0-9A-F]{16}", generated.cle)
     assert generated.ligne["code_structure"] == "ML13001"  # a conseiller creates in their structure, whatever is asked
@@ -254,7 +254,7 @@ def test_creating_a_jeune(small):
 )
 def test_invalid_jeunes_are_refused(small, valeurs, champ, texte):
     with small.begin() as conn, pytest.raises(parcours.Invalide) as refused:
-        parcours.creer_jeune(conn, ML13, valeurs, TODAY)
+        parcours.create_jeune(conn, ML13, valeurs, TODAY)
     assert texte in refused.value.messages[champ]
     assert count(small, Jeune) == 3
 
@@ -262,14 +262,14 @@ def test_invalid_jeunes_are_refused(small, valeurs, champ, texte):
 def test_editing_and_deleting_a_jeune(small):
     lu = read(small).jeune
     with small.begin() as conn:
-        parcours.modifier_jeune(conn, ML13, lu, {"niveau_formation": "4", "rqth": True}, TODAY)
+        parcours.update_jeune(conn, ML13, lu, {"niveau_formation": "4", "rqth": True}, TODAY)
     p = read(small)
     assert (p.jeune["niveau_formation"], p.jeune["rqth"], p.jeune["version"]) == ("4", True, 2)
     with small.begin() as conn, pytest.raises(parcours.Conflit) as stale:
-        parcours.supprimer_jeune(conn, ML13_BIS, lu)
+        parcours.delete_jeune(conn, ML13_BIS, lu)
     assert [c.champ for c in stale.value.changements] == ["niveau_formation", "rqth"]
     with small.begin() as conn:
-        parcours.supprimer_jeune(conn, ML13, p.jeune)
+        parcours.delete_jeune(conn, ML13, p.jeune)
     with pytest.raises(parcours.Introuvable):
         read(small)
     assert count(small, Jalon) == 3 and count(small, Accompagnement) == 2  # J001's 5 jalons and 1 spell went with it
@@ -281,31 +281,31 @@ def test_editing_and_deleting_a_jeune(small):
 # --- accompagnements -----------------------------------------------------------------------------------------------------
 def test_opening_and_closing_an_accompagnement(small):
     with small.begin() as conn, pytest.raises(parcours.Invalide) as missing:
-        parcours.ouvrir_accompagnement(conn, ML13, "J001", {"date_debut": TODAY}, TODAY)
+        parcours.open_accompagnement(conn, ML13, "J001", {"date_debut": TODAY}, TODAY)
     assert "obligatoire" in missing.value.messages["dispositif"]
     with small.begin() as conn:
-        opened = parcours.ouvrir_accompagnement(conn, ML13, "J001", {"dispositif": "CEJ", "date_debut": dt.date(2025, 3, 1), "financeur": "ETAT"}, TODAY)
+        opened = parcours.open_accompagnement(conn, ML13, "J001", {"dispositif": "CEJ", "date_debut": dt.date(2025, 3, 1), "financeur": "ETAT"}, TODAY)
     assert re.fullmatch(r"A-[0-9A-F]{16}", opened.cle) and opened.ligne["date_fin"] is None
     with small.begin() as conn, pytest.raises(parcours.Invalide) as no_motif:
-        parcours.fermer_accompagnement(conn, ML13, opened.ligne, TODAY, None, TODAY)
+        parcours.close_accompagnement(conn, ML13, opened.ligne, TODAY, None, TODAY)
     assert "motif de fin" in no_motif.value.messages["motif_fin"]
     with small.begin() as conn, pytest.raises(parcours.Invalide) as early:
-        parcours.fermer_accompagnement(conn, ML13, opened.ligne, dt.date(2025, 2, 1), "emploi", TODAY)
+        parcours.close_accompagnement(conn, ML13, opened.ligne, dt.date(2025, 2, 1), "emploi", TODAY)
     assert "précède la date de début" in early.value.messages["date_fin"]
     with small.begin() as conn:
-        closed = parcours.fermer_accompagnement(conn, ML13, opened.ligne, dt.date(2025, 5, 31), "emploi_durable", TODAY)
+        closed = parcours.close_accompagnement(conn, ML13, opened.ligne, dt.date(2025, 5, 31), "emploi_durable", TODAY)
     assert (closed.ligne["date_fin"], closed.ligne["motif_fin"], closed.ligne["version"]) == (dt.date(2025, 5, 31), "emploi_durable", 2)
     with small.begin() as conn, pytest.raises(parcours.Conflit):
-        parcours.supprimer_accompagnement(conn, ML13, opened.ligne)  # version 1 is stale
+        parcours.delete_accompagnement(conn, ML13, opened.ligne)  # version 1 is stale
     with small.begin() as conn:
-        parcours.supprimer_accompagnement(conn, ML13, closed.ligne)
+        parcours.delete_accompagnement(conn, ML13, closed.ligne)
     assert count(small, Accompagnement) == 3
 
 
 def test_a_motif_on_an_open_accompagnement_is_refused(small):
     lu = read(small, ident="J002").accompagnements.iloc[0].to_dict()
     with small.begin() as conn, pytest.raises(parcours.Invalide) as refused:
-        parcours.modifier_accompagnement(conn, ML13, lu, {"motif_fin": "emploi"}, TODAY)
+        parcours.update_accompagnement(conn, ML13, lu, {"motif_fin": "emploi"}, TODAY)
     assert "doit rester vide" in refused.value.messages["motif_fin"]
 
 
@@ -313,12 +313,12 @@ def test_a_motif_on_an_open_accompagnement_is_refused(small):
 def test_the_history_of_one_jeune_and_only_theirs(small):
     with small.begin() as conn:
         for ident in ("J_01", "JX01", "J0"):
-            parcours.creer_jeune(conn, ML13, {"id_jeune": ident, "annee_naissance": 2004, "sexe": "F"}, TODAY)
-        a = parcours.ajouter_jalon(conn, ML13, "J_01", {"date": TODAY, "type": "entretien"}, TODAY)
-        parcours.ajouter_jalon(conn, ML13, "JX01", {"date": TODAY, "type": "atelier"}, TODAY)
+            parcours.create_jeune(conn, ML13, {"id_jeune": ident, "annee_naissance": 2004, "sexe": "F"}, TODAY)
+        a = parcours.add_jalon(conn, ML13, "J_01", {"date": TODAY, "type": "entretien"}, TODAY)
+        parcours.add_jalon(conn, ML13, "JX01", {"date": TODAY, "type": "atelier"}, TODAY)
     with small.begin() as conn:
-        edited = parcours.modifier_jalon(conn, ML13_BIS, a.ligne, {"type": "contact"}, TODAY)
-        parcours.supprimer_jalon(conn, ML13, edited.ligne)
+        edited = parcours.update_jalon(conn, ML13_BIS, a.ligne, {"type": "contact"}, TODAY)
+        parcours.delete_jalon(conn, ML13, edited.ligne)
     with small.connect() as conn:
         history = parcours.historique(conn, ML13, "J_01")
         assert parcours.historique(conn, ML13, "J0").shape[0] == 1  # its creation only
@@ -334,10 +334,10 @@ def test_the_history_of_one_jeune_and_only_theirs(small):
 
 def test_search_by_identifier_and_filters(small):
     with small.begin() as conn:
-        parcours.ajouter_jalon(conn, ML13, "J002", {"date": dt.date(2025, 5, 1), "type": "risque_rupture", "domaine": "ressources"}, TODAY)
+        parcours.add_jalon(conn, ML13, "J002", {"date": dt.date(2025, 5, 1), "type": "risque_rupture", "domaine": "ressources"}, TODAY)
     with small.connect() as conn:
         def ids(**filters):
-            return list(parcours.rechercher(conn, ML13, TODAY, **filters)["id_jeune"])
+            return list(parcours.search(conn, ML13, TODAY, **filters)["id_jeune"])
 
         assert ids() == ["J001", "J002"]  # never J003 (ML84001)
         assert ids(identifiant="J00") == ["J001", "J002"] and ids(identifiant="J003") == []
@@ -345,7 +345,7 @@ def test_search_by_identifier_and_filters(small):
         assert ids(dispositif="CEJ") == ["J002"] and ids(dispositif="RSA") == []  # A001 (RSA) is closed
         assert ids(risques="avec") == ["J002"] and ids(risques="sans") == ["J001"]
         assert ids(sans_contact_depuis=90) == ["J001", "J002"]  # J002's last contact is an entretien of 2025-02-01
-        found = parcours.rechercher(conn, ML13, TODAY)
+        found = parcours.search(conn, ML13, TODAY)
     row = found.set_index("id_jeune").loc["J002"]
     assert (row["dispositifs"], row["risques_ouverts"], row["dernier_contact"], row["jours_sans_contact"]) == ("CEJ", 1, dt.date(2025, 2, 1), 120)
 

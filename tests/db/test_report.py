@@ -80,7 +80,7 @@ def test_the_pdf_holds_the_engine_figures_labels_and_charts(rapport_directeur):
     engine, data = rapport_directeur
     assert data.startswith(b"%PDF")
     text, reader = pdf_text(data)
-    expected = service.figures(engine, DIRECTEUR, PERIODE, PERIMETRE)
+    expected = service.compute(engine, DIRECTEUR, PERIODE, PERIMETRE)
     for code, valeur in expected.items():
         assert plat(f"{REGISTRY[code].libelle} ({code})") in text, code  # the annex: every definition
         assert plat(texte_figure(code, valeur)) in text, (code, texte_figure(code, valeur))
@@ -107,7 +107,7 @@ def test_the_pdf_prints_french_number_formats_with_the_embedded_font(rapport_dir
 def test_the_pdf_shows_objectives_against_results_and_the_avoided_cost_range(rapport_directeur):
     engine, data = rapport_directeur
     text, _ = pdf_text(data)
-    contenu = ct.construire(engine, DIRECTEUR, PERIODE, PERIMETRE)
+    contenu = ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE)
     assert contenu.objectifs is not None and len(contenu.objectifs)
     assert "Objectifs de la convention 2025 et résultats" in text
     for row in contenu.objectifs.itertuples():
@@ -141,12 +141,12 @@ def test_a_missing_font_fails_with_a_clear_message(monkeypatch, tmp_path):
 # --- content ---------------------------------------------------------------------------------------------
 def test_content_figures_are_the_service_ones_and_masked_for_the_departement(demo_database):
     engine = make_engine(demo_database)
-    contenu = ct.construire(engine, DIRECTEUR, PERIODE, PERIMETRE)
-    expected = service.comparaison(engine, DIRECTEUR, PERIODE, PERIMETRE, as_of=contenu.demande.as_of)
+    contenu = ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE)
+    expected = service.compare(engine, DIRECTEUR, PERIODE, PERIMETRE, as_of=contenu.demande.as_of)
     assert {c: v[0].valeur for c, v in contenu.figures.items()} == {c: v[0].valeur for c, v in expected.items()}
     assert contenu.k == 0 and contenu.departement == "13"
     departement = Compte("cd13@demo.invalid", "departement", departement="13")
-    masked = ct.construire(engine, departement, PERIODE, PERIMETRE)
+    masked = ct.build(engine, departement, PERIODE, PERIMETRE)
     assert masked.k == 11
     for code, (valeur, _) in masked.figures.items():
         if REGISTRY[code].nature.value == "count" and valeur.valeur is not None:
@@ -183,7 +183,7 @@ def test_the_excel_export_has_every_table_and_the_service_figures(demo_copy):
     sheet = wb["Indicateurs"]
     header = [c.value for c in sheet[1]]
     rows = {r[header.index("code")]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
-    expected = service.figures(engine, DIRECTEUR, PERIODE, PERIMETRE, Filtres(dispositif="RSA"))
+    expected = service.compute(engine, DIRECTEUR, PERIODE, PERIMETRE, Filtres(dispositif="RSA"))
     assert set(rows) == set(REGISTRY)
     for code, valeur in expected.items():
         assert rows[code][header.index("valeur")] == pytest.approx(valeur.valeur), code
@@ -193,7 +193,7 @@ def test_the_excel_export_has_every_table_and_the_service_figures(demo_copy):
 
 
 def test_excel_text_cells_cannot_run_as_formulas(demo_database):
-    contenu = ct.construire(make_engine(demo_database), DIRECTEUR, PERIODE, PERIMETRE)
+    contenu = ct.build(make_engine(demo_database), DIRECTEUR, PERIODE, PERIMETRE)
     hostile = replace(contenu, libelle_perimetre="=HYPERLINK(\"http://x\",\"clic\")")
     wb = openpyxl.load_workbook(io.BytesIO(excel.classeur(hostile)))
     cells = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(min_row=2, values_only=True)}
@@ -210,7 +210,7 @@ def test_the_command_writes_the_same_report(demo_copy, tmp_path, capsys):
     assert main(["rapport", "--structure", STRUCTURE, "--debut", "2025-01-01", "--fin", "31/12/2025", "--out", str(out), "--db", demo_copy]) == 0
     assert "Rapport écrit" in capsys.readouterr().out
     text, _ = pdf_text(out.read_bytes())
-    library, _ = pdf_text(pdf.rendre(ct.construire(make_engine(demo_copy), Compte("cli", "admin"), PERIODE, PERIMETRE)))
+    library, _ = pdf_text(pdf.render(ct.build(make_engine(demo_copy), Compte("cli", "admin"), PERIODE, PERIMETRE)))
     strip = lambda t: re.sub(r"Édité le \S+ à \S+", "", t)
     assert strip(text) == strip(library)
     with make_engine(demo_copy).connect() as conn:
@@ -248,9 +248,9 @@ def test_objectives_are_validated_written_audited_and_bump_the_data_version(smal
     with engine.connect() as conn:
         before = store.data_version(conn)
     with engine.begin() as conn:
-        assert impact_settings.enregistrer(conn, DIRECTEUR, "objectifs", STRUCTURE, {"annee": 2026, "indicateur": "acces_emploi", "cible": 42.5}) == "create"
-        assert impact_settings.enregistrer(conn, DIRECTEUR, "objectifs", STRUCTURE, {"annee": 2026, "indicateur": "acces_emploi", "cible": "45,0"}) == "update"
-        assert impact_settings.enregistrer(conn, DIRECTEUR, "objectifs", STRUCTURE, {"annee": 2026, "indicateur": "acces_emploi", "cible": 45}) == "unchanged"
+        assert impact_settings.save(conn, DIRECTEUR, "objectifs", STRUCTURE, {"annee": 2026, "indicateur": "acces_emploi", "cible": 42.5}) == "create"
+        assert impact_settings.save(conn, DIRECTEUR, "objectifs", STRUCTURE, {"annee": 2026, "indicateur": "acces_emploi", "cible": "45,0"}) == "update"
+        assert impact_settings.save(conn, DIRECTEUR, "objectifs", STRUCTURE, {"annee": 2026, "indicateur": "acces_emploi", "cible": 45}) == "unchanged"
     with engine.connect() as conn:
         assert impact_settings.objectifs(conn, STRUCTURE, 2026) == [{"annee": 2026, "indicateur": "acces_emploi", "cible": 45.0}]
         assert store.data_version(conn) == before + 2
@@ -269,7 +269,7 @@ def test_objectives_are_validated_written_audited_and_bump_the_data_version(smal
 def test_financements_and_objectives_refuse_bad_rows_and_other_accounts(small_store):
     engine = small_store
     with engine.begin() as conn, pytest.raises(impact_settings.SaisieInvalide) as exc:
-        impact_settings.enregistrer(conn, DIRECTEUR, "financements", STRUCTURE, {"annee": 1990, "financeur": "CD", "dispositif": "RSA", "montant_eur": "beaucoup"})
+        impact_settings.save(conn, DIRECTEUR, "financements", STRUCTURE, {"annee": 1990, "financeur": "CD", "dispositif": "RSA", "montant_eur": "beaucoup"})
     assert any("2000 et 2100" in m for m in exc.value.messages)
     assert any("nombre décimal" in m for m in exc.value.messages)
     for compte, code in (
@@ -278,9 +278,9 @@ def test_financements_and_objectives_refuse_bad_rows_and_other_accounts(small_st
         (Compte("cd@13.fr", "departement", departement="13"), STRUCTURE),
     ):
         with engine.begin() as conn, pytest.raises(AccesRefuse):
-            impact_settings.enregistrer(conn, compte, "objectifs", code, {"annee": 2025, "indicateur": "acces_emploi", "cible": 1})
+            impact_settings.save(conn, compte, "objectifs", code, {"annee": 2025, "indicateur": "acces_emploi", "cible": 1})
     with engine.begin() as conn:
-        assert impact_settings.enregistrer(conn, DIRECTEUR, "financements", STRUCTURE, {"annee": 2026, "financeur": "CD", "dispositif": "TOUS", "montant_eur": 1000.5}) == "create"
+        assert impact_settings.save(conn, DIRECTEUR, "financements", STRUCTURE, {"annee": 2026, "financeur": "CD", "dispositif": "TOUS", "montant_eur": 1000.5}) == "create"
     with engine.connect() as conn:
         assert impact_settings.financements(conn, STRUCTURE, 2026) == [{"annee": 2026, "financeur": "CD", "dispositif": "TOUS", "montant_eur": 1000.5}]
 
@@ -316,9 +316,9 @@ def test_a_report_with_edited_parameters_says_so(demo_database, tmp_path):
     engine = make_engine(url)
     with engine.begin() as conn:
         impact_settings.save_overrides(conn, DIRECTEUR, STRUCTURE, {"effet_aubaine": 0.75})
-    contenu = ct.construire(engine, DIRECTEUR, PERIODE, PERIMETRE)
+    contenu = ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE)
     brut = contenu.figures["couts_evites_bruts_eur"][0].valeur
     assert contenu.figures["couts_evites_nets_eur"][0].valeur == modele.net(brut, contenu.params)
-    text, _ = pdf_text(pdf.rendre(contenu))
+    text, _ = pdf_text(pdf.render(contenu))
     assert "modifiée (effet_aubaine = 0,75)" in text
     assert "Paramètres modifiés par la direction de la structure" in text and DIRECTEUR.email in text

@@ -24,10 +24,10 @@ def work(engine, tmp_path):
     assert import_paths(engine, [write_tables(tmp_path / "in")]).exit_code == 0
     with engine.begin() as conn:
         for ident in ("J004", "J005"):
-            parcours.creer_jeune(conn, ML13, {"id_jeune": ident, "annee_naissance": 2003, "sexe": "F"}, TODAY)
-        parcours.ouvrir_accompagnement(conn, ML13, "J004", {"dispositif": "PACEA", "date_debut": D(2025, 5, 1)}, TODAY)
-        parcours.ouvrir_accompagnement(conn, ML13, "J005", {"dispositif": "RSA", "date_debut": D(2025, 1, 1)}, TODAY)
-        add = lambda j, day, t, dom=None: parcours.ajouter_jalon(conn, ML13, j, {"date": day, "type": t, "domaine": dom}, TODAY)
+            parcours.create_jeune(conn, ML13, {"id_jeune": ident, "annee_naissance": 2003, "sexe": "F"}, TODAY)
+        parcours.open_accompagnement(conn, ML13, "J004", {"dispositif": "PACEA", "date_debut": D(2025, 5, 1)}, TODAY)
+        parcours.open_accompagnement(conn, ML13, "J005", {"dispositif": "RSA", "date_debut": D(2025, 1, 1)}, TODAY)
+        add = lambda j, day, t, dom=None: parcours.add_jalon(conn, ML13, j, {"date": day, "type": t, "domaine": dom}, TODAY)
         add("J005", D(2025, 3, 20), "entretien")
         add("J004", D(2025, 5, 10), "orientation_recue")  # 22 days, no first appointment
         add("J005", D(2025, 3, 1), "orientation_recue")  # followed 4 days later
@@ -38,7 +38,7 @@ def work(engine, tmp_path):
         add("J002", D(2025, 4, 1), "risque_rupture", "ressources")
         add("J004", D(2025, 5, 20), "risque_rupture", "logement")
     with engine.begin() as conn:
-        parcours.ajouter_jalon(conn, ML84, "J003", {"date": D(2025, 5, 2), "type": "risque_rupture", "domaine": "sante"}, TODAY)
+        parcours.add_jalon(conn, ML84, "J003", {"date": D(2025, 5, 2), "type": "risque_rupture", "domaine": "sante"}, TODAY)
     return engine
 
 
@@ -64,7 +64,7 @@ def test_jeunes_without_contact(work):
 
 def test_a_new_accompagnement_counts_as_a_contact(work):
     with work.begin() as conn:
-        parcours.ouvrir_accompagnement(conn, ML13, "J002", {"dispositif": "PACEA", "date_debut": D(2025, 5, 15)}, TODAY)
+        parcours.open_accompagnement(conn, ML13, "J002", {"dispositif": "PACEA", "date_debut": D(2025, 5, 15)}, TODAY)
     with work.connect() as conn:
         assert list(worklist.sans_contact(conn, ML13, TODAY)["id_jeune"]) == ["J005"]
 
@@ -79,7 +79,7 @@ def test_orientations_without_a_first_appointment(work):
 
 def ruptures_evitees(engine) -> float:
     periode = Periode(D(2025, 1, 1), D(2025, 12, 31))
-    values = service.figures(engine, ML13, periode, Perimetre(Echelon.STRUCTURE, "ML13001"), codes=["ruptures_evitees", "risques_ouverts"])
+    values = service.compute(engine, ML13, periode, Perimetre(Echelon.STRUCTURE, "ML13001"), codes=["ruptures_evitees", "risques_ouverts"])
     return values["ruptures_evitees"].valeur, values["risques_ouverts"].valeur
 
 
@@ -88,7 +88,7 @@ def test_marking_a_risk_averted_writes_the_jalon_and_moves_the_figures(work):
         risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
     evitees, ouverts = ruptures_evitees(work)
     with work.begin() as conn:
-        saved = worklist.marquer_risque(conn, ML13, risque, "evitee", TODAY, D(2025, 5, 30))
+        saved = worklist.mark_risque(conn, ML13, risque, "evitee", TODAY, D(2025, 5, 30))
     assert {k: saved.ligne[k] for k in ("id_jeune", "type", "domaine", "date")} == {
         "id_jeune": "J002", "type": "rupture_evitee", "domaine": "ressources", "date": D(2025, 5, 30),
     }
@@ -102,7 +102,7 @@ def test_marking_a_risk_occurred(work):
     with work.connect() as conn:
         risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
     with work.begin() as conn:
-        saved = worklist.marquer_risque(conn, ML13, risque, "survenue", TODAY)
+        saved = worklist.mark_risque(conn, ML13, risque, "survenue", TODAY)
     assert (saved.ligne["type"], saved.ligne["date"]) == ("rupture_survenue", TODAY)
 
 
@@ -110,9 +110,9 @@ def test_a_risk_is_marked_once(work):
     with work.connect() as conn:
         risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
     with work.begin() as conn:
-        worklist.marquer_risque(conn, ML13_BIS, risque, "evitee", TODAY)
+        worklist.mark_risque(conn, ML13_BIS, risque, "evitee", TODAY)
     with work.begin() as conn, pytest.raises(parcours.Conflit) as twice:
-        worklist.marquer_risque(conn, ML13, risque, "survenue", TODAY)
+        worklist.mark_risque(conn, ML13, risque, "survenue", TODAY)
     assert "déjà été traité (rupture évitée le 01/06/2025 par collegue@ml13.fr)" in str(twice.value)
     with work.connect() as conn:
         issues = conn.execute(select(Jalon.type).where(Jalon.id_jeune == "J002", Jalon.type.in_(parcours.RESOLUTIONS))).scalars().all()
@@ -123,9 +123,9 @@ def test_a_risk_changed_since_the_list_was_read_is_not_marked(work):
     with work.connect() as conn:
         risque = next(parcours.lignes(worklist.risques_ouverts(conn, ML13, TODAY)))
     with work.begin() as conn:
-        parcours.modifier_jalon(conn, ML13_BIS, risque, {"domaine": "mobilite"}, TODAY)
+        parcours.update_jalon(conn, ML13_BIS, risque, {"domaine": "mobilite"}, TODAY)
     with work.begin() as conn, pytest.raises(parcours.Conflit) as stale:
-        worklist.marquer_risque(conn, ML13, risque, "evitee", TODAY)
+        worklist.mark_risque(conn, ML13, risque, "evitee", TODAY)
     assert [(c.champ, c.lu, c.enregistre) for c in stale.value.changements] == [("domaine", "Ressources", "Mobilité")]
 
 
@@ -135,12 +135,12 @@ def test_refused_markings(work):
         autre = next(parcours.lignes(worklist.risques_ouverts(conn, ML84, TODAY)))
         entretien = parcours._enfant(conn, ML13, "jalons", "K006")
     with work.begin() as conn, pytest.raises(parcours.Invalide) as early:
-        worklist.marquer_risque(conn, ML13, risque, "evitee", TODAY, D(2025, 3, 1))
+        worklist.mark_risque(conn, ML13, risque, "evitee", TODAY, D(2025, 3, 1))
     assert "précède celle du risque (01/04/2025)" in early.value.messages["date"]
     with work.begin() as conn, pytest.raises(parcours.Introuvable):
-        worklist.marquer_risque(conn, ML13, autre, "evitee", TODAY)
+        worklist.mark_risque(conn, ML13, autre, "evitee", TODAY)
     with work.begin() as conn, pytest.raises(parcours.Invalide):
-        worklist.marquer_risque(conn, ML13, entretien, "evitee", TODAY)
+        worklist.mark_risque(conn, ML13, entretien, "evitee", TODAY)
 
 
 def test_one_rule_for_open_risks_in_sql_and_over_a_jeunes_rows(demo_database):
