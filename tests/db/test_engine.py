@@ -1033,7 +1033,7 @@ def test_the_indexes_cover_the_passes_on_postgresql(engine, tmp_path):
             situations = found["ix_analytique_jalons_situations"]
             assert "(date) INCLUDE (type, id_jeune, jour_precedent, coupure_precedente, emploi_precedent" in situations
             assert "WHERE" in situations and "'service_civique'" in situations and "'entretien'" not in situations
-            assert "retour_precedent, couvert) WHERE" in situations
+            assert "retour_precedent, couvert, record_key) WHERE" in situations  # the jalon's key: migration 0010
         # migration 0006: the jalons no accompagnement covers, on both databases
         assert "WHERE couvert = 0" in found["ix_analytique_jalons_non_couverts"].replace("(couvert = 0)", "couvert = 0")
 
