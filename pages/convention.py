@@ -15,7 +15,8 @@ from indicators.registry import REGISTRY
 from mlimpact import audit, vocab
 from indicators.models import impact_settings
 from mlimpact.access import AccesRefuse
-from presentation.textes import echapper, texte_nombre
+from presentation.figures import texte_nombre
+from presentation.textes import echapper
 from ui import auth
 from ui import cache
 from presentation.formats import date_fr, euros, pourcent

@@ -28,6 +28,7 @@ from mlimpact import store
 from mlimpact.config import database_url
 from mlimpact.db import make_engine
 from mlimpact.access import AccesRefuse, Compte
+from presentation.figures import avec_affichage, tableau_affiche
 from reports import contenu as ct
 
 
@@ -163,12 +164,13 @@ def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | No
 # --- the national view (indicators.disclosure.territorial) -----------------------------------------------------
 @st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
 def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres, k: int):
-    return territorial.tableau(engine(db), compte, periode, code, filtres, k=k)
+    return tableau_affiche(territorial.tableau(engine(db), compte, periode, code, filtres, k=k))
 
 
 @st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres des structures…")
 def territorial_structures(db, version, compte, periode, departement, code, total_masque, filtres, k) -> pd.DataFrame:
-    return territorial.structures(engine(db), compte, periode, departement, code, total_masque, filtres, k=k)
+    table = territorial.structures(engine(db), compte, periode, departement, code, total_masque, filtres, k=k)
+    return avec_affichage(table, k, code)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -17,10 +17,12 @@ import bisect
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+
+from indicators.formules import arrondi
 
 PARAMETRES_PATH = Path(__file__).with_name("parametres_impact.toml")
 
@@ -191,11 +193,6 @@ def _dec(x: float) -> Decimal:
     return Decimal(repr(float(x)))
 
 
-def _arrondi(x: Decimal, decimals: int = 2) -> float:
-    """Half up, as the engine rounds (1.005 → 1.01), from the exact decimal value."""
-    return float(x.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
-
-
 def montant_rsa(params: ParametresImpact, day: dt.date) -> float:
     """The monthly amount in force on `day`; before the first date, the first amount."""
     days = [d for d, _ in params.montants_rsa]
@@ -211,14 +208,14 @@ def _net_exact(brut: float, params: ParametresImpact, case: str) -> Decimal:
 
 def net(brut: float, params: ParametresImpact, case: str = "central") -> float:
     """brut × (1 − effet d'aubaine) × (1 − part des autres acteurs), to the cent."""
-    return _arrondi(_net_exact(brut, params, case))
+    return arrondi(_net_exact(brut, params, case), 2)
 
 
 def euros_par_euro(net_eur: float, budget: float | None) -> float | None:
     """Net avoided euros per euro of budget, 2 decimals; None without a budget."""
     if budget is None or not budget:
         return None
-    return _arrondi(_dec(net_eur) / _dec(budget))
+    return arrondi(_dec(net_eur) / _dec(budget), 2)
 
 
 def waterfall(brut: float, params: ParametresImpact, case: str = "central") -> pd.DataFrame:
@@ -229,8 +226,8 @@ def waterfall(brut: float, params: ParametresImpact, case: str = "central") -> p
     """
     a = params.effet_aubaine.pour(case)
     b = params.part_autres_acteurs.pour(case)
-    brut_d = Decimal(str(_arrondi(_dec(brut))))
-    aubaine = Decimal(str(_arrondi(brut_d * _dec(a))))
+    brut_d = Decimal(str(arrondi(_dec(brut), 2)))
+    aubaine = Decimal(str(arrondi(brut_d * _dec(a), 2)))
     net_d = Decimal(str(net(brut, params, case)))
     apres_aubaine = brut_d - aubaine
     autres = apres_aubaine - net_d
@@ -264,7 +261,7 @@ def cases(brut: float, budget: float | None, params: ParametresImpact) -> pd.Dat
                 "libelle": libelle,
                 "effet_aubaine": params.effet_aubaine.pour(case),
                 "part_autres_acteurs": params.part_autres_acteurs.pour(case),
-                "couts_evites_bruts_eur": _arrondi(_dec(brut)),
+                "couts_evites_bruts_eur": arrondi(_dec(brut), 2),
                 "couts_evites_nets_eur": n,
                 "euros_par_euro_investi": euros_par_euro(n, budget),
             }

@@ -20,11 +20,11 @@ from mlimpact.cli.common import (
     ensure_schema,
     err,
     fail,
-    nombre,
     open_engine,
     out,
     progress_bar,
 )
+from presentation.formats import entier
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -98,7 +98,7 @@ def sample(scale: str, seed: int, out_dir: Path | None, db: str | None) -> None:
             where = "la base"
     out.print(f"Jeu « {scale} » (graine {seed}) écrit dans {where} :")
     for table, n in counts.items():
-        out.print(f"  {table:<16} {nombre(n):>12}")
+        out.print(f"  {table:<16} {entier(n):>12}")
 
 
 @app.command("import")
@@ -145,7 +145,7 @@ def print_counts(result) -> None:
     for col in ("table", "insérées", "mises à jour", "inchangées", "rejetées"):
         table.add_column(col, justify="left" if col == "table" else "right")
     for name, *figures in result.summary_rows():
-        table.add_row(name, *[nombre(n) for n in figures])
+        table.add_row(name, *[entier(n) for n in figures])
     out.print(table)
 
 
@@ -170,7 +170,7 @@ def export(out_dir: Path, structures: tuple[str, ...], db: str | None) -> None:
             counts = export_dir(engine, out_dir, structures=list(structures) or None, progress=progress)
     out.print(f"Export écrit dans {out_dir} :")
     for table, n in counts.items():
-        out.print(f"  {table:<16} {nombre(n):>12}")
+        out.print(f"  {table:<16} {entier(n):>12}")
 
 
 @app.command("demo")

@@ -7,7 +7,8 @@ import datetime as dt
 import click
 
 from mlimpact import vocab
-from mlimpact.cli.common import DATE, database_errors, db_option, ensure_schema, fail, nombre, open_engine, out
+from mlimpact.cli.common import DATE, database_errors, db_option, ensure_schema, fail, open_engine, out
+from presentation.formats import entier
 
 
 def register(app: click.Group) -> None:
@@ -60,6 +61,6 @@ def purge(since: dt.date, dry_run: bool, db: str | None) -> None:
             counts = run_purge(conn, since, auteur="cli", dry_run=dry_run)
     verb = "seraient supprimés" if dry_run else "supprimés"
     out.print(
-        f"Jeunes inactifs depuis le {since:%d/%m/%Y} {verb} : {nombre(counts['jeunes'])} jeunes, "
-        f"{nombre(counts['accompagnements'])} accompagnements, {nombre(counts['jalons'])} jalons."
+        f"Jeunes inactifs depuis le {since:%d/%m/%Y} {verb} : {entier(counts['jeunes'])} jeunes, "
+        f"{entier(counts['accompagnements'])} accompagnements, {entier(counts['jalons'])} jalons."
     )

@@ -88,11 +88,6 @@ def ensure_schema(engine) -> None:
 
 
 
-def nombre(n: float) -> str:
-    """French digit grouping with a narrow no-break space."""
-    return f"{n:,}".replace(",", "\u202f")
-
-
 def parse_date(value: str) -> dt.date:
     """A date as AAAA-MM-JJ or JJ/MM/AAAA, or a French usage error."""
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):

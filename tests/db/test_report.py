@@ -32,7 +32,8 @@ from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Objectif
 from reports import contenu as ct
 from reports import excel, fonts, pdf
-from presentation.textes import echapper, libelle_perimetre, mois_incomplet, texte_figure
+from presentation.figures import texte_valeur as texte_figure
+from presentation.textes import echapper, libelle_perimetre, mois_incomplet
 from tests.support.exchange_files import write_tables
 
 STRUCTURE = "ML13001"
