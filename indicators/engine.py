@@ -129,7 +129,7 @@ def _connection(bind: Engine | Connection) -> Iterator[Connection]:
 
 
 def _impact_parameters():
-    from indicators.models.impact import load_parameters
+    from indicators.impact_chain import load_parameters
 
     return load_parameters()
 

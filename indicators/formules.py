@@ -210,7 +210,7 @@ def valeurs(a: Agregats, codes: list[str], impact) -> dict[str, Valeur]:
             case "couts_evites_nets_eur":
                 v = _nets(code, brut, impact[1])
             case "euros_evites_par_euro_investi":
-                from indicators.models.impact import euros_par_euro
+                from indicators.impact_chain import euros_par_euro
 
                 v = Valeur(code, euros_par_euro(_nets(code, brut, impact[1]).valeur, budget))
             case _:
@@ -221,7 +221,7 @@ def valeurs(a: Agregats, codes: list[str], impact) -> dict[str, Valeur]:
 
 def _nets(code: str, brut: float, params) -> Valeur:
     """Net avoided costs, central case, with the low and high cases beside it (from the shown gross figure)."""
-    from indicators.models.impact import net
+    from indicators.impact_chain import net
 
     return Valeur(
         code,

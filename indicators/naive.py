@@ -57,7 +57,7 @@ def compute_naive(
 ) -> dict[str, Valeur]:
     """All 31 indicators from whole tables in memory."""
     if params is None:
-        from indicators.models.impact import load_parameters
+        from indicators.impact_chain import load_parameters
 
         params = load_parameters()
     jalons = tables["jalons"]
