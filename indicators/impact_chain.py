@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+MOIS_JOURS = Decimal("30.4375")  # 1 month in days (spec)
 PARAMETRES_PATH = Path(__file__).with_name("parametres_impact.toml")
 
 # "bas" is the cautious case (more deadweight, more attribution to others), "haut" the favourable one.

@@ -15,10 +15,13 @@ from indicators.registry import (
     REGISTRY_VERSION,
     RULES,
     Indicateur,
+    KnownCalculations,
     KnownDomaines,
     KnownKinds,
+    KnownMeasures,
     Level,
     RatiosHaveDenominator,
+    RatiosHaveDenominatorMeasure,
     RegistryError,
     SensibleDecimals,
     SpecCodes,
@@ -41,9 +44,22 @@ COUNT = Indicateur(
     Sens.NEUTRE,
     Niveau.REALISATION,
     "Des jeunes",
+    mesure_numerateur="jeunes",
 )
 RATIO = Indicateur(
-    "b", Famille.PRODUIT, Nature.RATIO, "B", "Part de B.", "%", Sens.HAUSSE, Niveau.RESULTAT, "Certains", "Tous", 1
+    "b",
+    Famille.PRODUIT,
+    Nature.RATIO,
+    "B",
+    "Part de B.",
+    "%",
+    Sens.HAUSSE,
+    Niveau.RESULTAT,
+    "Certains",
+    "Tous",
+    1,
+    mesure_numerateur="jeunes_emploi",
+    mesure_denominateur="jeunes",
 )
 SPEC = {"a": "activite", "b": "produit"}
 
@@ -86,6 +102,35 @@ def test_ratios_have_a_denominator():
     # a count with a denominator is only a warning
     issues = RatiosHaveDenominator().check([replace(COUNT, denominateur="Tous")])
     assert [i.level for i in issues] == [Level.WARNING]
+
+
+def test_a_ratio_divides_by_a_measure_and_a_count_by_nothing():
+    assert errors(RatiosHaveDenominatorMeasure(), [COUNT, RATIO]) == []
+    found = errors(RatiosHaveDenominatorMeasure(), [replace(RATIO, mesure_denominateur=None)])
+    assert [(i.rule, i.code) for i in found] == [("ratio_mesure_denominateur", "b")]
+    found = errors(RatiosHaveDenominatorMeasure(), [replace(COUNT, mesure_denominateur="jeunes")])
+    assert [i.message for i in found] == ["un comptage n'a pas de mesure au dénominateur"]
+
+
+def test_every_measure_named_exists():
+    assert errors(KnownMeasures(), [COUNT, RATIO, replace(COUNT, mesure_numerateur="jalons:aide_faj")]) == []
+    assert errors(KnownMeasures(), [replace(COUNT, mesure_numerateur="")])[0].message == "aucune mesure au numérateur"
+    assert "mesure inconnue : nope" in errors(KnownMeasures(), [replace(RATIO, mesure_denominateur="nope")])[0].message
+    found = errors(KnownMeasures(), [replace(COUNT, mesure_numerateur="jalons:entretien+licorne")])
+    assert "type de jalon inconnu : licorne" in found[0].message
+
+
+def test_a_named_calculation_is_known_and_never_for_a_ratio_or_a_count():
+    number = replace(COUNT, nature=Nature.NUMBER, mesure_numerateur="delais_suivis", calcul="mediane")
+    assert errors(KnownCalculations(), [number]) == []
+    assert "calcul inconnu" in errors(KnownCalculations(), [replace(number, calcul="moyenne")])[0].message
+    assert "sans calcul nommé" in errors(KnownCalculations(), [replace(RATIO, calcul="mediane")])[0].message
+
+
+def test_every_named_calculation_has_its_arithmetic():
+    from indicators import formules, measures
+
+    assert set(formules.CALCULS) == set(measures.CALCULS)
 
 
 @pytest.mark.parametrize("field", ["libelle", "definition", "unite", "numerateur"])
