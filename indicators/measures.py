@@ -43,6 +43,8 @@ class Mesure:
 
     `detail`: the pass needs more of S(P) than who is in it (`Requetes(detail=True)`).
     `types`: the jalon types a `jalons:` measure counts (empty for the others).
+    `effectif`: for a measure that is not itself a count of people or events, the
+    measure counting those it is built on (statistical confidentiality masks it with them).
     """
 
     nom: str
@@ -51,10 +53,16 @@ class Mesure:
     lire: Callable[[object], object]  # Agregats -> int, Fraction, Decimal, histogram or None
     detail: bool = False
     types: tuple[str, ...] = ()
+    effectif: str | None = None
 
 
-def _m(nom: str, description: str, passe: str, lire, detail: bool = False) -> Mesure:
-    return Mesure(nom, description, passe, lire, detail)
+def _m(nom: str, description: str, passe: str, lire, detail: bool = False, effectif: str | None = None) -> Mesure:
+    return Mesure(nom, description, passe, lire, detail, effectif=effectif)
+
+
+def jalons(*types: str) -> str:
+    """The name of the measure counting the jalons of `types` in P (`jalons("entretien")`)."""
+    return JALONS + "+".join(types)
 
 
 MESURES: dict[str, Mesure] = {
@@ -89,9 +97,9 @@ MESURES: dict[str, Mesure] = {
         _m("sorties_rsa_anciennes", "Sorties du RSA datées 183 jours avant la période", "maintien",
            lambda a: a.sorties_anciennes),
         _m("jours_hors_rsa", "Jours hors RSA après les sorties de la période, par montant du RSA (histogramme)",
-           "hors_rsa", lambda a: a.jours_hors_rsa),
+           "hors_rsa", lambda a: a.jours_hors_rsa, effectif=jalons("rsa_sortie")),
         _m("mois_hors_rsa", "Mois hors RSA après les sorties de la période (jours ÷ 30,4375)", "hors_rsa",
-           lambda a: Decimal(sum(a.jours_hors_rsa.values())) / MOIS_JOURS),
+           lambda a: Decimal(sum(a.jours_hors_rsa.values())) / MOIS_JOURS, effectif=jalons("rsa_sortie")),
         _m("budget", "Budget de la période, au centime", "budget", lambda a: a.budget_au_centime),
     )
 }
@@ -104,11 +112,6 @@ CALCULS: dict[str, str] = {
     "couts_nets": "coûts bruts × (1 − effet d'aubaine) × (1 − part des autres acteurs), avec les cas bas et haut",
     "euros_par_euro": "coûts nets ÷ budget",
 }
-
-
-def jalons(*types: str) -> str:
-    """The name of the measure counting the jalons of `types` in P (`jalons("entretien")`)."""
-    return JALONS + "+".join(types)
 
 
 def _jalon_count(types: tuple[str, ...]) -> Callable[[object], int]:

@@ -274,6 +274,21 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         mesure_numerateur=jalons("immersion"),
     ),
     Indicateur(
+        "immersions_par_jeune",
+        _P,
+        _N,
+        "Immersions par jeune",
+        "Nombre moyen d'immersions en entreprise (PMSMP) commencées pendant la période par jeune suivi.",
+        "immersions par jeune",
+        _UP,
+        _REA,
+        "Immersions datées dans la période",
+        _SUIVIS,
+        decimales=2,
+        mesure_numerateur=jalons("immersion"),
+        mesure_denominateur="jeunes",
+    ),
+    Indicateur(
         "sorties_positives",
         _P,
         _R,
@@ -830,6 +845,27 @@ def get(code: str) -> Indicateur:
 def by_famille(famille: Famille) -> list[Indicateur]:
     return [d for d in REGISTRY.values() if d.famille is famille]
 
+
+def _derives(definitions: dict[str, Indicateur]) -> dict[str, tuple[str, ...]]:
+    """The counts each number or amount is built on: the counts of its measures (or of what they are built on).
+
+    Statistical confidentiality masks such a figure when one of those counts is
+    small (`indicators.disclosure.masking`): entretiens_par_jeune with entretiens
+    and jeunes_suivis, the impact chain with the RSA exits.
+    """
+    counts = {d.mesure_numerateur: d.code for d in definitions.values() if d.nature is Nature.COUNT}
+    out = {}
+    for d in definitions.values():
+        if d.nature in (Nature.NUMBER, Nature.EUROS):
+            bases = [measures.get(m).effectif or m for m in d.mesures]
+            found = tuple(dict.fromkeys(counts[m] for m in bases if m in counts))
+            if found:
+                out[d.code] = found
+    return out
+
+
+# Figures computed from other counts, and those counts (derived from the declarations).
+DERIVES: dict[str, tuple[str, ...]] = _derives(REGISTRY)
 
 DOMAINE_VOCABULARIES: dict[str, dict[str, str]] = {
     "rupture": vocab.DOMAINES_RUPTURE,
