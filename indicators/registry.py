@@ -671,7 +671,7 @@ class KnownKinds(Rule):
 
 
 class RatiosHaveDenominator(Rule):
-    """A ratio says what it divides by; a count does not (its denominator is 1)."""
+    """A ratio says what it divides by, in words and as a measure; a count does not (its denominator is 1)."""
 
     name = "ratio_denominateur"
 
@@ -680,21 +680,10 @@ class RatiosHaveDenominator(Rule):
         for d in definitions:
             if d.nature is Nature.RATIO and not (d.denominateur or "").strip():
                 issues.append(self.issue(d.code, "un ratio doit décrire son dénominateur"))
-            if d.nature is Nature.COUNT and d.denominateur is not None:
-                issues.append(self.issue(d.code, "un comptage n'a pas de dénominateur", Level.WARNING))
-        return issues
-
-
-class RatiosHaveDenominatorMeasure(Rule):
-    """A ratio divides by a measure; a count counts one measure and divides by nothing."""
-
-    name = "ratio_mesure_denominateur"
-
-    def check(self, definitions):
-        issues = []
-        for d in definitions:
             if d.nature is Nature.RATIO and not d.mesure_denominateur:
                 issues.append(self.issue(d.code, "un ratio doit nommer la mesure de son dénominateur"))
+            if d.nature is Nature.COUNT and d.denominateur is not None:
+                issues.append(self.issue(d.code, "un comptage n'a pas de dénominateur", Level.WARNING))
             if d.nature is Nature.COUNT and d.mesure_denominateur is not None:
                 issues.append(self.issue(d.code, "un comptage n'a pas de mesure au dénominateur"))
         return issues
@@ -805,7 +794,6 @@ RULES: tuple[Rule, ...] = (
     UniqueCodes(),
     KnownKinds(),
     RatiosHaveDenominator(),
-    RatiosHaveDenominatorMeasure(),
     KnownMeasures(),
     KnownCalculations(),
     TextsFilled(),

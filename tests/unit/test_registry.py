@@ -21,7 +21,6 @@ from indicators.registry import (
     KnownMeasures,
     Level,
     RatiosHaveDenominator,
-    RatiosHaveDenominatorMeasure,
     RegistryError,
     SensibleDecimals,
     SpecCodes,
@@ -105,10 +104,10 @@ def test_ratios_have_a_denominator():
 
 
 def test_a_ratio_divides_by_a_measure_and_a_count_by_nothing():
-    assert errors(RatiosHaveDenominatorMeasure(), [COUNT, RATIO]) == []
-    found = errors(RatiosHaveDenominatorMeasure(), [replace(RATIO, mesure_denominateur=None)])
-    assert [(i.rule, i.code) for i in found] == [("ratio_mesure_denominateur", "b")]
-    found = errors(RatiosHaveDenominatorMeasure(), [replace(COUNT, mesure_denominateur="jeunes")])
+    assert errors(RatiosHaveDenominator(), [COUNT, RATIO]) == []
+    found = errors(RatiosHaveDenominator(), [replace(RATIO, mesure_denominateur=None)])
+    assert [i.message for i in found] == ["un ratio doit nommer la mesure de son dénominateur"]
+    found = errors(RatiosHaveDenominator(), [replace(COUNT, mesure_denominateur="jeunes")])
     assert [i.message for i in found] == ["un comptage n'a pas de mesure au dénominateur"]
 
 
@@ -203,3 +202,18 @@ def test_methodology_markdown_has_every_family_and_indicator():
         assert d.libelle in text and d.definition in text
     assert REGISTRY_VERSION in text
     assert "Paramètres du modèle d'impact" in text
+
+
+# --- what the engine derives from the declarations -----------------------------------------------------------
+def test_the_passes_and_the_detail_of_s_p_follow_from_the_measures():
+    from indicators.engine import DETAIL_CODES, PASSES, _jalon_types
+
+    assert {p for p, codes in PASSES.items() if "immersions_par_jeune" in codes} == {"suivis", "jalons"}
+    assert PASSES["budget"] == {"budget_eur", "cout_par_jeune_eur", "euros_evites_par_euro_investi"}
+    assert DETAIL_CODES == {"nouveaux_entrants", "jeunes_rsa_suivis", "sorties_positives", "parcours_securises"}
+    # the jalons pass counts the types the asked indicators name, a denominator of two types included
+    assert _jalon_types(["taux_ruptures_evitees", "immersions_par_jeune"]) == [
+        "immersion",
+        "rupture_evitee",
+        "rupture_survenue",
+    ]
