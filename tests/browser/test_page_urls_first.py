@@ -77,6 +77,8 @@ def servers(demo_database, secrets_file, unsafe_script, tmp_path_factory):
                 started[key] = app
         yield started
     finally:
+        for app in started.values():  # all asked to stop first, then waited for
+            app.process.terminate()
         for app in started.values():
             app.stop()
 
