@@ -163,3 +163,30 @@ def test_the_server_preloads_every_module_the_pages_import(tmp_path):
     sys.modules.pop("colorsys", None)
     assert preload(tmp_path) == ["colorsys", "json", "presentation", "presentation.formats"]
     assert "colorsys" in sys.modules
+
+
+@pytest.mark.parametrize("store", ["missing", "empty", "old"])
+def test_the_app_starts_on_a_store_whose_schema_is_missing_or_old(app_on, tmp_path, store):
+    """Before: `sqlite3.OperationalError: no such table: parametres` on every page. Now the schema is brought up first."""
+    from alembic import command
+
+    from mlimpact.migrate import alembic_config, current_revision, head_revision
+
+    path = tmp_path / "store.db"
+    url = f"sqlite:///{path}"
+    if store == "empty":
+        path.touch()
+    elif store == "old":
+        engine = make_engine(url)
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0003")
+        assert current_revision(engine) == "0003"
+        engine.dispose()
+    at = app_on(url)
+    assert not at.exception, at.exception
+    assert "refuse de démarrer" in at.error[0].value  # the demo's own refusal: the store was read, schema and all
+    engine = make_engine(url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
