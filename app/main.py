@@ -18,7 +18,7 @@ st.set_page_config(page_title="Parcours & Impact", page_icon="🧭", layout="wid
 
 try:  # a store never initialised, or at an older revision, is brought to the current schema first
     cache.schema(cache.current_db())
-except Exception as exc:  # noqa: BLE001 — whatever the cause, a French message rather than a traceback on every page
+except Exception as exc:  # whatever the cause, a French message rather than a traceback on every page
     st.title("Parcours & Impact")
     st.error(
         "La base de données n'a pas pu être créée ou mise à jour au démarrage. Lancez `mlimpact init-db` "
