@@ -120,6 +120,7 @@ def test_twenty_writers_adding_jalons_store_every_row_once(url):
                 lambda conn, i=i: parcours.add_jalon(
                     conn, ML13 if n % 2 else ML13_BIS, "J001" if i % 2 else "J002",
                     {"date": TODAY, "type": "entretien", "commentaire": f"écrivain {n}, jalon {i}"}, TODAY,
+                    doublon_confirme=True,  # many entretiens on one day, on purpose
                 ),
             )
             assert isinstance(saved, parcours.Enregistrement), saved
