@@ -162,14 +162,17 @@ class Financement(Base):
 
 
 class Objectif(Base):
-    """A target of the convention with the Conseil départemental."""
+    """A target of the convention with the Conseil départemental.
+
+    No CHECK on `indicateur` (migration 0008): the exchange format refuses an
+    unknown code (`vocab.INDICATEUR_CODES`), so a new indicator needs no migration.
+    """
 
     __tablename__ = "objectifs"
     code_structure: Mapped[str] = mapped_column(ForeignKey("structures.code_structure"), primary_key=True)
     annee: Mapped[int] = mapped_column(Integer, primary_key=True)
     indicateur: Mapped[str] = mapped_column(String(40), primary_key=True)
     cible: Mapped[float] = mapped_column(Numeric(14, 2, asdecimal=False))
-    __table_args__ = (CheckConstraint(_in("indicateur", vocab.INDICATEUR_CODES), name="indicateur"),)
 
 
 class Compte(Base):

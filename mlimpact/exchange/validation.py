@@ -28,6 +28,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Invisible characters and direction overrides: they let two identifiers look alike,
 # or make a name read backwards on screen.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Plausible bounds of a jalon (an aid, a date), the same for a form and an import.
+JALON_MONTANT_MAX = 10_000
+JALON_DATE_MIN = dt.date(2000, 1, 1)
 
 
 @dataclass
@@ -213,10 +216,13 @@ def _check_rows(table: Table, f: pd.DataFrame, bag: _Collector, ctx: Context) ->
     elif name == "jalons":
         today = pd.Timestamp(ctx.today)
         bag.add(f["date"] > today, "date", f"date dans le futur ; un jalon ne peut pas être postérieur au {ctx.today:%d/%m/%Y}.")
+        bag.add(f["date"] < pd.Timestamp(JALON_DATE_MIN), "date", f"date trop ancienne ; un jalon ne peut pas être antérieur au {JALON_DATE_MIN:%d/%m/%Y}.")
         _check_domaines(f, bag)
         has_amount = f["montant_eur"].notna()
         bag.add(has_amount & ~f["type"].isin(vocab.TYPES_AVEC_MONTANT), "montant_eur", "un montant ne s'indique que pour une aide FAJ (aide_faj).")
         bag.add(has_amount & (f["montant_eur"] < 0), "montant_eur", "le montant doit être positif ou nul.")
+        bag.add(has_amount & (f["montant_eur"] > JALON_MONTANT_MAX), "montant_eur",
+                f"montant invraisemblable ; une aide FAJ va de 0 à {JALON_MONTANT_MAX:,} €.".replace(",", "\u202f"))
     elif name in ("financements", "objectifs"):
         year = f["annee"]
         bag.add((year != 0) & ((year < 2000) | (year > 2100)), "annee", "attendu une année entre 2000 et 2100.")
