@@ -15,7 +15,7 @@ from indicators.dimensions import DIMENSIONS
 from indicators.models.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
 from indicators.types import Echelon, Famille
-from mlimpact.access import AccesRefuse, masking_threshold
+from mlimpact.access import AccesRefuse
 from reports import contenu as ct
 from reports import excel as rapport_excel
 from reports import figures as fig
@@ -62,7 +62,7 @@ except AccesRefuse as exc:
     st.error(str(exc))
     st.stop()
 libelle, _dep = cache.contexte(db, version, selection.perimetre)
-k = masking_threshold(compte, selection.perimetre)
+k = cache.disclosure_rule(db, version, compte, selection.perimetre).k
 params = cache.parametres(db, version, selection.perimetre)
 objectifs = cache.objectifs(db, version, compte, demande)
 annee_obj = ct.annee_objectifs(demande)
@@ -77,7 +77,8 @@ if note:
     st.info(note, icon=":material/schedule:")
 if k:
     st.caption(
-        f"Secret statistique : hors de la structure qui les détient, les effectifs de 1 à {k - 1} sont masqués "
+        f"Secret statistique : hors de la structure qui les détient, les chiffres sont légèrement perturbés (« ≈ »), "
+        f"toujours de la même façon pour les mêmes jeunes, et les effectifs de 1 à {k - 1} sont masqués "
         f"(« < {k} », « secret »), jamais remplacés par 0."
     )
 
@@ -127,7 +128,7 @@ def bande(famille: Famille) -> None:
     for i, code in enumerate(codes):
         with columns[i % 4]:
             actuel, precedent = figs[code]
-            cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=11)
+            cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=k or 11)
 
 
 def tendance(famille: Famille) -> None:

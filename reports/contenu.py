@@ -31,7 +31,8 @@ from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
 from mlimpact import audit
 from indicators.models import impact_settings
-from mlimpact.access import Compte, masking_threshold, check_scope
+from indicators.disclosure.rule import rule_for
+from mlimpact.access import Compte, check_scope
 from presentation.figures import avec_affichage
 from presentation.textes import libelle_perimetre, libelle_periode
 
@@ -264,7 +265,7 @@ def tendance(table: pd.DataFrame, famille: Famille) -> pd.DataFrame:
 def ventilation(bind, compte: Compte, demande: Demande, code: str, dimension: str) -> pd.DataFrame:
     """One breakdown, masked (primary and secondary) for the account, with its code, dimension and `affichage`."""
     table = service.breakdown(bind, compte, demande.periode, demande.perimetre, code, dimension, demande.filtres, demande.as_of)
-    table = avec_affichage(table, masking_threshold(compte, demande.perimetre), code)
+    table = avec_affichage(table, rule_for(bind, compte, demande.perimetre).k, code)
     table.insert(0, "dimension", dimension)
     table.insert(0, "code", code)
     return table
@@ -299,7 +300,7 @@ def courbe(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
     with _connect(bind) as conn:
         check_scope(conn, compte, demande.perimetre)
         structures = [code for code, _, _ in structures_in_scope(conn, demande.perimetre)]
-        k = masking_threshold(compte, demande.perimetre)
+        k = rule_for(conn, compte, demande.perimetre).k
         as_of = demande.as_of or resolve_as_of(conn) or fin
         table = cohort.courbe_rsa(conn, structures, debut, fin, as_of, par="cohorte", mois=HORIZON_COURBE_MOIS, k=k or None)
     # Past the last spell still followed, the curve is unknown: it stops there.
@@ -375,7 +376,7 @@ def build(
         demande=demande,
         libelle_perimetre=libelle,
         departement=departement,
-        k=masking_threshold(compte, perimetre),
+        k=rule_for(bind, compte, perimetre).k,
         params=params,
         modification_params=modification,
         figures=figs,

@@ -96,7 +96,10 @@ def effectifs(valeur: Valeur, nature: Nature) -> list[float]:
 
 def mask(valeur: Valeur, motif: str) -> Valeur:
     """The masked version of a figure: explicit, and with nothing left to leak."""
-    return replace(valeur, valeur=None, numerateur=None, denominateur=None, masque=True, details={"motif": motif})
+    return replace(
+        valeur, valeur=None, numerateur=None, denominateur=None, masque=True, details={"motif": motif},
+        cle=None, cle_denominateur=None, traitement="masque",
+    )
 
 
 def mask_values(

@@ -157,8 +157,8 @@ def run_departement(engine, compte: Compte, published, tally: Tally) -> None:
         table = published_breakdown(engine, compte, published, scope, code, dimension)
         rows = {r["modalite"]: {(code, "valeur"): (r["shown"], r["traitement"], r["true"])} for r in table}
         total = rows.pop("Total")
-        for m in rows:
-            attack(tally, f"ventilation {dimension}", rows[m], total, [rows[o] for o in rows if o != m])
+        for m, row in rows.items():
+            attack(tally, f"ventilation {dimension}", row, total, [rows[o] for o in rows if o != m])
 
 
 def run_bureau(engine, compte: Compte, published, tally: Tally) -> None:
