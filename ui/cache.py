@@ -77,6 +77,13 @@ def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def structure_keys(db: str, version: int) -> dict[str, int]:
+    """The cell key of each structure's count of jeunes (an outsider's view perturbs it by it)."""
+    with engine(db).connect() as conn:
+        return ov.cles_par_structure(conn)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
     """The structures the account may see (None: all), from the access rules of the data layer."""
     from mlimpact.access import visible_structures_of

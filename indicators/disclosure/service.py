@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from indicators import engine as moteur
-from indicators.disclosure.perturbation import needed, protect
+from indicators.disclosure.perturbation import needed, protect, protect_count
 from indicators.disclosure.rule import Rule, rule_for
 from indicators.registry import REGISTRY
 from indicators.types import Filtres, Nature, Perimetre, Periode, Valeur
@@ -106,6 +106,15 @@ def compare(
     current = compute(bind, compte, periode, perimetre, filtres, as_of)
     previous = compute(bind, compte, periode.precedente(), perimetre, filtres, as_of)
     return {code: (current[code], previous[code]) for code in current}
+
+
+def count_as_seen(rule: Rule, n: int, cle: int) -> tuple[int | None, str]:
+    """A count of the store that is no indicator (the jeunes of a structure, all time) under `rule`:
+    (the figure shown or None when suppressed, its traitement)."""
+    if rule.exact:
+        return int(n), "exact"
+    c = protect_count(n, cle, rule.k)
+    return (None, "masque") if c.cache else (c.publie, "perturbe" if c.publie else "exact")
 
 
 # --- tables ------------------------------------------------------------------------------------------------
