@@ -480,6 +480,20 @@ def _settle(run: _Run | None) -> None:
             run.finish_writing()
 
 
+def record_report_download(conn: Connection, author: str, problems: list[RowProblem]) -> None:
+    """The report of the rejected rows holds their values: handing it over is an export, audited."""
+    tables = sorted({p.table for p in problems})
+    audit.record(
+        conn,
+        author,
+        "export",
+        ", ".join(tables) or "*",
+        cle="rapport des lignes refusées",
+        apres={t: sum(p.table == t for p in problems) for t in tables},
+        detail=f"{len(problems)} ligne(s) refusée(s) téléchargée(s)",
+    )
+
+
 def _audit(conn: Connection, author: str, paths, result: ImportResult) -> None:
     audit.record(
         conn,
