@@ -174,8 +174,8 @@ def _xlsx_sources(name: str, opener: Callable[[], IO[bytes]]) -> tuple[list[Sour
             wb.close()
     except FileError:
         raise
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise FileError(f"{name} : classeur Excel illisible ou endommagé ({type(exc).__name__}).") from None
+    except Exception:  # openpyxl raises many kinds for a damaged workbook
+        raise FileError(f"{name} : classeur Excel illisible ou endommagé ; enregistrez-le à nouveau au format .xlsx.") from None
     sources, notices = [], []
     for sheet in sheets:
         table = table_for_name(sheet)
@@ -282,7 +282,7 @@ def detect_encoding(name: str, opener: Callable[[], IO[bytes]]) -> str:
     except (zipfile.BadZipFile, EOFError, zlib.error):
         raise FileError(f"{name} : fichier endommagé dans l'archive (données tronquées ou somme de contrôle fausse).") from None
     except OSError as exc:
-        raise FileError(f"{name} : lecture impossible ({exc.strerror or type(exc).__name__}).") from None
+        raise FileError(f"{name} : lecture impossible ({exc.strerror or 'erreur du système de fichiers'}).") from None
     if size == 0:
         raise FileError(f"{name} : fichier vide.")
     if utf8_ok:
@@ -424,8 +424,8 @@ def _read_xlsx(source: Source, notices: list[str], chunk_rows: int) -> Iterator[
             wbf = load_workbook(fh_formulas, read_only=True, data_only=False)
             formulas = wbf[source.sheet].iter_rows(values_only=True)
             next(formulas, None)
-        except Exception as exc:
-            raise FileError(f"{source.name} : feuille illisible ({type(exc).__name__}).") from None
+        except Exception:
+            raise FileError(f"{source.name} : feuille illisible ; enregistrez le classeur à nouveau au format .xlsx.") from None
         if header_cells is None:
             raise FileError(f"{source.name} : feuille vide.")
         header = [_cell_text(c) or "" for c in header_cells]

@@ -227,7 +227,7 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         bag.add(unknown, column.name, lambda v: f"valeur inconnue {_quote(v)} ; attendu : {expected}.")
         return out.astype(object).where(out.notna(), None)
     if kind is Kind.INT:
-        ok = s.str.fullmatch(r"-?\d{1,9}(\.0+)?").fillna(False).to_numpy(dtype=bool)
+        ok = s.str.fullmatch(r"-?[0-9]{1,9}(\.0+)?").fillna(False).to_numpy(dtype=bool)
         bag.add(present & ~ok, column.name, lambda v: f"{_quote(v)} n'est pas un nombre entier.")
         values = pd.to_numeric(s.where(ok), errors="coerce")
         return values.fillna(0).astype("int64")
@@ -238,8 +238,8 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         bag.add(~(truthy | falsy), column.name, lambda v: f"{_quote(v)} n'est pas un booléen ; attendu oui/non, 1/0, true/false ou O/N.")
         return pd.Series(truthy, index=s.index)
     if kind is Kind.DATE:
-        iso = pd.to_datetime(s.where(s.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)), format="%Y-%m-%d", errors="coerce")
-        fr = pd.to_datetime(s.where(s.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}").fillna(False)), format="%d/%m/%Y", errors="coerce")
+        iso = pd.to_datetime(s.where(s.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False)), format="%Y-%m-%d", errors="coerce")
+        fr = pd.to_datetime(s.where(s.str.fullmatch(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}").fillna(False)), format="%d/%m/%Y", errors="coerce")
         dates = iso.fillna(fr)
         bad = present & dates.isna().to_numpy(dtype=bool)
         bag.add(bad, column.name, lambda v: f"date invalide {_quote(v)} ; attendu AAAA-MM-JJ ou JJ/MM/AAAA.")
@@ -248,9 +248,10 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         return dates.astype("datetime64[s]")
     if kind is Kind.DECIMAL:
         cleaned = s.str.replace(r"[\s\u00a0\u202f€]", "", regex=True).str.replace(",", ".", regex=False)
-        ok = cleaned.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False).to_numpy(dtype=bool)
+        # ASCII digits only: \d also matches other scripts' digits (١٢٣), which to_numeric turns into a silent NaN
+        ok = cleaned.str.fullmatch(r"-?[0-9]+(\.[0-9]+)?").fillna(False).to_numpy(dtype=bool)
         bag.add(present & ~ok, column.name, lambda v: f"{_quote(v)} n'est pas un nombre décimal (ex. 1234,50).")
-        digits = cleaned.str.extract(r"^-?0*(\d*)", expand=False).str.len().fillna(0).to_numpy()
+        digits = cleaned.str.extract(r"^-?0*([0-9]*)", expand=False).str.len().fillna(0).to_numpy()
         huge = present & ok & (digits > MAX_DIGITS)
         bag.add(huge, column.name, lambda v: f"nombre {_quote(v)} hors de toute borne plausible.")
         values = pd.to_numeric(cleaned.where(ok & ~huge), errors="coerce").astype("float64")
