@@ -7,19 +7,8 @@ import datetime as dt
 import click
 
 from mlimpact import vocab
-from mlimpact.cli.common import (
-    DATE,
-    FrenchCommand,
-    auteur_option,
-    author,
-    database_errors,
-    db_option,
-    ensure_schema,
-    fail,
-    nombre,
-    open_engine,
-    out,
-)
+from mlimpact.cli import common
+from mlimpact.cli.common import DATE, database_errors, db_option, ensure_schema, fail, nombre, open_engine, out
 
 
 def register(app: click.Group) -> None:
@@ -27,13 +16,13 @@ def register(app: click.Group) -> None:
     app.add_command(purge)
 
 
-@click.command("utilisateur", cls=FrenchCommand)
+@click.command("utilisateur", cls=common.FrenchCommand)
 @click.argument("email")
 @click.option("--role", type=click.Choice(list(vocab.ROLES)), help="Rôle du compte.")
 @click.option("--structure", metavar="CODE", help="Structure (conseiller, directeur).")
 @click.option("--departement", metavar="CODE", help="Département (rôle departement).")
 @click.option("--supprimer", is_flag=True, help="Supprime le compte.")
-@auteur_option
+@common.auteur_option
 @db_option
 def utilisateur(
     email: str, role: str | None, structure: str | None, departement: str | None, supprimer: bool, auteur: str | None, db: str | None
@@ -46,24 +35,24 @@ def utilisateur(
         ensure_schema(engine)
         with engine.begin() as conn:
             if supprimer:
-                if not delete_account(conn, email, auteur=author(auteur)):
+                if not delete_account(conn, email, auteur=common.author(auteur)):
                     raise fail(f"aucun compte pour « {email} ».", 1)
                 out.print(f"Compte supprimé : {email}")
                 return
             if role is None:
                 raise fail("indiquez --role (ou --supprimer).")
             try:
-                compte, created = save_account(conn, email, role, structure, departement, auteur=author(auteur))
+                compte, created = save_account(conn, email, role, structure, departement, auteur=common.author(auteur))
             except CompteInvalide as exc:
                 raise fail(str(exc)) from None
     territoire = compte.code_structure or compte.departement or "tout le territoire"
     out.print(f"Compte {'créé' if created else 'mis à jour'} : {compte.email} — {vocab.ROLES[compte.role]} ({territoire})")
 
 
-@click.command("purge", cls=FrenchCommand)
+@click.command("purge", cls=common.FrenchCommand)
 @click.option("--inactif-depuis", "since", type=DATE, required=True, help="Supprimer les jeunes sans jalon ni accompagnement ouvert depuis cette date.")
 @click.option("--dry-run", is_flag=True, help="Compter sans rien supprimer.")
-@auteur_option
+@common.auteur_option
 @db_option
 def purge(since: dt.date, dry_run: bool, auteur: str | None, db: str | None) -> None:
     """Supprime les jeunes inactifs depuis une date, avec toutes leurs données (durée de conservation)."""
@@ -73,7 +62,7 @@ def purge(since: dt.date, dry_run: bool, auteur: str | None, db: str | None) -> 
     with database_errors():
         ensure_schema(engine)
         with engine.begin() as conn:
-            counts = run_purge(conn, since, auteur=author(auteur), dry_run=dry_run)
+            counts = run_purge(conn, since, auteur=common.author(auteur), dry_run=dry_run)
     verb = "seraient supprimés" if dry_run else "supprimés"
     out.print(
         f"Jeunes inactifs depuis le {since:%d/%m/%Y} {verb} : {nombre(counts['jeunes'])} jeunes, "

@@ -13,17 +13,8 @@ from pathlib import Path
 
 import click
 
-from mlimpact.cli.common import (
-    DATE,
-    auteur_option,
-    author,
-    database_errors,
-    db_option,
-    ensure_schema,
-    fail,
-    open_engine,
-    out,
-)
+from mlimpact.cli import common
+from mlimpact.cli.common import DATE, database_errors, db_option, ensure_schema, fail, open_engine, out
 
 
 def register(app: click.Group) -> None:
@@ -35,7 +26,7 @@ def register(app: click.Group) -> None:
 @click.option("--debut", type=DATE, required=True, help="Premier jour de la période (AAAA-MM-JJ ou JJ/MM/AAAA).")
 @click.option("--fin", type=DATE, required=True, help="Dernier jour de la période, inclus.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Le fichier PDF à écrire.")
-@auteur_option
+@common.auteur_option
 @db_option
 def rapport(structure: str, debut, fin, out_path: Path, auteur: str | None, db: str | None) -> None:
     """Écrit le rapport PDF pour le Conseil départemental, le même que celui de la page Impact."""
@@ -52,7 +43,7 @@ def rapport(structure: str, debut, fin, out_path: Path, auteur: str | None, db: 
     if not out_path.parent.exists():
         raise fail(f"le dossier {out_path.parent} n'existe pas.")
     engine = open_engine(db)
-    compte = Compte(author(auteur), "admin")
+    compte = Compte(common.author(auteur), "admin")
     with database_errors():
         ensure_schema(engine)
         try:
