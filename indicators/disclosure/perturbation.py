@@ -183,7 +183,10 @@ def protect(values: dict[str, Valeur], k: int) -> dict[str, Valeur]:
             out[code] = exact(v)
         elif nature is Nature.COUNT:
             c = protect_count(v.valeur, v.cle, k)
-            out[code] = mask(v, motif) if c.cache else _perturbed(v, valeur=c.publie)
+            if c.cache:
+                out[code] = mask(v, motif)
+            else:  # a true zero is published as it is: exact
+                out[code] = exact(v) if c.publie == 0 else _perturbed(v, valeur=c.publie)
         elif nature is Nature.RATIO:
             out[code] = _ratio(v, k, motif)
         elif code in QUOTIENTS or code in SCALED:
@@ -200,7 +203,10 @@ def protect(values: dict[str, Valeur], k: int) -> dict[str, Valeur]:
                 out[code] = mask(values[code], derive)
             else:
                 q = formules.quotient(code, parts[0].valeur, parts[1].valeur)
-                out[code] = _perturbed(values[code], valeur=q.valeur)
+                if all(p.traitement == "exact" for p in parts) or not q.valeur:
+                    out[code] = replace(exact(values[code]), valeur=q.valeur)  # nothing perturbed moved it
+                else:
+                    out[code] = _perturbed(values[code], valeur=q.valeur)
     for code, base in SCALED.items():
         if code in values and not values[code].masque:
             out[code] = _scaled(values[code], values.get(base), out.get(base), derive)
@@ -216,6 +222,8 @@ def _ratio(v: Valeur, k: int, motif: str) -> Valeur:
     n, d = int(v.numerateur or 0), int(v.denominateur or 0)
     if small(n, k) or small(d - n, k) or small(d, k):
         return mask(v, motif)
+    if d == 0:  # nobody to count: no value, nothing perturbed
+        return replace(v, cle=None, cle_denominateur=None, traitement="exact")
     n2, d2 = perturb(n, v.cle), perturb(d, v.cle_denominateur)
     n2 = min(n2, d2)
     if small(n2, k) or small(d2 - n2, k) or small(d2, k):
@@ -230,8 +238,8 @@ def _scaled(v: Valeur, base_true: Valeur | None, base_shown: Valeur | None, deri
     if base_true is None or base_shown is None or base_shown.masque:
         return mask(v, derive)
     n, shown = int(base_true.valeur or 0), int(base_shown.valeur or 0)
-    if n == 0 or v.valeur is None:
-        return _perturbed(v)
+    if n == 0 or v.valeur is None:  # no sortie, nothing to scale: as it is
+        return replace(v, cle=None, cle_denominateur=None, traitement="exact")
     factor = Fraction(shown, n)
     places = REGISTRY[v.code].decimales
 

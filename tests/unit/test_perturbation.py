@@ -86,6 +86,7 @@ def test_protect_counts_ratios_quotients_and_impact():
     assert out["sorties_positives"].masque  # d − n = 1 would tell who did not exit positively
     assert out["budget_eur"] == v["budget_eur"] and out["budget_eur"].traitement == "exact"
     assert out["sorties_rsa"].valeur == 0 and out["mois_rsa_evites"].valeur == 0.0  # zero stays zero
+    assert out["sorties_rsa"].traitement == "exact"  # and says so: nothing moved it
     assert all(x.cle is None and x.cle_denominateur is None for x in out.values())  # keys never leave
 
 
