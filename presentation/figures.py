@@ -34,7 +34,7 @@ SECRET = "secret"
 VIDE = "—"
 
 # Units written after a number (the registry's unit is for sentences: « entretiens par jeune »).
-UNITES_COURTES = {"entretiens par jeune": "par jeune", "€ par € investi": "€"}
+UNITES_COURTES = {"entretiens par jeune": "par jeune", "€ par € investi": "€", "€ par € du Département": "€"}
 
 
 def manquant(value) -> bool:
