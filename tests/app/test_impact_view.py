@@ -343,3 +343,32 @@ def _dataset_texts(proto) -> list[str]:
         table = pa.ipc.open_stream(named.data.data).read_all()
         out += [str(v) for col in table.columns for v in col.to_pylist() if isinstance(v, str)]
     return out
+
+
+def test_the_directors_words_are_written_on_the_convention_page_and_refused_when_identifying(app_on, demo_database, tmp_path):
+    url = copie_demo(demo_database, tmp_path)
+    at = app_on(url, "directeur", page="../pages/convention.py")
+    code = compte_de(at, "directeur", {}).code_structure
+    at.selectbox(key="conv_annee").set_value(ANNEE).run()
+    at.text_area(key=f"conv_notes_recits_{ANNEE}").input("Sa conseillère l'a appelée au 06 12 34 56 78.")
+    next(b for b in at.button if b.label == "Enregistrer les textes").click().run()
+    assert not at.exception
+    assert any("numéro de téléphone" in e.value for e in at.error)
+    with make_engine(url).connect() as conn:
+        from mlimpact import notes
+
+        assert notes.lire(conn, code, ANNEE)["recits"] == ""
+    at.text_area(key=f"conv_notes_faits_{ANNEE}").input("**Ouverture** d'une antenne <b>rurale</b>.")
+    at.text_area(key=f"conv_notes_recits_{ANNEE}").input("L., 20 ans, sortie du RSA après une formation.")
+    next(b for b in at.button if b.label == "Enregistrer les textes").click().run()
+    assert not at.exception
+    assert "Textes de 2025 enregistrés" in at.success[0].value
+    with make_engine(url).connect() as conn:
+        assert notes.lire(conn, code, ANNEE) == {
+            "faits": "**Ouverture** d'une antenne <b>rurale</b>.", "recits": "L., 20 ans, sortie du RSA après une formation."
+        }
+        assert audit.entries(conn, table="notes_annuelles")[0]["auteur"] == "directeur@demo.invalid"
+    # the free text is never rendered as Markdown or HTML anywhere on the page
+    assert not any("<b>rurale</b>" in m.value or "**Ouverture**" in m.value for m in at.markdown)
+    journal = at.dataframe[-1].value
+    assert "notes_annuelles" in set(journal["Table"])
