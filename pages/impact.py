@@ -127,12 +127,17 @@ def objectif_carte(code: str) -> cards.Objectif | None:
 
 def bande(famille: Famille) -> None:
     codes = [c for c, d in REGISTRY.items() if d.famille is famille]
-    columns = st.columns(4)
-    for i, code in enumerate(codes):
-        with columns[i % 4]:
-            actuel, precedent = figs[code]
-            cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=11,
-                       comparaison=selection.libelle_comparaison)
+    # Row by row, so that on a phone (columns stacked) the cards keep the registry's order.
+    for start in range(0, len(codes), 4):
+        for column, code in zip(st.columns(4), codes[start : start + 4]):
+            with column:
+                carte(famille, code)
+
+
+def carte(famille: Famille, code: str) -> None:
+    actuel, precedent = figs[code]
+    cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=11,
+               comparaison=selection.libelle_comparaison)
 
 
 def tendance(famille: Famille) -> None:
@@ -303,7 +308,9 @@ for famille in Famille:
         tendance(famille)
         st.subheader("Les risques de rupture par domaine, et comment ils se sont terminés")
         risques = cache.risques(db, version, compte, demande)
-        charts.show(fig.risques(risques), fig.table_risques(risques), "Risques de rupture par domaine : évités, survenus, encore en cours.", key="imp_risques")
+        charts.show_grid(fig.risques_panneaux(risques), fig.table_risques(risques),
+                         "Risques de rupture par domaine : évités, survenus, encore en cours (un graphique chacun, même échelle).",
+                         key="imp_risques", colonnes=3)
     else:
         st.subheader("Du montant brut au montant net")
         cout_evite()

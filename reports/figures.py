@@ -175,6 +175,26 @@ def risques(data: pd.DataFrame) -> alt.FacetChart:
     )
 
 
+def risques_panneaux(data: pd.DataFrame) -> list[alt.LayerChart]:
+    """The same as `risques`, one chart per outcome (titled in words), for a page whose columns stack on a phone."""
+    d = data.copy()
+    d["valeur"] = pd.to_numeric(d["valeur"], errors="coerce").astype(float)
+    d["valeur_barre"] = d["valeur"].fillna(0.0)
+    order = list(dict.fromkeys(d["libelle"]))
+    top = max(1.0, float(d["valeur_barre"].max() or 0))
+    out = []
+    for issue, couleur in zip(ISSUE_ORDRE, ISSUE_COULEURS, strict=True):
+        part = d[d["issue"] == issue]
+        y = alt.Y("libelle:N", title=None, sort=order, axis=alt.Axis(labelLimit=140, labelOverlap=False))
+        x = alt.X("valeur_barre:Q", title=None, scale=alt.Scale(domain=[0, top * 1.15]), axis=alt.Axis(format=",.0f", tickMinStep=1))
+        bars = alt.Chart(part).mark_bar(color=couleur).encode(
+            y=y, x=x, tooltip=[alt.Tooltip("libelle:N", title="Domaine"), alt.Tooltip("affichage:N", title="Nombre")]
+        )
+        labels = alt.Chart(part).mark_text(align="left", dx=3, color="#222222").encode(y=y, x=x, text="affichage:N")
+        out.append(alt.layer(bars, labels).properties(height=alt.Step(22), title=issue))
+    return out
+
+
 def table_risques(data: pd.DataFrame) -> pd.DataFrame:
     """Domaines in rows, outcomes in columns, values as shown."""
     wide = data.pivot_table(index="libelle", columns="issue", values="affichage", aggfunc="first", sort=False)

@@ -19,6 +19,9 @@ from presentation.formats import nombre
 # a title that wraps between words and columns stacked one under the other.
 STYLES = """
 <style>
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto !important;
+}
 @media print {
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
   [data-testid="stHeader"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
