@@ -199,35 +199,25 @@ def themes() -> None:
 
 
 def retour_departement(imp: ct.Impact) -> None:
-    """The headline for the Département: the RSA it does not pay per euro it puts in, with its range and break-even."""
-    cas_cd = imp.cas.set_index("cas")["euros_par_euro_cd"]
-    cas_tous = imp.cas.set_index("cas")["euros_par_euro_investi"]
+    """The headline for the Département: the RSA it does not pay per euro it puts in, with its range and
+    break-even; beside it the same over every financeur's budget, each named."""
     col_cd, col_tous = st.columns(2)
     with col_cd:
-        st.metric(
-            "Euros de RSA évités par euro du Département",
-            texte_valeur("euros_evites_par_euro_cd", figs["euros_evites_par_euro_cd"][0]),
-            help=REGISTRY["euros_evites_par_euro_cd"].definition,
-            border=True,
-        )
-        if cas_cd["central"] is not None:
-            st.write(
-                f"Fourchette : {fig.texte_ratio(cas_cd['bas'])} (prudente) à {fig.texte_ratio(cas_cd['haut'])} (favorable), pour "
-                f"{euros(imp.budget_cd)} de financement du Département sur la période."
-            )
-        st.write(f"**Point mort.** {imp.phrase_point_mort_cd}")
+        retour("euros_evites_par_euro_cd", imp.cas["euros_par_euro_cd"],
+               f"pour {euros(imp.budget_cd)} de financement du Département sur la période.", imp.phrase_point_mort_cd)
     with col_tous:
-        st.metric(
-            "Euros évités par euro, tous financeurs",
-            texte_valeur("euros_evites_par_euro_investi", figs["euros_evites_par_euro_investi"][0]),
-            help=REGISTRY["euros_evites_par_euro_investi"].definition,
-            border=True,
-        )
-        if cas_tous["central"] is not None:
-            st.write(
-                f"Fourchette : {fig.texte_ratio(cas_tous['bas'])} à {fig.texte_ratio(cas_tous['haut'])}, pour {euros(imp.budget)} "
-                "de budget, tous financeurs (État, Département, FSE…) : le RSA évité n'est qu'une partie de ce qu'ils financent."
-            )
+        retour("euros_evites_par_euro_investi", imp.cas["euros_par_euro_investi"],
+               f"pour {euros(imp.budget)} de budget, tous financeurs (État, Département, FSE…) : le RSA évité n'est "
+               "qu'une partie de ce qu'ils financent.", imp.phrase_point_mort)
+
+
+def retour(code: str, cas: pd.Series, pour: str, point_mort: str) -> None:
+    """One return as a headline figure: its card value, its range over the three cases, its break-even."""
+    bas, central, haut = cas.tolist()
+    st.metric(REGISTRY[code].libelle, texte_valeur(code, figs[code][0]), help=REGISTRY[code].definition, border=True)
+    if central is not None:
+        st.write(f"Fourchette : {fig.texte_ratio(bas)} (prudente) à {fig.texte_ratio(haut)} (favorable), {pour}")
+    st.write(f"**Point mort.** {point_mort}")
 
 
 @st.fragment

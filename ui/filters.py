@@ -131,7 +131,7 @@ def un_an_plus_tot(periode: Periode) -> Periode:
 def choose_comparison(periode: Periode, first_year: int, as_of: dt.date, key: str = "f") -> tuple[Periode, str]:
     """The period the changes are against: the previous one of the same length (default), one year earlier, or any."""
     kind = st.sidebar.selectbox(
-        "Période de comparaison", list(COMPARAISONS), format_func=COMPARAISONS.get, key=f"{key}_comparer",
+        "Comparer avec", list(COMPARAISONS), format_func=COMPARAISONS.get, key=f"{key}_comparer",
         index=list(COMPARAISONS).index(_param("comparer", COMPARAISONS, "precedente")),
         help="Les évolutions des cartes sont calculées par rapport à cette période.",
     )
