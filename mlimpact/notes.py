@@ -2,31 +2,27 @@
 
 The qualitative side of « ruptures évitées, parcours sécurisés », printed in the
 report for the Département. Free text: it is refused when it holds an
-identifying detail the project already looks for elsewhere (a phone number or
-an e-mail address, as in a jalon's comment, `mlimpact.parcours`; a social
-security number, as in an identifier, `mlimpact.exchange.validation`; invisible
-or direction-reversing characters), written only by the structure's director
-(or an administrator), audited with the text before and after, and it bumps the
-data version. Pages show it with `st.text`, never as Markdown or HTML.
+identifying detail, by the project's one check (`mlimpact.exchange.validation.
+identifying_text`: a social security number, a phone number, an e-mail
+address — what a jalon's comment is warned about and an identifier refused
+for) or invisible or direction-reversing characters (the import's check);
+written only by the structure's director (or an administrator), audited with
+the text before and after, and it bumps the data version. Pages show it in a
+text area or as plain text, never as Markdown or HTML.
 """
 
 from __future__ import annotations
-
-import re
 
 from sqlalchemy import Connection, select
 
 from mlimpact import audit, store
 from mlimpact.access import AccesRefuse, Compte
-from mlimpact.exchange.validation import _INVISIBLE, _NIR
+from mlimpact.exchange.validation import _INVISIBLE, identifying_text
 from mlimpact.models import NoteAnnuelle
-from mlimpact.parcours import _EMAIL, _PHONE
 
 TABLE = "notes_annuelles"
 CHAMPS = ("faits", "recits")
 LONGUEUR_MAX = 4000
-# The social security number anywhere in a text (the identifier check matches a whole value).
-_NIR_DANS_TEXTE = re.compile(r"(?<!\d)" + _NIR.pattern.strip("^$") + r"(?!\d)")
 NOMS_CHAMPS = {"faits": "Faits marquants", "recits": "Parcours racontés"}
 
 
@@ -44,12 +40,9 @@ def problemes(champ: str, texte: str) -> list[str]:
     out = []
     if len(texte) > LONGUEUR_MAX:
         out.append(f"{nom} : {len(texte)} caractères, {LONGUEUR_MAX} au plus.")
-    if _PHONE.search(texte):
-        out.append(f"{nom} : le texte semble contenir un numéro de téléphone ; retirez-le.")
-    if _EMAIL.search(texte):
-        out.append(f"{nom} : le texte semble contenir une adresse e-mail ; retirez-la.")
-    if _NIR_DANS_TEXTE.search(texte):
-        out.append(f"{nom} : le texte semble contenir un numéro de sécurité sociale ; retirez-le.")
+    trouve = identifying_text(texte)
+    if trouve:
+        out.append(f"{nom} : le texte semble contenir {trouve} ; retirez toute donnée qui permettrait d'identifier un jeune.")
     if _INVISIBLE.search(texte):
         out.append(f"{nom} : caractères invisibles ou d'inversion du sens d'écriture interdits.")
     return out

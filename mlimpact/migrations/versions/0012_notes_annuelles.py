@@ -6,14 +6,14 @@ financements » page, checked for identifying details (`mlimpact.notes`),
 audited, printed in the PDF in its own section.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
