@@ -258,7 +258,9 @@ def cascade(data: pd.DataFrame) -> alt.LayerChart:
     y = alt.Y("etape:N", title=None, sort=order, axis=alt.Axis(labelLimit=0, labelOverlap=False))
     bars = alt.Chart(d).mark_bar(size=26).encode(
         y=y,
-        x=alt.X("cumul_debut:Q", title="€", axis=alt.Axis(format=",.0f")),
+        # room on the right for the labels written after the bars
+        x=alt.X("cumul_debut:Q", title="€", axis=alt.Axis(format=",.0f"),
+                scale=alt.Scale(domain=[0, max(1.0, float(d["droite"].max())) * 1.8], nice=False)),
         x2="cumul_fin:Q",
         color=alt.Color("nature:N", title=None, scale=alt.Scale(domain=["Montant", "Déduction"], range=[FAVORABLE, DEFAVORABLE])),
         tooltip=[alt.Tooltip("etape:N", title="Étape"), alt.Tooltip("texte:N", title="Montant")],

@@ -19,7 +19,8 @@ from presentation.formats import nombre
 # a title that wraps between words and columns stacked one under the other.
 STYLES = """
 <style>
-[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p {
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] div, [data-testid="stMetricLabel"] p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto !important;
 }
 @media print {

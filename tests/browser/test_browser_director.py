@@ -132,6 +132,12 @@ WORDS_BROKEN = """(h) => {
 }"""
 
 
+CUT = (
+    "() => [...document.querySelectorAll('[data-testid=\"stMetricDelta\"] *, [data-testid=\"stMetricLabel\"] *')]"
+    ".filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"
+)
+
+
 def test_the_impact_page_reads_on_a_phone_and_prints_cleanly(page: Page, running_app, artefacts):
     demo_sign_in(page, running_app.url, DIRECTION, structure=STRUCTURE)
     open_page(page, "Impact", "Impact de l'accompagnement")
@@ -154,17 +160,16 @@ def test_the_impact_page_reads_on_a_phone_and_prints_cleanly(page: Page, running
         assert inner <= 390 + 1, (i, inner)  # the drawing itself is not clipped by its box
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
     # No change is cut (« …par rapport au 01/01/2024–31/12/… »), and the cards keep their order when stacked.
-    cut = page.evaluate(
-        "() => [...document.querySelectorAll('[data-testid=\"stMetricDelta\"] *')]"
-        ".filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"
-    )
-    assert cut == []
+    assert page.evaluate(CUT) == []
     labels = page.get_by_test_id("stMetricLabel").all_inner_texts()
     assert labels[:3] == ["Jeunes suivis", "Nouveaux entrants", "Jeunes au RSA accompagnés"]
     capture(page, artefacts / "directeur-impact-telephone.png")
 
-    # Printing from the browser: no sidebar nor toolbar, cards kept whole.
+    # Four cards a row on a wide screen: no label nor change cut either (« Financement du Départe… »).
     page.set_viewport_size({"width": 1400, "height": 1000})
+    page.wait_for_timeout(800)
+    assert page.evaluate(CUT) == []
+    # Printing from the browser: no sidebar nor toolbar, cards kept whole.
     page.emulate_media(media="print")
     assert page.get_by_test_id("stSidebar").evaluate("(e) => getComputedStyle(e).display") == "none"
     header = page.get_by_test_id("stHeader")
