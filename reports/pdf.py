@@ -337,7 +337,7 @@ def _famille(pdf: RapportPDF, c: ct.Contenu, famille: Famille) -> None:
     pdf.add_page()
     pdf.titre(FAMILLES[famille])
     pdf.paragraphe(INTROS[famille])
-    pdf.paragraphe(f"Comparaison : {libelle_periode(c.demande.periode_comparaison)}.", size=8.5, couleur=GRIS)
+    pdf.paragraphe(f"Comparaison : {libelle_periode(c.demande.periode_comparaison)}.{_note_objectifs(c)}", size=8.5, couleur=GRIS)
     pdf.tableau(_tableau_famille(c, famille), largeurs=(50, 28, 28, 28, 26, 20), droite={1, 2, 3, 4})
     pdf.graphique(fig.tendance(c.tendances, famille), legende=_legende_tendance(c), titre="Évolution depuis le début de la période")
     if famille is Famille.ACTIVITE:
@@ -362,6 +362,19 @@ def _famille(pdf: RapportPDF, c: ct.Contenu, famille: Famille) -> None:
             pdf.paragraphe("Aucune entrée au RSA sur ces années.", size=9, couleur=GRIS)
     else:
         _impact(pdf, c)
+
+
+def _note_objectifs(c: ct.Contenu) -> str:
+    """Under a filter or another period, the objectives' status is not that of the « Valeur » column: say so."""
+    d, a = c.demande, c.annee_objectifs
+    if c.objectifs is None or c.objectifs.empty:
+        return ""
+    if d.periode == Periode(dt.date(a, 1, 1), dt.date(a, 12, 31)) and not d.filtres.actifs():
+        return ""
+    return (
+        f" Les objectifs et leur statut portent sur le résultat de la structure sur toute l'année {a}, tous publics "
+        "(page des objectifs), pas sur la colonne « Valeur »."
+    )
 
 
 def _legende_tendance(c: ct.Contenu) -> str:

@@ -380,6 +380,13 @@ def test_the_pdf_prints_the_directors_words_in_their_own_section(demo_database, 
     assert not any(t.startswith("L'année 2024 en mots") for t in pages_text(other))  # nothing written: no section
 
 
+def test_under_a_filter_the_report_says_objectives_are_not_the_value_column(demo_copy):
+    engine = make_engine(demo_copy)
+    filtered = pdf_text(pdf.render(ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE, Filtres(dispositif="RSA"))))[0]
+    assert "pas sur la colonne « Valeur »" in filtered
+    assert "pas sur la colonne « Valeur »" not in pdf_text(pdf.render(ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE)))[0]
+
+
 def test_a_chosen_comparison_period_reaches_the_report(demo_copy):
     engine = make_engine(demo_copy)
     comparaison = Periode(dt.date(2023, 1, 1), dt.date(2023, 12, 31))
