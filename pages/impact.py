@@ -89,14 +89,17 @@ boutons = iter(st.columns([1.6, 1.1, 2.3]))
 if pdf_permis:
     next(boutons).download_button(
         "Rapport PDF pour le Département",
-        data=lambda: rapport_pdf.rapport(cache.engine(db), compte, selection.periode, selection.perimetre, selection.filtres, as_of),
+        data=lambda: rapport_pdf.rapport(
+            cache.engine(db), compte, selection.periode, selection.perimetre, selection.filtres, as_of, selection.comparaison
+        ),
         file_name=rapport_pdf.nom_fichier(selection.perimetre, selection.periode),
         mime="application/pdf",
         on_click="ignore",
         icon=":material/picture_as_pdf:",
         key="imp_pdf",
-        help="Le même document que `mlimpact rapport` : synthèse, une section par famille, objectifs, coûts évités "
-        "et leurs hypothèses, annexe des définitions.",
+        help="Le même document que `mlimpact rapport` : synthèse, objectifs, une section par famille, coûts évités "
+        "et leurs hypothèses, annexe des définitions. C'est le document à remettre : l'impression de la page depuis "
+        "le navigateur en est une version brute.",
     )
 next(boutons).download_button(
     "Tableaux Excel",

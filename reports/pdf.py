@@ -547,12 +547,17 @@ def rapport(
     perimetre: Perimetre,
     filtres: Filtres = Filtres(),
     as_of: dt.date | None = None,
+    comparaison: Periode | None = None,
 ) -> bytes:
-    """The PDF report for this account and scope, recorded in the audit trail (the CLI and the page call this)."""
+    """The PDF report for this account and scope, recorded in the audit trail (the CLI and the page call this).
+
+    `comparaison`: the period the changes are against (None: the period just before).
+    """
     return ct.document(
         engine, compte, periode, perimetre, filtres, as_of, render,
         action="report", objet="rapport", nom="Rapport PDF",
         details=lambda contenu, data: {"format": "pdf", "parametres": contenu.params.version, "octets": len(data)},
+        comparaison=comparaison,
     )
 
 

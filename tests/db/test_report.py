@@ -394,6 +394,8 @@ def test_a_chosen_comparison_period_reaches_the_report(demo_copy):
     expected = service.compute(engine, DIRECTEUR, comparaison, PERIMETRE)
     assert {c: v[1].valeur for c, v in contenu.figures.items()} == {c: v.valeur for c, v in expected.items()}
     assert "la période de comparaison, du 01/01/2023 au 31/12/2023" in pdf_text(pdf.render(contenu))[0]
+    data = pdf.rapport(engine, DIRECTEUR, PERIODE, PERIMETRE, comparaison=comparaison)  # the page's button
+    assert "la période de comparaison, du 01/01/2023 au 31/12/2023" in pdf_text(data)[0]
     assert ct.periode_precedente(PERIODE) == Periode(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
     assert ct.periode_precedente(Periode(dt.date(2025, 4, 1), dt.date(2025, 6, 30))) == Periode(dt.date(2025, 1, 1), dt.date(2025, 3, 31))
     assert ct.periode_precedente(Periode(dt.date(2025, 1, 10), dt.date(2025, 1, 19))) == Periode(dt.date(2024, 12, 31), dt.date(2025, 1, 9))
@@ -439,3 +441,22 @@ def test_the_directors_words_are_checked_audited_and_bump_the_data_version(small
     assert [e["action"] for e in entries[:2]] == ["update", "create"]
     assert entries[0]["avant"]["faits"] == "Nouvelle antenne." and entries[0]["apres"]["faits"] == "Deux antennes."
     assert entries[0]["cle"] == f"{STRUCTURE}:2025" and entries[0]["auteur"] == DIRECTEUR.email
+
+
+def test_migration_0012_goes_down_and_up_again(small_store):
+    from alembic import command
+
+    from mlimpact.migrate import alembic_config, current_revision
+
+    engine = small_store
+    with engine.begin() as conn:
+        notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Des faits.", "")
+    for step, revision in ((command.downgrade, "0009"), (command.upgrade, "0012")):
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, revision)
+        assert current_revision(engine) == revision
+    with engine.begin() as conn:  # the table is back, empty, and takes the words again
+        assert notes.lire(conn, STRUCTURE, 2025) == {"faits": "", "recits": ""}
+        assert notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Des faits.", "")
