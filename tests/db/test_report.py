@@ -445,18 +445,18 @@ def test_the_directors_words_are_checked_audited_and_bump_the_data_version(small
 
 def test_migration_0012_goes_down_and_up_again(small_store):
     from alembic import command
+    from sqlalchemy import inspect
 
-    from mlimpact.migrate import alembic_config, current_revision
+    from mlimpact.migrate import current_revision
+    from tests.db.test_engine import migrate
 
     engine = small_store
     with engine.begin() as conn:
         notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Des faits.", "")
-    for step, revision in ((command.downgrade, "0009"), (command.upgrade, "0012")):
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
-        assert current_revision(engine) == revision
+    migrate(engine, command.downgrade, "0009")
+    assert current_revision(engine) == "0009" and "notes_annuelles" not in inspect(engine).get_table_names()
+    migrate(engine, command.upgrade, "0012")
+    assert current_revision(engine) == "0012"
     with engine.begin() as conn:  # the table is back, empty, and takes the words again
         assert notes.lire(conn, STRUCTURE, 2025) == {"faits": "", "recits": ""}
         assert notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Des faits.", "")
