@@ -185,6 +185,11 @@ def valeur_lisible(champ: str, valeur) -> str:
     return _VOCABULAIRES.get(champ, {}).get(valeur, str(valeur))
 
 
+def liste_lisible(champ: str, valeurs: str | None) -> str:
+    """Codes joined by `, ` (as the search and the worklist list the dispositifs in progress), in French."""
+    return ", ".join(valeur_lisible(champ, v) for v in valeurs.split(", ")) if valeurs else "—"
+
+
 # --- identifiers -----------------------------------------------------------------------------------------
 _PREFIXES = {"jeunes": "J-", "accompagnements": "A-", "jalons": "L-"}
 
@@ -358,7 +363,7 @@ def search(
     if risques in ("avec", "sans"):
         keep.append((lambda i: i in ouverts) if risques == "avec" else (lambda i: i not in ouverts))
     if sans_contact_depuis:
-        derniers = _derniers_contacts(conn, structure=structure)
+        derniers = derniers_contacts(conn, structure=structure)
         limite_date = today - dt.timedelta(days=sans_contact_depuis)
         keep.append(lambda i: derniers.get(i) is None or derniers[i] < limite_date)
     if keep:
@@ -366,7 +371,7 @@ def search(
     else:
         wanted = list(conn.execute(ids.limit(limite)).scalars())
     if not sans_contact_depuis:
-        derniers = _derniers_contacts(conn, jeunes=wanted)
+        derniers = derniers_contacts(conn, jeunes=wanted)
     if not wanted:
         return pd.DataFrame(columns=["id_jeune", "dispositifs", "risques_ouverts", "dernier_contact", "jours_sans_contact"])
     found = pd.DataFrame({"id_jeune": wanted, "dernier_contact": [derniers.get(i) for i in wanted]}, dtype=object)
@@ -382,7 +387,7 @@ def search(
     return found[["id_jeune", "dispositifs", "risques_ouverts", "dernier_contact", "jours_sans_contact"]]
 
 
-def _derniers_contacts(conn: Connection, jeunes: list[str] | None = None, structure: str | None = None) -> dict[str, dt.date]:
+def derniers_contacts(conn: Connection, jeunes: list[str] | None = None, structure: str | None = None) -> dict[str, dt.date]:
     """Each jeune's latest contact (TYPES_CONTACT), for some jeunes or a whole structure.
 
     Grouped by type and filtered here: a `type IN` in SQL tempts SQLite into the (type, date) index,

@@ -445,19 +445,35 @@ def test_editing_and_deleting_the_jeune(app, engine):
 
 
 # --- worklist -------------------------------------------------------------------------------------------------------------
+def worklists(engine, compte: Compte = CONSEILLER, seulement: bool = False, domaine: str | None = None):
+    """The three lists as the page shows them: at the date of the data, the conseiller's jeunes first (or alone)."""
+    with engine.connect() as conn:
+        au = worklist.date_des_donnees(conn, compte, TODAY)
+        return au, [
+            worklist.mes_jeunes(frame, compte, seulement)
+            for frame in (
+                worklist.risques_ouverts(conn, compte, au, domaine=domaine),
+                worklist.sans_contact(conn, compte, au),
+                worklist.orientations_sans_rdv(conn, compte, au),
+            )
+        ]
+
+
+def risk_rows(at: AppTest) -> list[str]:
+    """The identifiers of the risk rows on the page (each row's first cell is an `st.text`)."""
+    return [t.value for t in at.text if t.value.startswith("J")]
+
+
 def test_the_worklist_shows_the_librarys_lists(app, engine):
     at = app("../pages/a_traiter.py")
-    with engine.connect() as conn:
-        risques = worklist.risques_ouverts(conn, CONSEILLER, TODAY)
-        silences = worklist.sans_contact(conn, CONSEILLER, TODAY)
-        orientations = worklist.orientations_sans_rdv(conn, CONSEILLER, TODAY)
+    _, (risques, silences, orientations) = worklists(engine)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Risques ouverts"] == str(len(risques))
     assert metrics["Sans contact > 60 jours"] == str(len(silences))
     assert metrics["dont > 90 jours"] == str(int((silences["jours"] > 90).sum()))
     assert metrics["Orientations > 15 jours"] == str(len(orientations))
     assert metrics["dont > 30 jours"] == str(int((orientations["jours"] > 30).sum()))
-    assert [t.value for t in at.text][: min(20, len(risques))] == list(risques["id_jeune"][:20])  # oldest first
+    assert risk_rows(at) == list(risques["id_jeune"][:20])
     assert list(at.dataframe[0].value["Identifiant"]) == list(silences["id_jeune"])
     assert list(at.dataframe[1].value["Identifiant"]) == list(orientations["id_jeune"])
     # the threshold passed, in words beside the days (never colour alone)
@@ -469,9 +485,51 @@ def test_the_worklist_shows_the_librarys_lists(app, engine):
     ]
 
 
-def test_the_worklist_action_writes_the_right_jalon(app, engine):
+def test_the_worklist_counts_at_the_date_of_the_data_and_says_so(app, engine):
+    """The demo data stop at the end of October: waits are counted from the structure's latest jalon, not today."""
+    au, (_, silences, _) = worklists(engine)
     with engine.connect() as conn:
-        risques = worklist.risques_ouverts(conn, CONSEILLER, TODAY)
+        latest = conn.execute(
+            select(func.max(Jalon.date)).join(Jeune, Jeune.id_jeune == Jalon.id_jeune).where(Jeune.code_structure == STRUCTURE)
+        ).scalar_one()
+    assert au == latest < TODAY
+    at = app("../pages/a_traiter.py")
+    assert at.caption[0].value == f"Structure {STRUCTURE} · situation au {au:%d/%m/%Y}"
+    [info] = at.info
+    assert f"Les délais sont comptés au {au:%d/%m/%Y}, date du jalon le plus récent de votre structure" in info.value
+    assert f"nous sommes le {TODAY:%d/%m/%Y}" in info.value
+    with engine.connect() as conn:  # counted from today, the same structure would show many more silences
+        assert len(worklist.sans_contact(conn, CONSEILLER, TODAY)) > len(silences)
+
+
+def test_every_risk_listed_is_of_a_jeune_in_an_accompagnement_and_in_urgency_order(app, engine):
+    at = app("../pages/a_traiter.py")
+    au, (risques, *_) = worklists(engine)
+    shown = risk_rows(at)
+    assert shown and shown == list(risques["id_jeune"][: len(shown)])
+    with engine.connect() as conn:
+        for ident in shown:  # each has an accompagnement in progress at the date of the data
+            spells = parcours.read_parcours(conn, CONSEILLER, ident, TODAY).accompagnements
+            assert ((spells["date_debut"] <= au) & (spells["date_fin"].isna() | (spells["date_fin"] >= au))).any(), ident
+    keys = list(zip(-risques["silence"], risques["date"], strict=True))
+    assert keys == sorted(keys)  # longest without contact since the risk first, then the oldest
+    assert (risques["jours"] < 1000).all()  # no parcours abandoned in 2023 at the top any more
+
+
+def test_the_domaine_filter_narrows_the_risks(app, engine):
+    _, (risques, *_) = worklists(engine)
+    domaine = risques["domaine"].value_counts().index[0]
+    at = app("../pages/a_traiter.py")
+    at.selectbox(key="wl_domaine").set_value(domaine).run()
+    _, (filtres, *_) = worklists(engine, domaine=domaine)
+    assert 0 < len(filtres) < len(risques) and set(filtres["domaine"]) == {domaine}
+    assert {m.label: m.value for m in at.metric}["Risques ouverts"] == str(len(filtres))
+    assert risk_rows(at) == list(filtres["id_jeune"][:20])
+    assert at.selectbox(key="wl_domaine").options[0] == "Tous les domaines"
+
+
+def test_the_worklist_action_writes_the_right_jalon(app, engine):
+    _, (risques, *_) = worklists(engine)
     premier = next(parcours.lignes(risques))
     at = app("../pages/a_traiter.py")
     at.date_input(key="wl_date").set_value(TODAY - dt.timedelta(days=1))

@@ -1,0 +1,31 @@
+"""accompagnements.referent: the conseiller in charge, as the e-mail of their account (exchange format v1.1)
+
+Optional (NULL for every row already stored). Not a foreign key to `comptes`: an
+account may be deleted while the spells it followed stay; the exchange format's
+validation checks, where a row enters the store (import and forms), that the
+address is an account of the jeune's structure. Indexed with the jeune so that
+« Mes jeunes » of the worklist reads one conseiller's spells without a scan.
+
+Revision ID: 0011
+Revises: 0008
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("accompagnements") as batch:
+        batch.add_column(sa.Column("referent", sa.String(254), nullable=True))
+        batch.create_index(batch.f("ix_accompagnements_referent"), ["referent"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("accompagnements") as batch:
+        batch.drop_index(batch.f("ix_accompagnements_referent"))
+        batch.drop_column("referent")
