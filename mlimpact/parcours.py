@@ -32,8 +32,8 @@ from sqlalchemy import Connection, Engine, exists, func, not_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from mlimpact import audit, store, vocab
-from mlimpact.access import AccesRefuse, Compte, check_write, check_row_read
-from mlimpact.exchange.schema import TABLES
+from mlimpact.access import AccesRefuse, Compte, check_row_read, check_write
+from mlimpact.exchange.schema import TABLES, Kind
 from mlimpact.exchange.validation import Context, validate_record
 from mlimpact.models import Accompagnement, Audit, Jalon, Jeune
 
@@ -151,6 +151,7 @@ class Parcours:
 
 # --- wording ---------------------------------------------------------------------------------------------
 _LIBELLES = {c.name: c.label for t in TABLES.values() for c in t.columns}
+_BOOLEENS = {c.name for t in TABLES.values() for c in t.columns if c.kind is Kind.BOOL}
 _VOCABULAIRES = {
     "dispositif": vocab.DISPOSITIFS,
     "financeur": vocab.FINANCEURS,
@@ -173,8 +174,8 @@ def valeur_lisible(champ: str, valeur) -> str:
         return "—"
     if isinstance(valeur, (dt.date, dt.datetime)):
         return valeur.strftime("%d/%m/%Y")
-    if isinstance(valeur, bool):
-        return "Oui" if valeur else "Non"
+    if isinstance(valeur, bool) or champ in _BOOLEENS:  # SQLite hands booleans back as 0 / 1
+        return "Oui" if valeur in (True, 1, "1", "true") else "Non"
     if champ == "montant_eur":
         return f"{float(valeur):,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
     if champ in ("date", "date_debut", "date_fin", "date_premier_accueil") and isinstance(valeur, str):
@@ -183,6 +184,20 @@ def valeur_lisible(champ: str, valeur) -> str:
         except ValueError:
             return valeur
     return _VOCABULAIRES.get(champ, {}).get(valeur, str(valeur))
+
+
+def ligne_lisible(ligne) -> str:
+    """A stored row (an audit entry's before or after) in French: `QPV : Oui ; date de fin : —`; other values
+    (an import's counts) as `clé : valeur`, never Python's `True` or `None`."""
+    if not isinstance(ligne, dict):
+        return "—" if ligne is None else valeur_lisible("", ligne)
+    return " ; ".join(f"{libelle(k)} : {ligne_lisible(v) if isinstance(v, dict) else _element_lisible(k, v)}" for k, v in ligne.items())
+
+
+def _element_lisible(champ: str, valeur) -> str:
+    if isinstance(valeur, (list, tuple)):
+        return ", ".join(_element_lisible(champ, v) for v in valeur) or "—"
+    return valeur_lisible(champ, valeur)
 
 
 def liste_lisible(champ: str, valeurs: str | None) -> str:
@@ -786,7 +801,8 @@ def write(engine: Engine, action: Callable[[Connection], object], essais: int = 
 
 
 # --- history -----------------------------------------------------------------------------------------------------
-ACTIONS = {"create": "Création", "update": "Modification", "delete": "Suppression"}
+ACTIONS = {"create": "Création", "update": "Modification", "delete": "Suppression", "import": "Import", "export": "Export",
+           "report": "Rapport", "purge": "Purge", "login": "Connexion"}
 OBJETS = {"jeunes": "Fiche du jeune", "accompagnements": "Accompagnement", "jalons": "Jalon"}
 
 

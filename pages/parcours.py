@@ -159,12 +159,14 @@ with st.expander("Trouver un jeune", expanded=not choisi, icon=":material/search
         st.caption(f"{entier(len(resultats))} jeune(s) trouvé(s){' (200 premiers)' if len(resultats) == 200 else ''}. Sélectionnez une ligne pour ouvrir son parcours.")
         st.session_state["r_ids"] = resultats["id_jeune"].tolist()
         st.dataframe(
-            resultats.rename(columns={
-                "id_jeune": "Identifiant", "dispositifs": "Dispositifs en cours", "risques_ouverts": "Risques ouverts",
-                "dernier_contact": "Dernier contact", "jours_sans_contact": "Jours sans contact",
+            pd.DataFrame({
+                "Identifiant": resultats["id_jeune"],
+                "Dispositifs en cours": [parcours.liste_lisible("dispositif", d) for d in resultats["dispositifs"]],
+                "Risques ouverts": resultats["risques_ouverts"],
+                "Dernier contact": [date_fr(None if pd.isna(d) else d, vide="aucun") for d in resultats["dernier_contact"]],
+                "Jours sans contact": [entier(None if pd.isna(n) else int(n)) for n in resultats["jours_sans_contact"]],
             }),
             hide_index=True, width="stretch", key="r_resultats", on_select=_choose_result, selection_mode="single-row",
-            column_config={"Dernier contact": st.column_config.DateColumn(format="DD/MM/YYYY")},
         )
 
 # --- create a jeune --------------------------------------------------------------------------------------------
@@ -223,17 +225,19 @@ ident = p.jeune["id_jeune"]
 jf.show_announcement("jeune")
 st.subheader(f"Jeune {jf.sans_markdown(ident)}")
 j = p.jeune
+TRAITS = {"qpv": "réside en quartier prioritaire (QPV)", "frr": "réside en zone France Ruralités Revitalisation",
+          "rqth": "reconnu·e travailleur·se handicapé·e (RQTH)"}
 traits = [f"né·e en {j['annee_naissance']}", vocab.SEXES[j["sexe"]]]
 if j["niveau_formation"]:
     traits.append(vocab.NIVEAUX_FORMATION[j["niveau_formation"]])
-traits += [name.upper() for name in ("qpv", "frr", "rqth") if j[name]]
+traits += [trait for name, trait in TRAITS.items() if j[name]]
 if j["date_premier_accueil"]:
     traits.append(f"premier accueil le {date_fr(j['date_premier_accueil'])}")
 st.caption(" · ".join(traits))
 
 en_cours = p.accompagnements[p.accompagnements["date_fin"].isna()]
 cols = st.columns(4)
-cols[0].metric("Accompagnements en cours", entier(len(en_cours)), help=", ".join(en_cours["dispositif"]) or None)
+cols[0].metric("Accompagnements en cours", entier(len(en_cours)), help=parcours.liste_lisible("dispositif", ", ".join(en_cours["dispositif"])) if len(en_cours) else None)
 cols[1].metric("Risques de rupture ouverts", entier(len(p.risques_ouverts)))
 cols[2].metric(
     "Dernier contact", date_fr(p.dernier_contact),
@@ -339,7 +343,7 @@ with onglets[1]:
 # --- accompagnements ----------------------------------------------------------------------------------------------
 def _libelle_acc(ligne: dict) -> str:
     fin = f" au {date_fr(ligne['date_fin'])}" if ligne.get("date_fin") else " (en cours)"
-    return f"{ligne['dispositif']} du {date_fr(ligne['date_debut'])}{fin}"
+    return f"{vocab.DISPOSITIFS[ligne['dispositif']]} du {date_fr(ligne['date_debut'])}{fin}"
 
 
 MOTIFS = list(vocab.MOTIFS_FIN)
@@ -352,13 +356,13 @@ with onglets[2]:
             pd.DataFrame({
                 "Dispositif": [vocab.DISPOSITIFS[d] for d in p.accompagnements["dispositif"]],
                 "Début": p.accompagnements["date_debut"],
-                "Fin": p.accompagnements["date_fin"],
-                "Motif de fin": [vocab.MOTIFS_FIN.get(m, "") if isinstance(m, str) else "" for m in p.accompagnements["motif_fin"]],
-                "Financeur": [vocab.FINANCEURS.get(f, "") if isinstance(f, str) else "" for f in p.accompagnements["financeur"]],
+                "Fin": [date_fr(None if pd.isna(d) else d, vide="en cours") for d in p.accompagnements["date_fin"]],
+                "Motif de fin": [parcours.valeur_lisible("motif_fin", m) for m in p.accompagnements["motif_fin"]],
+                "Financeur": [parcours.valeur_lisible("financeur", f) for f in p.accompagnements["financeur"]],
                 "Identifiant": p.accompagnements["id_accompagnement"],
             }),
             hide_index=True, width="stretch",
-            column_config={c: st.column_config.DateColumn(format="DD/MM/YYYY") for c in ("Début", "Fin")},
+            column_config={"Début": st.column_config.DateColumn(format="DD/MM/YYYY")},
         )
     ouvrir_col, clore_col = st.columns(2)
     with ouvrir_col, st.form("ouvrir_acc"):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import sqlite3
 import zipfile
 
 import pytest
+import pandas as pd
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -380,7 +382,7 @@ def test_opening_and_closing_an_accompagnement(app, engine):
     at.selectbox(key="a_disp").set_value("CEJ")
     at.text_input(key="a_debut").set_value(f"{TODAY - dt.timedelta(days=30):%d/%m/%Y}")
     button(at, "Ouvrir l'accompagnement").click().run()
-    assert any("Accompagnement ouvert : CEJ" in s for s in successes(at))
+    assert any("Accompagnement ouvert : Contrat d'engagement jeune" in s for s in successes(at))
     with engine.connect() as conn:
         [acc] = parcours.lignes(parcours.read_parcours(conn, CONSEILLER, "IM-ACC", TODAY).accompagnements)
     assert (acc["dispositif"], acc["date_debut"], acc["date_fin"]) == ("CEJ", TODAY - dt.timedelta(days=30), None)
@@ -415,7 +417,7 @@ def test_editing_and_deleting_an_accompagnement(app, engine):
     at.text_input(key=f"m_fin_{ident}").set_value(f"{TODAY - dt.timedelta(days=1):%d/%m/%Y}")
     at.selectbox(key=f"m_disp_{ident}").set_value("CEJ")
     button(at, "Enregistrer les modifications").click().run()
-    assert any("Accompagnement modifié : CEJ" in s for s in successes(at))
+    assert any("Accompagnement modifié : Contrat d'engagement jeune" in s for s in successes(at))
     with engine.connect() as conn:
         [acc] = parcours.lignes(parcours.read_parcours(conn, CONSEILLER, "IM-MODIF", TODAY).accompagnements)
     assert (acc["dispositif"], acc["date_fin"], acc["motif_fin"], acc["version"]) == ("CEJ", TODAY - dt.timedelta(days=1), "reorientation", 2)
@@ -541,6 +543,89 @@ def test_the_worklist_action_writes_the_right_jalon(app, engine):
     assert {m.label: m.value for m in at.metric}["Risques ouverts"] == str(len(risques) - 1)
     at.button(key=f"wl_ouvrir_{next(parcours.lignes(risques.iloc[1:]))['id_jalon']}").click().run()
     assert at.query_params["jeune"] == risques.iloc[1]["id_jeune"]  # the parcours page opened on that jeune
+
+
+# --- no raw value on screen ---------------------------------------------------------------------------------------------
+RAW = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|\bnan\b|\bNaT\b|DROIT_COMMUN|\(qpv\)|rqth =")
+
+
+def screen_texts(at: AppTest) -> list[str]:
+    """Everything a page shows as text: every element's content (its proto in text form: values, labels, helps,
+    options, the frise's specification) and every cell and header of its tables, missing cells as Python's `None`."""
+    out = []
+    for root in (at.main, at.sidebar):
+        for element in walk(root):
+            if getattr(element, "type", None) == "arrow_data_frame":
+                frame = element.value
+                out += [str(c) for c in frame.columns]
+                out += ["None" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in frame.to_numpy().ravel()]
+            elif getattr(element, "proto", None) is not None:
+                out.append(str(element.proto))
+    return out
+
+
+def raw_values(at: AppTest) -> list[str]:
+    return [m.group(0) + " in " + text[max(0, m.start() - 60) : m.end() + 40] for text in screen_texts(at) for m in RAW.finditer(text)]
+
+
+@pytest.fixture
+def flagged(engine) -> str:
+    """A jeune with every flag set, a closed DROIT_COMMUN spell (with its motif) and one in progress with no financeur,
+    jalons with and without domaine or amount, an open risk, and a change of their record in the history."""
+    jour = TODAY - dt.timedelta(days=3)
+    with engine.begin() as conn:
+        ident = parcours.create_jeune(conn, CONSEILLER, {
+            "id_jeune": "J-DRAPEAUX", "annee_naissance": 2004, "sexe": "H", "niveau_formation": "3", "qpv": False, "frr": True,
+            "rqth": True, "date_premier_accueil": TODAY - dt.timedelta(days=400),
+        }, TODAY).cle
+        spell = parcours.open_accompagnement(conn, CONSEILLER, ident, {"dispositif": "DROIT_COMMUN", "date_debut": TODAY - dt.timedelta(days=390)}, TODAY).ligne
+        parcours.close_accompagnement(conn, CONSEILLER, spell, TODAY - dt.timedelta(days=200), "abandon", TODAY)
+        parcours.open_accompagnement(conn, CONSEILLER, ident, {"dispositif": "CEJ", "date_debut": TODAY - dt.timedelta(days=100)}, TODAY)
+        for valeurs in ({"type": "risque_rupture", "domaine": "logement"}, {"type": "aide_faj", "montant_eur": "150,50"},
+                        {"type": "entretien", "commentaire": "Point d'étape"}, {"type": "mobilisation_partenaire", "domaine": "caf"}):
+            parcours.add_jalon(conn, CONSEILLER, ident, {"date": jour, **valeurs}, TODAY)
+        parcours.update_jeune(conn, CONSEILLER, parcours.jeune(conn, CONSEILLER, ident), {"qpv": True}, TODAY)
+    return ident
+
+
+def test_the_parcours_of_a_jeune_with_every_flag_shows_no_raw_value(app, engine, flagged):
+    at = app("../pages/parcours.py", jeune=flagged)
+    assert not raw_values(at), raw_values(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("né·e en"))
+    assert "réside en quartier prioritaire (QPV)" in caption and "reconnu·e travailleur·se handicapé·e (RQTH)" in caption
+    accompagnements = next(d.value for d in at.dataframe if "Dispositif" in d.value.columns)
+    assert list(accompagnements["Dispositif"]) == ["Droit commun", "Contrat d'engagement jeune"]
+    assert list(accompagnements["Fin"])[1] == "en cours" and list(accompagnements["Financeur"]) == ["—", "—"]
+    historique = next(d.value for d in at.dataframe if "Ce qui a changé" in d.value.columns)
+    assert "QPV : Non → Oui" in list(historique["Ce qui a changé"])
+    at.selectbox(key="a_choix").select_index(0).run()  # the edit form of the closed spell
+    assert not raw_values(at), raw_values(at)
+    at.text_input(key="r_ident").set_value(flagged)
+    at.selectbox(key="r_disp").set_value("CEJ")
+    button(at, "Rechercher").click().run()  # the search results
+    assert not raw_values(at), raw_values(at)
+
+
+def test_the_worklist_shows_no_raw_value(app, engine, flagged):
+    at = app("../pages/a_traiter.py")
+    assert flagged in risk_rows(at)
+    assert not raw_values(at), raw_values(at)
+    assert any("Droit commun" in v or "Contrat d'engagement jeune" in v for d in at.dataframe for v in d.value.get("Dispositifs en cours", []))
+
+
+def test_the_audit_trail_shows_no_raw_value(app, engine, flagged, demo_url, monkeypatch):
+    """The administration's journal: an entry's before and after in words (`QPV : Oui`), not a Python dict."""
+    monkeypatch.setenv("MLIMPACT_DATABASE_URL", demo_url)
+    monkeypatch.setenv("MLIMPACT_DEMO", "1")
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.selectbox(key="demo_role").set_value("admin").run()
+    at.switch_page("../pages/admin.py").run()
+    at.selectbox(key="audit_table").set_value("jeunes").run()
+    assert not at.exception and not raw_values(at), raw_values(at)
+    journal = next(d.value for d in at.dataframe if "Après" in d.value.columns)
+    assert journal["Action"].iloc[0] == "Modification" and "QPV : Oui" in journal["Après"].iloc[0]
+    assert "date du premier accueil : " in journal["Après"].iloc[-1]
 
 
 # --- import -----------------------------------------------------------------------------------------------------------------
