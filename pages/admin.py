@@ -5,8 +5,7 @@ import streamlit as st
 
 from mlimpact import accounts, audit, parcours, territoires, vocab
 from mlimpact.access import AccesRefuse
-from ui import auth
-from ui import cache
+from ui import auth, cache
 
 compte = auth.page_account(__file__)
 db = cache.current_db()

@@ -17,11 +17,10 @@ import streamlit as st
 
 from mlimpact import parcours, store, vocab, worklist
 from mlimpact.access import AccesRefuse
-from ui import auth, charts
-from ui import cache
+from presentation.formats import date_fr, entier, euros
+from ui import auth, cache, charts
 from ui import jalon_form as jf
 from ui import timeline as frise
-from presentation.formats import date_fr, entier, euros
 
 compte = auth.page_account(__file__)
 db = cache.current_db()

@@ -13,8 +13,8 @@ import re
 import sqlite3
 import zipfile
 
-import pytest
 import pandas as pd
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
