@@ -31,7 +31,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, exists, func, not_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from mlimpact import audit, store, vocab
+from mlimpact import accounts, audit, store, vocab
 from mlimpact.access import AccesRefuse, Compte, check_row_read, check_write
 from mlimpact.exchange.schema import TABLES, Kind
 from mlimpact.exchange.validation import Context, validate_record
@@ -633,7 +633,17 @@ def delete_jeune(conn: Connection, compte: Compte, attendu: dict) -> None:
 
 
 # --- accompagnements -----------------------------------------------------------------------------------------
-CHAMPS_ACCOMPAGNEMENT = ("dispositif", "date_debut", "date_fin", "motif_fin", "financeur")
+CHAMPS_ACCOMPAGNEMENT = ("dispositif", "date_debut", "date_fin", "motif_fin", "financeur", "referent")
+
+
+def _check_referent(conn: Connection, ligne: dict, code_structure: str, avant: dict | None = None) -> None:
+    """The referent must be an account of the jeune's structure (or empty): checked when it is set or changed,
+    so a spell whose referent's account was deleted since can still be edited."""
+    if avant is not None and (avant.get("referent") or None) == (ligne.get("referent") or None):
+        return
+    refus = accounts.referent_refuse(conn, ligne.get("referent"), code_structure)
+    if refus:
+        raise Invalide({"referent": refus})
 
 
 def open_accompagnement(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
@@ -648,9 +658,11 @@ def open_accompagnement(conn: Connection, compte: Compte, id_jeune: str, valeurs
             "dispositif": valeurs.get("dispositif"),
             "date_debut": valeurs.get("date_debut"),
             "financeur": valeurs.get("financeur"),
+            "referent": valeurs.get("referent"),
         },
         today,
     )
+    _check_referent(conn, ligne, row["code_structure"])
     conn.execute(A.insert().values(**ligne, version=1))
     ligne = {**ligne, "version": 1}
     audit.record(conn, compte.email, "create", "accompagnements", _cle_audit(ligne), None, ligne)
@@ -670,6 +682,7 @@ def update_accompagnement(conn: Connection, compte: Compte, attendu: dict, valeu
         },
         today,
     )
+    _check_referent(conn, ligne, actuel["code_structure"], actuel)
     apres = _update(conn, compte, "accompagnements", attendu, actuel, ligne, compte.email)
     return Enregistrement("accompagnements", apres["id_accompagnement"], apres)
 
@@ -685,6 +698,22 @@ def close_accompagnement(conn: Connection, compte: Compte, attendu: dict, date_f
     if messages:
         raise Invalide(messages)
     return update_accompagnement(conn, compte, attendu, {"date_fin": date_fin, "motif_fin": motif_fin}, today)
+
+
+def referents_proposes(conn: Connection, compte: Compte, code_structure: str) -> list[str]:
+    """What the forms offer as referent of a spell of the structure: its conseillers' and directeurs' accounts,
+    the signed-in account first when it is one of them; in the demo (no account), the signed-in demo account
+    and the fictitious referents of the structure's data."""
+    structure = structure_lisible(compte, code_structure)
+    proposes = accounts.referents(conn, structure)
+    fictifs = conn.execute(
+        select(A.c.referent).distinct().join(J, J.c.id_jeune == A.c.id_jeune)
+        .where(J.c.code_structure == structure, A.c.referent.like(f"%@{accounts.DEMO_DOMAIN}"))
+        .order_by(A.c.referent)
+    ).scalars()
+    proposes += [r for r in fictifs if r not in proposes]
+    soi = compte.email if compte.code_structure == structure and (compte.email in proposes or accounts.est_fictive(compte.email)) else None
+    return [soi, *[r for r in proposes if r != soi]] if soi else proposes
 
 
 def delete_accompagnement(conn: Connection, compte: Compte, attendu: dict) -> None:

@@ -347,6 +347,19 @@ def _libelle_acc(ligne: dict) -> str:
 
 MOTIFS = list(vocab.MOTIFS_FIN)
 FINANCEURS = ["", *vocab.FINANCEURS]
+with engine.connect() as conn:
+    REFERENTS = ["", *parcours.referents_proposes(conn, compte, j["code_structure"])]
+
+
+def referent_field(container, actuel: str | None, key: str, defaut: str | None = None) -> str | None:
+    """The referent: a select of the structure's conseillers' accounts (the stored one kept if no longer listed)."""
+    options = REFERENTS + ([actuel] if actuel and actuel not in REFERENTS else [])
+    valeur = actuel if actuel is not None else defaut if defaut in options else ""
+    return container.selectbox(
+        "Référent (conseiller en charge)", options, index=options.index(valeur or ""),
+        format_func=lambda r: "Non renseigné" if not r else f"Vous ({r})" if r == compte.email else r, key=key,
+        help="Le compte du conseiller qui suit le jeune dans ce dispositif ; il retrouve ce jeune dans « Mes jeunes » (À traiter).",
+    ) or None
 
 with onglets[2]:
     jf.show_announcement("acc")
@@ -358,6 +371,7 @@ with onglets[2]:
                 "Fin": [date_fr(None if pd.isna(d) else d, vide="en cours") for d in p.accompagnements["date_fin"]],
                 "Motif de fin": [parcours.valeur_lisible("motif_fin", m) for m in p.accompagnements["motif_fin"]],
                 "Financeur": [parcours.valeur_lisible("financeur", f) for f in p.accompagnements["financeur"]],
+                "Référent": [parcours.valeur_lisible("referent", r) for r in p.accompagnements.get("referent", [None] * len(p.accompagnements))],
                 "Identifiant": p.accompagnements["id_accompagnement"],
             }),
             hide_index=True, width="stretch",
@@ -374,6 +388,8 @@ with onglets[2]:
         places["date_debut"] = st.empty()
         valeurs["financeur"] = st.selectbox("Financeur (facultatif)", FINANCEURS, format_func=lambda f: vocab.FINANCEURS.get(f, "Non renseigné"), key="a_fin") or None
         places["financeur"] = st.empty()
+        valeurs["referent"] = referent_field(st, None, "a_referent", defaut=compte.email)
+        places["referent"] = st.empty()
         if st.form_submit_button("Ouvrir l'accompagnement", type="primary"):
             fin_de_formulaire("acc", apply(
                 lambda conn: parcours.open_accompagnement(conn, compte, ident, valeurs, today),
@@ -410,7 +426,7 @@ with onglets[2]:
             lu = attendu("accompagnements", tous[choix])
             with st.form(f"modif_acc_{choix}_{lu['version']}"):
                 places = {}
-                cols = st.columns(5)
+                cols = st.columns(6)
                 valeurs = {
                     "dispositif": cols[0].selectbox("Dispositif", list(vocab.DISPOSITIFS), index=list(vocab.DISPOSITIFS).index(lu["dispositif"]),
                                                     format_func=vocab.DISPOSITIFS.get, key=f"m_disp_{choix}"),
@@ -421,8 +437,9 @@ with onglets[2]:
                                                    format_func=vocab.MOTIFS_FIN.get, placeholder="Aucun (en cours)", key=f"m_motif_{choix}"),
                     "financeur": cols[4].selectbox("Financeur", FINANCEURS, index=FINANCEURS.index(lu["financeur"] or ""),
                                                    format_func=lambda f: vocab.FINANCEURS.get(f, "Non renseigné"), key=f"m_fin_{choix}_f") or None,
+                    "referent": referent_field(cols[5], lu.get("referent") or "", f"m_ref_{choix}"),
                 }
-                cols = st.columns(5)
+                cols = st.columns(6)
                 for col, champ in zip(cols, parcours.CHAMPS_ACCOMPAGNEMENT, strict=True):
                     places[champ] = col.empty()
                 if st.form_submit_button("Enregistrer les modifications", type="primary"):

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from mlimpact import audit, parcours, store, worklist
 from mlimpact.access import Compte
 from mlimpact.db import make_engine
-from mlimpact.models import Jalon, Jeune
+from mlimpact.models import Accompagnement, Jalon, Jeune
 from tests.conftest import ROOT
 
 STRUCTURE = "ML13001"
@@ -396,6 +396,29 @@ def test_opening_and_closing_an_accompagnement(app, engine):
     assert (acc["date_fin"], acc["motif_fin"], acc["version"]) == (TODAY, "emploi_durable", 2)
 
 
+def test_the_referent_is_chosen_among_the_structures_conseillers_the_signed_in_one_by_default(app, engine):
+    ident = a_jeune(engine)
+    at = app("../pages/parcours.py", jeune=ident)
+    choix = at.selectbox(key="a_referent")
+    # the demo has no account: the demo conseiller and the fictitious referents of ML13001's data, nobody else's
+    assert choix.value == "conseiller@demo.invalid" and choix.options[:2] == ["Non renseigné", "Vous (conseiller@demo.invalid)"]
+    assert set(choix.options[2:]) == {f"conseiller{k}.ml13001@demo.invalid" for k in (2, 3, 4)}
+    at.selectbox(key="a_disp").set_value("OF")
+    button(at, "Ouvrir l'accompagnement").click().run()
+    with engine.connect() as conn:
+        spells = parcours.read_parcours(conn, CONSEILLER, ident, TODAY).accompagnements
+    nouveau = next(parcours.lignes(spells[spells["dispositif"] == "OF"]))
+    assert nouveau["referent"] == "conseiller@demo.invalid"
+    at.selectbox(key="a_choix").set_value(nouveau["id_accompagnement"]).run()
+    at.selectbox(key=f"m_ref_{nouveau['id_accompagnement']}").set_value("conseiller3.ml13001@demo.invalid")
+    button(at, "Enregistrer les modifications").click().run()
+    assert not errors(at)
+    with engine.connect() as conn:
+        assert parcours._enfant(conn, CONSEILLER, "accompagnements", nouveau["id_accompagnement"])["referent"] == "conseiller3.ml13001@demo.invalid"
+    table = next(d.value for d in at.dataframe if "Référent" in d.value.columns)
+    assert "conseiller3.ml13001@demo.invalid" in list(table["Référent"])
+
+
 def test_editing_and_deleting_an_accompagnement(app, engine):
     at = app("../pages/parcours.py")
     at.text_input(key="c_id").set_value("IM-MODIF")
@@ -528,6 +551,31 @@ def test_the_domaine_filter_narrows_the_risks(app, engine):
     assert {m.label: m.value for m in at.metric}["Risques ouverts"] == str(len(filtres))
     assert risk_rows(at) == list(filtres["id_jeune"][:20])
     assert at.selectbox(key="wl_domaine").options[0] == "Tous les domaines"
+
+
+def test_mes_jeunes_shows_exactly_the_signed_in_conseillers_jeunes(app, engine):
+    """The demo conseiller is referent of a share of every structure's jeunes (fictitious addresses of the demo data)."""
+    au, toutes = worklists(engine)
+    with engine.connect() as conn:  # my jeunes, read straight from the store: an accompagnement in progress names me
+        miens = set(conn.execute(
+            select(Accompagnement.id_jeune).where(
+                Accompagnement.referent == CONSEILLER.email, Accompagnement.date_debut <= au,
+                (Accompagnement.date_fin.is_(None)) | (Accompagnement.date_fin >= au),
+            )
+        ).scalars())
+    at = app("../pages/a_traiter.py")
+    for liste in toutes:  # « Mes jeunes d'abord » (the default): mine on top, then the others
+        est_mien = [i in miens for i in liste["id_jeune"]]
+        assert est_mien == sorted(est_mien, reverse=True)
+    assert list(at.dataframe[0].value["Identifiant"]) == list(toutes[1]["id_jeune"])
+    at.radio(key="wl_vue").set_value("seulement").run()
+    metrics = {m.label: m.value for m in at.metric}
+    risques, silences, orientations = (set(liste["id_jeune"]) & miens for liste in toutes)
+    assert risques or silences or orientations
+    assert set(risk_rows(at)) == risques and metrics["Risques ouverts"] == str(len([i for i in toutes[0]["id_jeune"] if i in miens]))
+    shown = {d.value.columns[1]: set(d.value["Identifiant"]) for d in at.dataframe}
+    assert shown.get("Sans contact depuis", set()) == silences and shown.get("En attente depuis", set()) == orientations
+    assert all(set(d.value["Référent"]) == {"vous"} for d in at.dataframe)
 
 
 def test_the_worklist_action_writes_the_right_jalon(app, engine):
