@@ -21,7 +21,6 @@ identifier is in use elsewhere.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -34,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from mlimpact import accounts, audit, store, vocab
 from mlimpact.access import AccesRefuse, Compte, check_row_read, check_write
 from mlimpact.exchange.schema import TABLES, Kind
-from mlimpact.exchange.validation import Context, validate_record
+from mlimpact.exchange.validation import IDENTIFYING_ADVICE, Context, identifying_text, validate_record
 from mlimpact.models import Accompagnement, Audit, Jalon, Jeune
 
 J = Jeune.__table__
@@ -49,8 +48,6 @@ PREMIER_CONTACT = ("premier_rdv", "entretien")
 UN_AN = 365
 
 INTROUVABLE = "Jeune introuvable : aucun jeune de votre structure ne porte cet identifiant."
-_PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.\-]?\d{2}){4}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 # --- errors the forms show ---------------------------------------------------------------------------
@@ -452,12 +449,9 @@ def jalon_warnings(conn: Connection, ligne: dict, today: dt.date) -> list[str]:
                 f"Rupture {issue} sans risque de rupture ouvert dans le domaine « {valeur_lisible('domaine', ligne['domaine'])} » "
                 "à cette date : pensez à enregistrer aussi le risque détecté."
             )
-    commentaire = ligne.get("commentaire") or ""
-    if _PHONE.search(commentaire) or _EMAIL.search(commentaire):
-        out.append(
-            "Le commentaire semble contenir un numéro de téléphone ou une adresse e-mail : retirez toute donnée "
-            "qui permettrait d'identifier le jeune."
-        )
+    trouve = identifying_text(ligne.get("commentaire"))
+    if trouve:  # the import's check too (one rule for both)
+        out.append(f"Le commentaire semble contenir {trouve} : {IDENTIFYING_ADVICE}")
     return out
 
 
