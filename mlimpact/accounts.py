@@ -12,7 +12,7 @@ from mlimpact.models import Compte as CompteRow
 from mlimpact.models import Structure
 
 _COLUMNS = select(CompteRow.email, CompteRow.role, CompteRow.code_structure, CompteRow.departement)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # the shape of an account's address
 # The fictitious addresses of the demo data set and of the demo mode's accounts. `.invalid` is reserved
 # (RFC 2606, 6761): no mailbox can ever exist there, so such an address names nobody.
 DEMO_DOMAIN = "demo.invalid"
@@ -79,7 +79,7 @@ def list_accounts(conn: Connection) -> list[Compte]:
 
 
 def _check(conn: Connection, compte: Compte) -> Compte:
-    if not _EMAIL.match(compte.email):
+    if not EMAIL.match(compte.email):
         raise CompteInvalide(f"Adresse e-mail invalide : « {compte.email} ».")
     if compte.role not in vocab.ROLES:
         raise CompteInvalide(f"Rôle inconnu « {compte.role} » ; attendu : {', '.join(vocab.ROLES)}.")

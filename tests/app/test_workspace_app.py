@@ -764,6 +764,26 @@ def test_import_rights_xlsx_and_zip(app, engine):
     assert not at.exception and errors(at)
 
 
+def test_import_of_a_referent_that_is_not_an_account_of_the_structure_is_refused(app, engine):
+    ident = a_jeune(engine)
+    rows = [
+        "id_accompagnement;id_jeune;dispositif;date_debut;date_fin;motif_fin;financeur;referent",
+        f"IMP-A1;{ident};OF;2026-10-01;;;;conseiller@demo.invalid",
+        f"IMP-A2;{ident};CEJ;2026-10-02;;;;conseiller@ml84.fr",
+    ]
+    at = app("../pages/import_donnees.py")
+    at.file_uploader(key="imp_fichiers").upload("accompagnements.csv", ("\n".join(rows) + "\n").encode(), "text/csv").run()
+    at.button(key="imp_lancer").click().run()
+    assert not at.exception
+    assert any("Import annulé : 1 ligne(s) refusée(s)" in e for e in errors(at))
+    refused = at.dataframe[1].value
+    assert list(refused.iloc[0])[:3] == ["accompagnements", 3, "referent"]
+    assert refused["Motif"].iloc[0].startswith("« conseiller@ml84.fr » n'est pas le compte d'un conseiller ou d'un directeur "
+                                               "de la structure ML13001 : le référent doit être l'adresse e-mail d'un compte")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Accompagnement).where(Accompagnement.id_accompagnement.like("IMP-%"))).scalar_one() == 0
+
+
 # --- roles --------------------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("page", ["pages/parcours.py", "pages/a_traiter.py"])
 def test_workspace_pages_refuse_roles_without_rows(page):

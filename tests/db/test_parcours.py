@@ -398,3 +398,30 @@ def test_the_referent_is_an_account_of_the_jeunes_structure(with_accounts):
         parcours.update_accompagnement(conn, ML13, parcours._enfant(conn, ML13, "accompagnements", saved.cle), {"referent": None}, TODAY)
     with engine.begin() as conn, pytest.raises(parcours.Invalide):
         parcours.update_accompagnement(conn, ML13, parcours._enfant(conn, ML13, "accompagnements", saved.cle), {"referent": "collegue@ml13.fr"}, TODAY)
+
+
+def test_migration_0011_adds_the_referent_and_keeps_the_analytics_triggers(small):
+    """Down to 0009 (no referent column) and up again; on SQLite the table is altered in place, not rebuilt, so the
+    triggers that keep the analytics table in step (migration 0006) survive both ways."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from mlimpact.migrate import current_revision, head_revision
+    from tests.db.test_engine import migrate
+
+    def state():
+        columns = [c["name"] for c in inspect(small).get_columns("accompagnements")]
+        with small.connect() as conn:
+            if small.dialect.name == "sqlite":
+                triggers = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'accompagnements'").scalar()
+            else:
+                triggers = conn.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'accompagnements'::regclass AND NOT tgisinternal").scalar()
+        return "referent" in columns, triggers
+
+    assert state() == (True, 3)
+    migrate(small, command.downgrade, "0009")
+    assert current_revision(small) == "0009" and state() == (False, 3)
+    migrate(small, command.upgrade, "head")
+    assert current_revision(small) == head_revision() and state() == (True, 3)
+    with small.begin() as conn:
+        parcours.open_accompagnement(conn, ML13, "J002", {"dispositif": "OF", "date_debut": TODAY, "referent": "conseiller@demo.invalid"}, TODAY)

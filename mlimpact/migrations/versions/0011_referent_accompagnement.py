@@ -20,12 +20,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("accompagnements") as batch:
-        batch.add_column(sa.Column("referent", sa.String(254), nullable=True))
-        batch.create_index(batch.f("ix_accompagnements_referent"), ["referent"], unique=False)
+    # Plain ALTER TABLE, not batch mode: rebuilding the table on SQLite would drop its analytics triggers (0006).
+    op.add_column("accompagnements", sa.Column("referent", sa.String(254), nullable=True))
+    op.create_index(op.f("ix_accompagnements_referent"), "accompagnements", ["referent"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("accompagnements") as batch:
-        batch.drop_index(batch.f("ix_accompagnements_referent"))
-        batch.drop_column("referent")
+    op.drop_index(op.f("ix_accompagnements_referent"), table_name="accompagnements")
+    op.drop_column("accompagnements", "referent")  # SQLite ≥ 3.35 drops a column in place
