@@ -126,9 +126,9 @@ with onglets[0]:
             f"Page ({PAR_PAGE} risques par page)", range(1, pages + 1), format_func=lambda n: f"{n} sur {pages}", key="wl_page"
         ) if pages > 1 else 1
         debut = (page - 1) * PAR_PAGE
-        largeurs = [1.5, 1.4, 1.3, 1.3, 1.4, 1.8, 1.4, 1.5, 1.5]
+        largeurs = [1.3, 1.3, 1.9, 1.2, 2.2, 1.4, 1.7, 1.7]
         entete = st.columns(largeurs)
-        titres = ["Jeune", "Domaine", "Détecté le", "Ouvert depuis", "Sans contact depuis", "Référent", "", "", ""]
+        titres = ["Jeune", "Domaine", "Détecté le (ouvert depuis)", "Sans contact depuis", "Référent", "", "", ""]
         for col, titre in zip(entete, titres, strict=True):
             col.markdown(f"**{titre}**" if titre else "")
         for risque in parcours.lignes(risques.iloc[debut : debut + PAR_PAGE]):
@@ -136,11 +136,10 @@ with onglets[0]:
             cols = st.columns(largeurs, vertical_alignment="center")
             cols[0].text(risque["id_jeune"])
             cols[1].write(domaine_risque)
-            cols[2].write(date_fr(risque["date"]))
-            cols[3].write(en_jours(risque["jours"]))
-            cols[4].write(en_jours(risque["silence"]))
-            cols[5].text(suivi_par(risque["referents"]))
-            for col, issue, label in ((cols[6], "evitee", "Évitée"), (cols[7], "survenue", "Survenue")):
+            cols[2].write(f"{date_fr(risque['date'])} ({en_jours(risque['jours'])})")
+            cols[3].write(en_jours(risque["silence"]))
+            cols[4].text(suivi_par(risque["referents"]))
+            for col, issue, label in ((cols[5], "evitee", "Évitée"), (cols[6], "survenue", "Survenue")):
                 if col.button(label, key=f"wl_{issue}_{risque['id_jalon']}", icon=":material/check:" if issue == "evitee" else ":material/close:",
                               help=f"Enregistrer « Rupture {label.lower()} » ({domaine_risque.lower()}) pour ce jeune."):
                     try:
@@ -156,7 +155,7 @@ with onglets[0]:
                             avertissements=saved.avertissements,
                         ))
                         st.rerun()
-            if cols[8].button("Parcours", key=f"wl_ouvrir_{risque['id_jalon']}", icon=":material/open_in_new:", help="Ouvrir le parcours de ce jeune."):
+            if cols[7].button("Parcours", key=f"wl_ouvrir_{risque['id_jalon']}", icon=":material/open_in_new:", help="Ouvrir le parcours de ce jeune."):
                 open_parcours(risque["id_jeune"])
 
 # --- jeunes without contact -----------------------------------------------------------------------------------------
