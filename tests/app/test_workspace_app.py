@@ -193,7 +193,7 @@ def test_an_faj_amount_typed_the_french_way_is_saved_as_typed(app, engine):
     assert "150,50" in at.text_input(key="ajout_0_montant").help
     at.text_input(key="ajout_0_montant").set_value("20 000")
     button(at, "Enregistrer le jalon").click().run()
-    assert errors(at) == ["Montant de l'aide : montant invraisemblable ; une aide FAJ va de 0 à 10\u202f000 €."]
+    assert errors(at) == ["Montant de l'aide : montant invraisemblable ; attendu entre 0 et 10\u202f000 € (un montant plus élevé est refusé)."]
     assert after_widget(at, "ajout_0_montant").type == "error"
     at.text_input(key="ajout_0_montant").set_value("150,50")
     button(at, "Enregistrer le jalon").click().run()
