@@ -12,10 +12,11 @@ from indicators.types import Echelon, Perimetre, Periode
 from mlimpact import parcours, worklist
 from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Jalon
-from tests.support.exchange_files import write_tables
 from tests.db.test_parcours import ML13, ML13_BIS, ML84, TODAY
+from tests.support.exchange_files import write_tables
 
 D = dt.date
+A = parcours.A
 
 
 @pytest.fixture
@@ -127,6 +128,28 @@ def test_risks_come_by_urgency_and_filter_by_domaine(work):
     ]
     assert list(risques["dernier_contact"]) == [D(2025, 3, 20), None, D(2025, 5, 28)]
     assert list(logement["id_jeune"]) == ["J005", "J004"] and set(logement["domaine"]) == {"logement"}
+
+
+def test_mes_jeunes_first_or_alone(work):
+    """The referent of an accompagnement in progress makes the jeune « mine »; a closed spell's referent does not."""
+    from mlimpact import accounts
+
+    with work.begin() as conn:
+        for compte in (ML13, ML13_BIS):
+            accounts.save_account(conn, compte.email, "conseiller", "ML13001")
+        ids = dict(conn.execute(select(A.c.id_jeune, A.c.id_accompagnement).where(A.c.id_jeune.in_(["J001", "J002", "J005"]))).all())
+        spells = {j: parcours._enfant(conn, ML13, "accompagnements", a) for j, a in ids.items()}
+        parcours.update_accompagnement(conn, ML13, spells["J005"], {"referent": ML13.email}, TODAY)
+        parcours.update_accompagnement(conn, ML13, spells["J002"], {"referent": ML13_BIS.email}, TODAY)
+        parcours.update_accompagnement(conn, ML13, spells["J001"], {"referent": ML13.email}, TODAY)  # closed in 2025-02
+    with work.connect() as conn:
+        silences = worklist.sans_contact(conn, ML13, TODAY)
+        risques = worklist.risques_ouverts(conn, ML13, TODAY)
+    assert list(zip(silences["id_jeune"], silences["referents"], strict=True)) == [("J002", ML13_BIS.email), ("J005", ML13.email)]
+    assert list(worklist.mes_jeunes(silences, ML13)["id_jeune"]) == ["J005", "J002"]  # mine first, then the others
+    assert list(worklist.mes_jeunes(silences, ML13, seulement=True)["id_jeune"]) == ["J005"]
+    assert list(worklist.mes_jeunes(silences, ML13_BIS, seulement=True)["id_jeune"]) == ["J002"]
+    assert worklist.mes_jeunes(risques, ML13, seulement=True).empty  # J004 has no referent, J002 is my colleague's
 
 
 def ruptures_evitees(engine) -> float:
