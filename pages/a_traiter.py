@@ -123,7 +123,7 @@ with onglets[0]:
         date_issue = haut[0].date_input("Date de l'issue", value=today, min_value=jf.DATE_MIN, max_value=today, format="DD/MM/YYYY", key="wl_date")
         pages = (len(risques) + PAR_PAGE - 1) // PAR_PAGE
         page = haut[1].selectbox(
-            f"Page ({PAR_PAGE} risques par page)", range(1, pages + 1), format_func=lambda n: f"{n} sur {pages}", key="wl_page"
+            f"Page ({PAR_PAGE} risques par page)", range(1, pages + 1), format_func=lambda n: f"{n} sur {pages}", key=f"wl_page_{domaine}_{vue}"
         ) if pages > 1 else 1
         debut = (page - 1) * PAR_PAGE
         largeurs = [1.3, 1.3, 1.9, 1.2, 2.2, 1.4, 1.7, 1.7]
