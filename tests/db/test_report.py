@@ -453,8 +453,8 @@ def test_migration_0012_goes_down_and_up_again(small_store):
     engine = small_store
     with engine.begin() as conn:
         notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Des faits.", "")
-    migrate(engine, command.downgrade, "0009")
-    assert current_revision(engine) == "0009" and "notes_annuelles" not in inspect(engine).get_table_names()
+    migrate(engine, command.downgrade, "0011")
+    assert current_revision(engine) == "0011" and "notes_annuelles" not in inspect(engine).get_table_names()
     migrate(engine, command.upgrade, "0012")
     assert current_revision(engine) == "0012"
     with engine.begin() as conn:  # the table is back, empty, and takes the words again

@@ -6,14 +6,14 @@ financements » page, checked for identifying details (`mlimpact.notes`),
 audited, printed in the PDF in its own section.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
