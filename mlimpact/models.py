@@ -106,6 +106,8 @@ class Accompagnement(Base):
     date_fin: Mapped[dt.date | None] = mapped_column(Date)
     motif_fin: Mapped[str | None] = mapped_column(String(30))
     financeur: Mapped[str | None] = mapped_column(String(5))
+    # The conseiller in charge: the e-mail of an account of the jeune's structure (checked where rows enter).
+    referent: Mapped[str | None] = mapped_column(String(254), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __table_args__ = (
         CheckConstraint(_in("dispositif", vocab.DISPOSITIFS), name="dispositif"),
@@ -179,6 +181,19 @@ class Objectif(Base):
         CheckConstraint("annee >= 2000 AND annee <= 2100", name="annee"),
         CheckConstraint("cible >= -1000000000 AND cible <= 1000000000", name="cible"),
     )
+
+
+class NoteAnnuelle(Base):
+    """A director's words of a year (migration 0012): the year's facts and anonymised parcours stories.
+
+    Free text, checked for identifying details when written (`mlimpact.notes`), shown as text only.
+    """
+
+    __tablename__ = "notes_annuelles"
+    code_structure: Mapped[str] = mapped_column(ForeignKey("structures.code_structure"), primary_key=True)
+    annee: Mapped[int] = mapped_column(Integer, primary_key=True)
+    faits: Mapped[str] = mapped_column(Text, default="")
+    recits: Mapped[str] = mapped_column(Text, default="")
 
 
 class Compte(Base):

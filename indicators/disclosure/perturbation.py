@@ -115,7 +115,7 @@ def expected_error(minimum: int = 100) -> Fraction:
 
 
 # --- the figures of one scope, as an outsider sees them -------------------------------------------------------
-PUBLIC = frozenset({"budget_eur"})  # public money (the financements of the conventions), not people: exact
+PUBLIC = frozenset({"budget_eur", "budget_cd_eur"})  # public money (the financements of the conventions), not people: exact
 
 
 def _declared() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
