@@ -230,6 +230,7 @@ def _account(url, email, role, structure=None, departement=None):
 def test_compte_speaks_as_the_account(capsys, url):
     """The director sees its structure exact; the Département perturbed; out of reach: exit 2 in French."""
     from indicators.disclosure import service
+    from indicators.disclosure.perturbation import PUBLIC
     from mlimpact.access import Compte
 
     _account(url, "d13@ml.fr", "directeur", structure="ML13001")
@@ -251,7 +252,7 @@ def test_compte_speaks_as_the_account(capsys, url):
         v = seen[row["code"]]
         assert (row["valeur"], row["masque"], row["traitement"]) == (v.valeur, v.masque, v.traitement)
         # perturbed or masked; exact only for the public budget and what nothing moves (a zero, no value)
-        assert row["traitement"] in ("perturbe", "masque") or row["code"] == "budget_eur" or not row["valeur"]
+        assert row["traitement"] in ("perturbe", "masque") or row["code"] in PUBLIC or not row["valeur"]
         if row["traitement"] == "masque":
             assert row["valeur"] is None and row["numerateur"] is None
     code, _, err = run(capsys, url, *DATES, "--structure", "ML59001", "--compte", "cd13@dep13.fr")
