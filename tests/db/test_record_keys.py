@@ -45,7 +45,7 @@ def test_migration_0010_draws_keys_for_existing_rows(engine, tmp_path):
     from alembic import command
 
     assert import_paths(engine, [write_tables(tmp_path / "a", DATA)], today=TODAY).exit_code == 0
-    migrate(engine, command.downgrade, "-1")  # the revision before 0010
+    migrate(engine, command.downgrade, "0009")  # the revision before 0010
     migrate(engine, command.upgrade, "head")
     for table in ("jeunes", "jalons"):
         found = keys(engine, table)
