@@ -184,7 +184,12 @@ def ventilations(nom: str) -> None:
     if nom == "departement":
         st.markdown("**Combien de temps les jeunes restent au RSA**")
         curve = cache.courbe(db, version, compte, demande)
-        if curve.empty:
+        if curve.attrs.get("reservee"):
+            st.caption(
+                "Courbe réservée à la structure qui détient les données : ses effectifs mois par mois "
+                "permettraient, par différence, de retrouver de petits nombres de jeunes."
+            )
+        elif curve.empty:
             st.caption("Aucune entrée au RSA sur ces années.")
         else:
             charts.show(fig.courbe_rsa(curve), fig.table_courbe(curve), "Part des jeunes encore au RSA mois après mois depuis leur entrée, une courbe par année d'entrée.", key="imp_courbe")
