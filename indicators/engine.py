@@ -93,6 +93,8 @@ IMPACT_CODES = PASSES["hors_rsa"]
 # The indicators that need more of S(P) than who is in it (`Requetes(detail=True)`).
 DETAIL_CODES = frozenset({"nouveaux_entrants", "jeunes_rsa_suivis", "sorties_positives", "parcours_securises"})
 BREAKDOWN_NATURES = (Nature.COUNT, Nature.RATIO)
+# Numbers that break down too: a median of delays is computed per group from the same histogram of delays.
+BREAKDOWN_NUMBERS = frozenset({"delai_entree_jours"})
 # Dimensions that put each young person (and so each of their jalons) in one group only; not the
 # dispositif (one may be followed in two) nor the domaine (one may have jalons in several).
 PARTITIONS = frozenset(JEUNE_DIMENSIONS)
@@ -245,7 +247,7 @@ def breakdown(
     filtres: Filtres = Filtres(),
     as_of: dt.date | None = None,
 ) -> pd.DataFrame:
-    """One count or ratio indicator by one dimension: a tidy table and a final `Total` row.
+    """One count or ratio indicator (or a number of BREAKDOWN_NUMBERS) by one dimension: a tidy table and a final `Total` row.
 
     Columns: modalite (code), libelle (French), valeur, numerateur, denominateur
     (the last two for ratios). The dimension is one of DIMENSIONS; `domaine`
@@ -256,9 +258,9 @@ def breakdown(
     aggregates add up to it, so it costs no second pass.
     """
     definition = get(code)
-    if definition.nature not in BREAKDOWN_NATURES:
+    if definition.nature not in BREAKDOWN_NATURES and code not in BREAKDOWN_NUMBERS:
         raise ValueError(
-            f"seuls les comptages et les taux se ventilent ; {code} est de nature {definition.nature.value}."
+            f"seuls les comptages, les taux et le délai d'entrée se ventilent ; {code} est de nature {definition.nature.value}."
         )
     if dimension not in DIMENSIONS:
         raise ValueError(f"dimension inconnue : « {dimension} » (attendu : {', '.join(DIMENSIONS)}).")

@@ -64,15 +64,11 @@ def k_setting(environ: Mapping[str, str] | None = None) -> int:
 
 
 def ventilable(code: str) -> bool:
-    """Whether the engine breaks `code` down by territory: counts and ratios, and the numbers it lists.
-
-    `delai_entree_jours` (a median built on a count of people) joins the map
-    as soon as the engine lists it in `BREAKDOWN_NUMBERS`.
-    """
+    """Whether the engine breaks `code` down by territory: counts and ratios, and the numbers it lists
+    (`delai_entree_jours`, a median masked on the people it is built on)."""
     from indicators import engine
 
-    numbers = getattr(engine, "BREAKDOWN_NUMBERS", frozenset())
-    return REGISTRY[code].nature in engine.BREAKDOWN_NATURES or code in numbers
+    return REGISTRY[code].nature in engine.BREAKDOWN_NATURES or code in engine.BREAKDOWN_NUMBERS
 
 
 def indicateurs_carte() -> tuple[str, ...]:
