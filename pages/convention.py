@@ -104,7 +104,7 @@ with objectifs_tab:
             retire = st.selectbox("Objectif à retirer", [r["indicateur"] for r in rows], format_func=libelle_indicateur, key="conv_obj_retirer")
             if st.form_submit_button("Retirer l'objectif"):
                 write_rows(
-                    lambda conn: impact_settings.supprimer(conn, compte, "objectifs", code, (annee, retire)),
+                    lambda conn: impact_settings.delete_row(conn, compte, "objectifs", code, (annee, retire)),
                     f"Objectif retiré : {REGISTRY[retire].libelle} ({annee}).",
                 )
 
@@ -142,7 +142,7 @@ with financements_tab:
             )
             if st.form_submit_button("Retirer le financement"):
                 write_rows(
-                    lambda conn: impact_settings.supprimer(conn, compte, "financements", code, (annee, *retire_f)),
+                    lambda conn: impact_settings.delete_row(conn, compte, "financements", code, (annee, *retire_f)),
                     "Financement retiré.",
                 )
 

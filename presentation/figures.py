@@ -25,7 +25,7 @@ import math
 import pandas as pd
 
 from indicators.disclosure.masking import DEFAULT_K, nature_de
-from indicators.formules import arrondi
+from indicators.rounding import arrondi
 from indicators.registry import REGISTRY
 from indicators.types import Nature, Valeur
 from presentation.formats import NBSP, entier, euros, nombre, pourcent

@@ -27,6 +27,7 @@ from mlimpact import overview as ov
 from mlimpact import store
 from mlimpact.config import database_url
 from mlimpact.db import make_engine
+from mlimpact.migrate import upgrade
 from mlimpact.access import AccesRefuse, Compte
 from presentation.figures import avec_affichage, tableau_affiche
 from reports import contenu as ct
@@ -43,6 +44,12 @@ def current_db() -> str:
 @st.cache_resource(show_spinner=False)
 def engine(db: str) -> Engine:
     return make_engine(db)
+
+
+@st.cache_resource(show_spinner="Création ou mise à jour du schéma de la base…")
+def schema(db: str) -> tuple[str | None, str]:
+    """Create or upgrade the store's schema, once per process and database (a failure is tried again next run)."""
+    return upgrade(engine(db))
 
 
 @st.cache_data(ttl=5, show_spinner=False)

@@ -34,19 +34,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from indicators.registry import DERIVES  # figures computed from other counts: masked when one is small
 from indicators.types import Nature, Valeur
 
 DEFAULT_K = 11
 
-# Figures computed from other counts: masked when one of those counts is small.
-DERIVES: dict[str, tuple[str, ...]] = {
-    "entretiens_par_jeune": ("entretiens", "jeunes_suivis"),
-    "cout_par_jeune_eur": ("jeunes_suivis",),
-    "mois_rsa_evites": ("sorties_rsa",),
-    "couts_evites_bruts_eur": ("sorties_rsa",),
-    "couts_evites_nets_eur": ("sorties_rsa",),
-    "euros_evites_par_euro_investi": ("sorties_rsa",),
-}
 # Numbers whose denominator is money, not people: that denominator never triggers masking.
 DENOMINATEUR_MONETAIRE: frozenset[str] = frozenset({"euros_evites_par_euro_investi"})
 # Figures that describe money spent, not people: never masked.

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
-from indicators.formules import arrondi
+from indicators.rounding import arrondi
 from indicators.types import Sens, Valeur
 from mlimpact import vocab
 from mlimpact.models import Jalon, Objectif

@@ -15,11 +15,15 @@ from rich.table import Table as RichTable
 from mlimpact import __version__
 from mlimpact.cli.common import (
     Exit,
+    FrenchCommand,
+    auteur_option,
+    author,
     database_errors,
     db_option,
     ensure_schema,
     err,
     fail,
+    french_help,
     open_engine,
     out,
     progress_bar,
@@ -33,18 +37,7 @@ class FrenchGroup(click.Group):
     """A group whose help speaks French."""
 
     def get_help_option(self, ctx):
-        return _french_help(super().get_help_option(ctx))
-
-
-class FrenchCommand(click.Command):
-    def get_help_option(self, ctx):
-        return _french_help(super().get_help_option(ctx))
-
-
-def _french_help(option):
-    if option is not None:
-        option.help = "Affiche cette aide et quitte."
-    return option
+        return french_help(super().get_help_option(ctx))
 
 
 click.Group.command_class = FrenchCommand
@@ -105,8 +98,9 @@ def sample(scale: str, seed: int, out_dir: Path | None, db: str | None) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--partial", is_flag=True, help="Garder les lignes valides et rejeter les autres.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Écrire les lignes rejetées (avec motif_rejet) dans ce fichier CSV.")
+@auteur_option
 @db_option
-def import_(paths: tuple[Path, ...], partial: bool, report: Path | None, db: str | None) -> None:
+def import_(paths: tuple[Path, ...], partial: bool, report: Path | None, auteur: str | None, db: str | None) -> None:
     """Importe des fichiers CSV, un classeur .xlsx, un dossier ou une archive .zip au format d'échange.
 
     Sans --partial, une seule ligne rejetée annule tout l'import.
@@ -117,7 +111,7 @@ def import_(paths: tuple[Path, ...], partial: bool, report: Path | None, db: str
     with database_errors():
         ensure_schema(engine)
         with progress_bar() as progress:
-            result = import_paths(engine, list(paths), partial=partial, progress=progress)
+            result = import_paths(engine, list(paths), partial=partial, progress=progress, author=author(auteur))
     for message in result.errors:
         err.print(f"Erreur : {message}", markup=False, soft_wrap=True)
     for message in dict.fromkeys(result.notices):
@@ -152,8 +146,9 @@ def print_counts(result) -> None:
 @app.command("export")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--structure", "structures", multiple=True, metavar="CODE", help="N'exporter que cette structure (répétable).")
+@auteur_option
 @db_option
-def export(out_dir: Path, structures: tuple[str, ...], db: str | None) -> None:
+def export(out_dir: Path, structures: tuple[str, ...], auteur: str | None, db: str | None) -> None:
     """Écrit les données de la base au format d'échange (un CSV par table)."""
     from mlimpact import store
     from mlimpact.exchange.exporter import export_dir
@@ -167,7 +162,7 @@ def export(out_dir: Path, structures: tuple[str, ...], db: str | None) -> None:
             if unknown:
                 raise fail(f"structure inconnue : {', '.join(sorted(unknown))}.")
         with progress_bar() as progress:
-            counts = export_dir(engine, out_dir, structures=list(structures) or None, progress=progress)
+            counts = export_dir(engine, out_dir, structures=list(structures) or None, progress=progress, auteur=author(auteur))
     out.print(f"Export écrit dans {out_dir} :")
     for table, n in counts.items():
         out.print(f"  {table:<16} {entier(n):>12}")
