@@ -21,9 +21,8 @@ from mlimpact.access import DroitsImport
 from mlimpact.exchange.importer import ImportResult, import_paths, record_report_download
 from mlimpact.exchange.reading import FileError, RowProblem, discover
 from mlimpact.exchange.schema import TABLES
-from ui import auth
-from ui import cache
 from presentation.formats import entier
+from ui import auth, cache, demo
 from ui.jalon_form import sans_markdown
 
 compte = auth.page_account(__file__)
@@ -205,7 +204,11 @@ mode = st.radio("Si des lignes sont refusées", list(MODES), format_func=MODES.g
 cols = st.columns([1, 1, 3])
 verifier = cols[0].button("Vérifier sans importer", disabled=not fichiers, key="imp_verifier", icon=":material/preview:",
                           help="Tout le contrôle de l'import, puis rien n'est écrit : ce qui serait ajouté, mis à jour, refusé.")
-lancer = cols[1].button("Importer", type="primary", disabled=not fichiers, key="imp_lancer", icon=":material/upload:")
+demonstration = auth.demo_active()
+lancer = cols[1].button("Importer", type="primary", disabled=not fichiers or demonstration, key="imp_lancer",
+                        icon=":material/upload:") and not demonstration
+if demonstration:
+    st.info(demo.IMPORT_REFUSE, icon=":material/info:")
 
 actuelle = empreinte(fichiers) if fichiers else ""
 if verifier or lancer:
