@@ -23,6 +23,7 @@ import streamlit as st
 from indicators.disclosure import territorial
 from indicators.registry import FAMILLES_COURTES, REGISTRY
 from indicators.types import Echelon, Famille, Nature, Perimetre, Valeur
+from mlimpact import overview as ov
 from mlimpact import territoires
 from presentation import figures
 from presentation.formats import date_fr, entier, nombre
@@ -152,7 +153,9 @@ def export_territoires(t: pd.DataFrame, premier: str, c: str, rang: bool = False
 
 # --- filters -------------------------------------------------------------------------------------------------
 visibles = cache.visible_structures(db, version, compte)
-premiere_date, as_of = cache.store_dates(db, version, visibles)
+premiere_date, _ = cache.store_dates(db, version, visibles)
+derniers = cache.latest_by_structure(db, version, visibles)  # how far each structure has reported
+as_of, _ = ov.data_through(derniers)  # « données au » of the page's scope: the earliest of those dates
 if as_of is None:
     st.title(TITRE)
     st.info("Aucune donnée pour votre périmètre.")
@@ -169,7 +172,9 @@ departemental = compte.role == "departement"
 
 st.title(f"{TITRE} — {libelle_dep(compte.departement)}" if departemental else TITRE)
 st.caption(
-    f"Période : {selection_libelle} · filtres : {filtres_libelle} · données au {date_fr(as_of)}. "
+    f"Période : {selection_libelle} · filtres : {filtres_libelle} · données au {date_fr(as_of)}, la plus ancienne des "
+    "dernières dates de jalon des structures du périmètre : un mois n'est complet que lorsque toutes ont transmis "
+    "leurs jalons jusqu'à sa fin. "
     f"Secret statistique : les effectifs de 1 à {K - 1} sont masqués (« < {K} »), ainsi que les cases qui "
     "permettraient de les retrouver par différence (« secret ») ; un chiffre masqué n'est jamais affiché comme 0."
 )
@@ -451,10 +456,13 @@ def vue_tendances() -> None:
         Perimetre(Echelon.REGION, region) if region else Perimetre())
     nom = territoires.nom_departement(departement) if departemental else (territoires.nom_region(region) if region else "France entière")
     st.subheader(f"Tendances mensuelles — {nom}")
-    debut, fin = ct.fenetre_tendance(periode, as_of, mois=12)  # twelve months, compared with the twelve before
+    complet_au = donnees_du_perimetre()
+    debut, fin = ct.fenetre_tendance(periode, complet_au, mois=12)  # twelve months, compared with the twelve before
     avant = dt.date(debut.year - 1, debut.month, 1)
-    st.caption("Les douze derniers mois complets de la période, comparés aux douze mois précédents. "
-               "Un mois masqué n'a pas de point ; le mois en cours, incomplet, est laissé de côté.")
+    st.caption(f"Les douze derniers mois de la période, comparés aux douze mois précédents ; données de {nom} au "
+               f"{date_fr(complet_au)}. Un mois dont toutes les structures n'ont pas transmis leurs jalons jusqu'à la fin "
+               "est marqué « incomplet » (point creux et mention sur le graphique, « incomplet » dans le tableau) : "
+               "sa baisse apparente peut n'être qu'un retard de saisie. Un mois masqué n'a pas de point.")
     onglets = st.tabs([FAMILLES_COURTES[f] for f in Famille], key="famille", on_change="rerun", bind="query-params")
     for famille, onglet in zip(Famille, onglets):
         if not onglet.open:
@@ -464,7 +472,7 @@ def vue_tendances() -> None:
             choix = st.selectbox("Indicateur de la famille", codes, index=codes.index(TITRES_FAMILLE[famille]),
                                  format_func=lambda c: REGISTRY[c].libelle, key=f"nat_tendance_{famille.value}")
             serie = load_trend(avant, fin, perimetre, choix)
-            data = tendance_table(serie, choix, debut)
+            data = tendance_table(serie, choix, debut, complet_au)
             if data.empty:
                 st.info("Aucun mois complet dans cette fenêtre.")
                 continue
@@ -475,7 +483,8 @@ def vue_tendances() -> None:
             table.columns.name = None
             show(chart, table, f"{REGISTRY[choix].libelle} par mois, {nom}, comparé à l'année précédente.",
                  key=f"nat_tendance_{famille.value}")
-            download(f"tendance-{choix}", table, {"Tendance": table}, key=f"nat_exp_tendance_{famille.value}")
+            exported = export_tendance(data, choix)
+            download(f"tendance-{choix}", exported, {"Tendance": exported}, key=f"nat_exp_tendance_{famille.value}")
 
 
 MOIS_COURTS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
@@ -485,25 +494,46 @@ def mois_court(day: dt.date) -> str:
     return f"{MOIS_COURTS[day.month - 1]} {day.year}"
 
 
-def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date) -> pd.DataFrame:
-    """One row per whole month: its place in the year, its month, its series (period or the year before), its figure."""
+def donnees_du_perimetre() -> dt.date:
+    """The date the trends' scope (the département, the région chosen, or France) is complete through."""
+    if departemental or not region:
+        return as_of
+    dans_la_region = {c for c, _, dep, _ in cache.structures_table(db, version) if territoires.DEPARTEMENTS[dep].region == region}
+    return ov.data_through({c: d for c, d in derniers.items() if c in dans_la_region})[0] or as_of
+
+
+def export_tendance(data: pd.DataFrame, choix: str) -> pd.DataFrame:
+    """The trend to download: one row per month of each series, the figure a number, « incomplet » or the mask beside it."""
+    rows = data  # already in the order of the table: the period, then the year before, month by month
+    return pd.DataFrame({
+        "Période": rows["serie"].to_numpy(), "Mois": rows["mois"].to_numpy(),
+        entete(choix): pd.array(rows["valeur"], dtype="Float64"),
+        "Mois incomplet": ["incomplet" if i else "" for i in rows["incomplet"]],
+        "Secret statistique": [a if pd.isna(v) else "" for a, v in zip(rows["affichage"], rows["valeur"])],
+    })
+
+
+def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date, complet_au: dt.date) -> pd.DataFrame:
+    """One row per month: its place in the year, its month, its series (period or the year before), its figure,
+    and whether it is incomplete (it ends after `complet_au`, the date every structure of the scope has reported to)."""
     rows = []
     fin = (debut.replace(year=debut.year + 1) - dt.timedelta(days=1))
     label_now = f"{mois_court(debut)} – {mois_court(fin)}"
     label_before = f"{mois_court(debut.replace(year=debut.year - 1))} – {mois_court(fin.replace(year=fin.year - 1))}"
     for r in serie.itertuples(index=False):
-        if r.incomplet:
-            continue
+        incomplet = (r.mois + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1) > complet_au
         current = r.mois >= debut
         months_from = (r.mois.year - debut.year) * 12 + r.mois.month - debut.month
         rang = months_from if current else months_from + 12
         rows.append({
             "rang": rang, "mois": MOIS_COURTS[r.mois.month - 1], "serie": label_now if current else label_before,
             "valeur": None if r.masque or r.valeur is None or pd.isna(r.valeur) else float(r.valeur),
-            "affichage": figures.texte_valeur(choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque)), K),
+            "affichage": figures.texte_valeur(choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque)), K)
+            + (" (incomplet)" if incomplet else ""),
+            "incomplet": incomplet,
         })
     rows.sort(key=lambda r: (r["serie"] != label_now, r["rang"]))
-    return pd.DataFrame(rows, columns=["rang", "mois", "serie", "valeur", "affichage"])
+    return pd.DataFrame(rows, columns=["rang", "mois", "serie", "valeur", "affichage", "incomplet"])
 
 
 # --- the page -----------------------------------------------------------------------------------------------------

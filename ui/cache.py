@@ -22,16 +22,14 @@ from indicators.engine import months
 from indicators.models import impact as modele
 from indicators.models import impact_settings
 from indicators.types import Filtres, Perimetre, Periode, Valeur
-from mlimpact import accounts
+from mlimpact import accounts, store
 from mlimpact import overview as ov
-from mlimpact import store
+from mlimpact.access import AccesRefuse, Compte
 from mlimpact.config import database_url
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
-from mlimpact.access import AccesRefuse, Compte
 from presentation.figures import avec_affichage, tableau_affiche
 from reports import contenu as ct
-
 
 TTL = 600
 
@@ -68,6 +66,13 @@ def store_dates(db: str, version: int, structures: tuple[str, ...] | None = None
     """(first, latest) jalon date of the store or of the given structures."""
     with engine(db).connect() as conn:
         return ov.dates(conn, list(structures) if structures is not None else None)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def latest_by_structure(db: str, version: int, structures: tuple[str, ...] | None = None) -> dict[str, dt.date]:
+    """Each structure's latest jalon date (`mlimpact.overview.latest_by_structure`), of all or of the given ones."""
+    with engine(db).connect() as conn:
+        return ov.latest_by_structure(conn, list(structures) if structures is not None else None)
 
 
 @st.cache_data(ttl=600, show_spinner=False)

@@ -33,7 +33,7 @@ from mlimpact import territoires
 from mlimpact.access import AccesRefuse, Compte
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
-from mlimpact.models import Jeune
+from mlimpact.models import Jalon, Jeune
 from mlimpact.sample import load_demo
 from tests.conftest import ROOT, new_postgres_database, new_sqlite_database
 
@@ -659,3 +659,42 @@ def test_the_menu_and_the_page_say_the_same_title(monkeypatch, demo_database):
         assert page.titre_pour(role) == expected
         at = open_page(monkeypatch, demo_database, role)
         assert at.title[0].value.startswith(expected), role
+
+
+def test_one_jalon_today_does_not_complete_a_month_for_everyone(monkeypatch, demo_database, tmp_path):
+    """« Données au » is the scope's: the earliest of its structures' latest dates. A jalon entered today in one
+    structure moves nothing for France; the month the others have not finished is marked « incomplet » in the
+    table (kept, not dropped, never a silent fall), with a hollow point and a word on the chart (issue 18)."""
+    import sqlite3
+
+    from mlimpact import overview, store
+
+    target = tmp_path / "demo.db"
+    with sqlite3.connect(demo_database.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    url = f"sqlite:///{target}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        latest = overview.latest_by_structure(conn)
+        through, late = overview.data_through(latest)
+        jeune = conn.execute(select(Jeune.id_jeune).where(Jeune.code_structure == "ML13001")).scalars().first()
+        conn.execute(Jalon.__table__.insert().values(id_jalon="AUJOURDHUI-1", id_jeune=jeune, date=dt.date.today(),
+                                                     type="entretien"))
+        store.bump_data_version(conn)
+        assert overview.data_through(overview.latest_by_structure(conn)) == (through, late)  # unchanged for France
+        assert overview.latest_by_structure(conn, ["ML13001"])["ML13001"] == dt.date.today()
+    at = open_page(monkeypatch, url, "bureau", nat_annee=through.year, nat_indicateur="jeunes_suivis")
+    assert any(f"données au {through.strftime('%d/%m/%Y')}, la plus ancienne" in c.value for c in at.caption)
+    at.session_state["onglet"] = "Tendances mensuelles"
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    mois_en_cours = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")[through.month - 1]
+    row = table[table["Mois"] == mois_en_cours].iloc[0]
+    incomplete_month_ends_after = (through + dt.timedelta(days=1)).day != 1
+    assert ("(incomplet)" in str(row.iloc[1])) == incomplete_month_ends_after
+    assert not any("(incomplet)" in str(v) for v in table.iloc[:, 2])  # the year before is complete
+    spec, _ = charts(at)[0]
+    layers = spec.get("layer", [])
+    assert any(layer.get("mark", {}).get("fill") == "white" for layer in layers)
+    assert any(layer.get("encoding", {}).get("text") == {"value": "incomplet"} for layer in layers)

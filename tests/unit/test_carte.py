@@ -172,9 +172,21 @@ def test_trend_of_two_years_draws_the_later_period_first():
     data = pd.DataFrame({"rang": [0, 1, 0, 1], "mois": ["janv.", "févr.", "janv.", "févr."],
                          "serie": ["2025", "2025", "2024", "2024"], "valeur": [1.0, 2.0, 3.0, None],
                          "affichage": ["1", "2", "3", "secret"]})
-    spec = carte.tendance_annees(data, "x").to_dict()
+    spec = carte.tendance_annees(data, "x").to_dict()["layer"][0]
     assert spec["encoding"]["color"]["sort"] == ["2025", "2024"]
     assert spec["encoding"]["x"]["sort"] == ["janv.", "févr."]
+
+
+def test_an_incomplete_month_is_hollow_and_says_so_in_words():
+    """Not colour alone: a hollow, dashed point and the word « incomplet » on the chart (issue 18)."""
+    data = pd.DataFrame({"rang": [0, 1], "mois": ["oct.", "nov."], "serie": ["2026", "2026"], "valeur": [1548.0, 1392.0],
+                         "affichage": ["1 548", "1 392 (incomplet)"], "incomplet": [False, True]})
+    chart = carte.tendance_annees(data, "Jeunes suivis")
+    _, creux, mention = chart.to_dict()["layer"]
+    assert creux["mark"]["fill"] == "white" and creux["mark"]["strokeDash"]
+    assert mention["encoding"]["text"] == {"value": "incomplet"}
+    svg = vlc.vegalite_to_svg(french(chart).to_dict())
+    assert svg.count(">incomplet<") == 1
 
 
 # --- exports ----------------------------------------------------------------------------------------------
