@@ -1,7 +1,7 @@
 """Concurrent sessions in the browser: N Chromium pages against one server started like `make run`.
 
     .venv/bin/python bench/sessions.py [--sessions 1,5,10,20] [--scenario impact,filtre,jalon,national]
-                                       [--db URL] [--repeat 1]
+                                       [--repeat 1] [--compare DIR] [--profile PREFIX]
 
 A CD meeting: N people open the app on the demo data at the same moment. Each
 session is its own browser context (its own Streamlit session), signed in
@@ -26,7 +26,9 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.app import MLIMPACT, run, start_app  # noqa: E402
+from bench.app import ROOT as HERE
+from bench.app import start_app
 
 CHROMIUM = "/usr/bin/chromium"
 SETTLED = (
@@ -140,13 +143,20 @@ async def gesture(scenario: str, page) -> float:
     return time.perf_counter() - start
 
 
-async def one_run(scenario: str, n: int, db_url: str, workdir: Path) -> list[float]:
+def demo_store(root: Path, path: Path) -> str:
+    """A fresh demo store made by `mlimpact demo` of the code in `root`, exactly as `make run` makes it."""
+    url = f"sqlite:///{path}"
+    subprocess.run([sys.executable, "-m", "mlimpact.cli", "demo", "--db", url], cwd=root, check=True,
+                   env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL)
+    return url
+
+
+async def one_run(scenario: str, n: int, root: Path, workdir: Path, profile: str | None = None) -> list[float]:
     from playwright.async_api import async_playwright
 
-    store = workdir / f"{scenario}-{n}.db"
-    shutil.copy(db_url.removeprefix("sqlite:///"), store)
-    url = f"sqlite:///{store}"
-    process, base = start_app(url, workdir / f"{scenario}-{n}.log")
+    tag = f"{scenario}-{n}-{abs(hash(str(root)))}"
+    url = demo_store(root, workdir / f"{tag}.db")
+    process, base = start_app(url, workdir / f"{tag}.log", root)
     try:
         idents = jeunes(url, n) if scenario == "jalon" else [None] * n
         async with async_playwright() as pw:
@@ -154,7 +164,17 @@ async def one_run(scenario: str, n: int, db_url: str, workdir: Path) -> list[flo
             contexts = [await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR") for _ in range(n)]
             pages = [await c.new_page() for c in contexts]
             await asyncio.gather(*(prepare(scenario, p, base, j) for p, j in zip(pages, idents)))
+            spy = None
+            if profile:  # py-spy on the server while the gestures run: where its time goes (`--profile`)
+                out = f"{profile}-{scenario}-{n}.txt"
+                command = [shutil.which("py-spy") or "py-spy", "record", "-p", str(process.pid), "-r", "50", "-f", "raw",
+                           "-o", out]
+                spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
+                await asyncio.sleep(1)
             seconds = await asyncio.gather(*(gesture(scenario, p) for p in pages))
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=30)
             await browser.close()
         return list(seconds)
     finally:
@@ -166,28 +186,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,5,10,20")
     parser.add_argument("--scenario", default=",".join(SCENARIOS))
-    parser.add_argument("--db", help="a demo store (SQLite URL); default: a fresh one from sample_data/demo")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--compare", type=Path, help="another copy of the code (e.g. `git archive main`): both run, "
+                        "alternately, in the same run, and the ratio of their p95 is printed")
+    parser.add_argument("--profile", help="py-spy (on the PATH) records the server during the gestures: PREFIX-scenario-N.txt")
     args = parser.parse_args()
     counts = [int(x) for x in args.sessions.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
-    db_url = args.db
-    if db_url is None:
-        db_url = f"sqlite:///{workdir / 'demo.db'}"
-        run([*MLIMPACT, "demo", "--db", db_url])
+    roots = {"avant": args.compare.resolve(), "après": HERE} if args.compare else {"": HERE}
     print(f"{os.cpu_count()} cœurs ; charge au départ {os.getloadavg()[0]:.1f}", flush=True)
     for scenario in args.scenario.split(","):
-        base = None
+        base: dict[str, float] = {}
         for n in counts:
-            samples: list[float] = []
-            loads = []
-            for _ in range(args.repeat):
-                samples += asyncio.run(one_run(scenario, n, db_url, workdir))
-                loads.append(os.getloadavg()[0])
-            p50, p95 = statistics.median(samples), percentile(samples, 95)
-            base = base or p95
-            print(f"{scenario:9} {n:3} sessions : p50 {p50:5.2f} s  p95 {p95:5.2f} s  max {max(samples):5.2f} s  "
-                  f"p95/p95(1) {p95 / base:4.1f}  (charge {max(loads):.1f})", flush=True)
+            p95s = {}
+            for label, root in roots.items():
+                samples: list[float] = []
+                loads = []
+                for _ in range(args.repeat):
+                    samples += asyncio.run(one_run(scenario, n, root, workdir, args.profile if label != "avant" else None))
+                    loads.append(os.getloadavg()[0])
+                p50, p95 = statistics.median(samples), percentile(samples, 95)
+                p95s[label] = p95
+                base.setdefault(label, p95)
+                print(f"{scenario:9} {label:6} {n:3} sessions : p50 {p50:5.2f} s  p95 {p95:5.2f} s  max {max(samples):5.2f} s  "
+                      f"p95/p95(1) {p95 / base[label]:4.1f}  (charge {max(loads):.1f})", flush=True)
+            if args.compare:
+                print(f"{scenario:9} {n:3} sessions : p95 après / avant = {p95s['après'] / p95s['avant']:.2f}", flush=True)
     shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -304,7 +304,7 @@ def tendance_annees(data: pd.DataFrame, titre: str, format_nombre: str = ",.1f")
     series = list(dict.fromkeys(data["serie"]))  # in the order given: the later period first
     x = alt.X("mois:N", sort=order, title=None, axis=alt.Axis(labelAngle=0))
     y = alt.Y("valeur:Q", title=titre, axis=alt.Axis(format=format_nombre), scale=alt.Scale(zero=False))
-    courbes = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70)).encode(
+    courbes = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=70)).encode(
         x=x, y=y,
         color=alt.Color("serie:N", title=None, sort=series, legend=alt.Legend(orient="bottom")),
         strokeDash=alt.StrokeDash("serie:N", title=None, sort=series, scale=alt.Scale(range=[[1, 0], [6, 3]])),
@@ -312,7 +312,7 @@ def tendance_annees(data: pd.DataFrame, titre: str, format_nombre: str = ",.1f")
         tooltip=[alt.Tooltip("serie:N", title="Période"), alt.Tooltip("mois:N", title="Mois"),
                  alt.Tooltip("affichage:N", title=titre), alt.Tooltip("etat:N", title="État du mois")],
     )
-    incomplets = alt.Chart(data).transform_filter("datum.incomplet").encode(x=x, y=y)
+    incomplets = alt.Chart().transform_filter("datum.incomplet").encode(x=x, y=y)
     creux = incomplets.mark_point(filled=True, size=70, fill="white", stroke="#333333", strokeWidth=2, strokeDash=[2, 2])
     mention = incomplets.mark_text(dy=-15, fontSize=11, color="#333333").encode(text=alt.value("incomplet"))
-    return alt.layer(courbes, creux, mention).properties(height=320)
+    return alt.layer(courbes, creux, mention, data=data).properties(height=320)  # the data once, on the layer

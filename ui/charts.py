@@ -38,9 +38,11 @@ def bars(data: pd.DataFrame, category: str, value: str, value_title: str = "", c
     encoding = {"y": y, "x": x, "tooltip": [alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=fmt, title=value_title or value)]}
     if color:
         encoding["color"] = alt.Color(f"{color}:N", title=None)
-    chart = alt.Chart(data).mark_bar().encode(**encoding)
-    labels = alt.Chart(data).mark_text(align="left", dx=3).encode(y=y, x=x, text=alt.Text(f"{value}:Q", format=fmt))
-    return chart + labels
+    chart = alt.Chart().mark_bar().encode(**encoding)
+    labels = alt.Chart().mark_text(align="left", dx=3).encode(y=y, x=x, text=alt.Text(f"{value}:Q", format=fmt))
+    # the data on the layer, not on each part: Altair 6 names each part by a hash of its spec, data included,
+    # and writes a DataFrame out as text for it (a few ms a chart, on every run of every session)
+    return alt.layer(chart, labels, data=data)
 
 
 def show(chart: alt.TopLevelMixin, table: pd.DataFrame, alt_text: str, key: str, height: int | None = None) -> None:
