@@ -23,8 +23,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from indicators import cache, measures
-from indicators.facts import refresh
 from indicators.dimensions import DIMENSIONS, modalities
+from indicators.facts import refresh
 from indicators.formules import Agregats, prorata, valeurs
 from indicators.impact_chain import load_parameters
 from indicators.registry import CODES, REGISTRY, get

@@ -194,12 +194,9 @@ def test_the_app_starts_on_a_store_whose_schema_is_missing_or_old(app_on, tmp_pa
 
 # --- the public demo stays usable (issue 18) --------------------------------------------------------------------
 def private_demo(demo_database: str, tmp_path) -> str:
-    import sqlite3
+    from tests.db.test_report import copie_demo
 
-    target = tmp_path / "demo.db"
-    with sqlite3.connect(demo_database.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return f"sqlite:///{target}"
+    return copie_demo(demo_database, tmp_path / "copie")
 
 
 def test_a_demo_visitor_checks_an_import_but_cannot_write_one(app_on, demo_database, tmp_path):

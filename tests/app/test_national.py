@@ -23,9 +23,7 @@ from hypothesis import strategies as st_
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from indicators.disclosure import service
-from indicators.disclosure import territorial
-from presentation import figures
+from indicators.disclosure import service, territorial
 from indicators.disclosure.masking import DEFAULT_K, Relation, petit, recoverable
 from indicators.registry import FAMILLES_COURTES, REGISTRY
 from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode
@@ -35,6 +33,7 @@ from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
 from mlimpact.models import Jalon, Jeune
 from mlimpact.sample import load_demo
+from presentation import figures
 from tests.conftest import ROOT, new_postgres_database, new_sqlite_database
 
 K = DEFAULT_K
@@ -665,14 +664,10 @@ def test_one_jalon_today_does_not_complete_a_month_for_everyone(monkeypatch, dem
     """« Données au » is the scope's: the earliest of its structures' latest dates. A jalon entered today in one
     structure moves nothing for France; the month the others have not finished is marked « incomplet » in the
     table (kept, not dropped, never a silent fall), with a hollow point and a word on the chart (issue 18)."""
-    import sqlite3
-
     from mlimpact import overview, store
+    from tests.db.test_report import copie_demo
 
-    target = tmp_path / "demo.db"
-    with sqlite3.connect(demo_database.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    url = f"sqlite:///{target}"
+    url = copie_demo(demo_database, tmp_path / "copie")
     engine = make_engine(url)
     with engine.begin() as conn:
         latest = overview.latest_by_structure(conn)

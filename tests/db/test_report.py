@@ -19,21 +19,21 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from indicators.models import impact as modele
 from indicators.disclosure import service
+from indicators.models import impact as modele
+from indicators.models import impact_settings
 from indicators.registry import REGISTRY, REGISTRY_VERSION
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode
 from mlimpact import audit, store
-from indicators.models import impact_settings
 from mlimpact.access import AccesRefuse, Compte
 from mlimpact.cli import main
 from mlimpact.db import make_engine
 from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Objectif
-from reports import contenu as ct
-from reports import excel, fonts, pdf
 from presentation.figures import texte_valeur as texte_figure
 from presentation.textes import echapper, libelle_perimetre, mois_incomplet
+from reports import contenu as ct
+from reports import excel, fonts, pdf
 from tests.support.exchange_files import write_tables
 
 STRUCTURE = "ML13001"

@@ -13,9 +13,9 @@ import vl_convert as vlc
 
 from indicators.types import Sens
 from mlimpact import territoires
+from presentation.theme import french
 from reports.excel import sheet_name
 from ui import carte, exports
-from presentation.theme import french
 
 
 def valeurs(pairs: dict[str, float | None], masques: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -217,7 +217,7 @@ def test_xlsx_keeps_numbers_as_numbers_and_percentages_as_percentages():
     })
     sheet = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes({"Départements": table})))["Départements"]
     assert [c.value for c in sheet[1]] == list(table.columns)
-    rang, code, taux, secret, jeunes = sheet[2]
+    rang, code, taux, _secret, jeunes = sheet[2]
     assert rang.value == 1 and isinstance(rang.value, int)
     assert code.value == "13" and code.data_type == "s"
     assert taux.value == pytest.approx(0.355) and taux.number_format == "0.0%"
