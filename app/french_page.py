@@ -175,14 +175,19 @@ GARDER = ('[data-testid="stMarkdownContainer"]', '[data-testid="stText"]', '[dat
 _SCRIPT = r"""
 (function () {
   var T = %(textes)s, M = %(motifs)s.map(function (m) { return [new RegExp(m[0]), m[1]]; }), W = %(mots)s;
-  var WORDS = new RegExp("\\b(" + Object.keys(W).join("|") + ")\\b", "g");
+  // one test tells whether any pattern may apply: most strings of a page are none of Streamlit's
+  var ANY = new RegExp(M.map(function (m) { return "(?:" + m[0].source + ")"; }).join("|"));
+  var WORDS = new RegExp("\b(" + Object.keys(W).join("|") + ")\b", "g");
   var SEGMENTS = {"dd": 1, "mm": 1, "yyyy": 1};
   var A = %(attributs)s, KEEP = %(garder)s, CHROME = %(chrome)s;
+  var SELECT = A.map(function (a) { return "[" + a + "]"; }).join(",");
+  var has = Object.prototype.hasOwnProperty;
   function fr(s) {
-    if (!s) return null;
+    if (!s || s.length > 400) return null;
     var t = s.trim();
     if (!t) return null;
-    if (Object.prototype.hasOwnProperty.call(T, t)) return s.replace(t, T[t]);
+    if (has.call(T, t)) return s.replace(t, T[t]);
+    if (!ANY.test(t)) return null;
     for (var i = 0; i < M.length; i++) {
       if (M[i][0].test(t)) {
         var f = t.replace(M[i][0], M[i][1]).replace(WORDS, function (w) { return W[w]; });
@@ -192,13 +197,14 @@ _SCRIPT = r"""
     return null;
   }
   function textNode(n) {
-    var p = n.parentNode;
+    var v = fr(n.nodeValue);  // the cheap test first: the checks below walk up the tree
+    if (v === null || v === n.nodeValue) return;
+    var p = n.parentElement;
     if (!p || p.nodeName === "SCRIPT" || p.nodeName === "STYLE") return;
     // an editable node only when it shows a date segment's placeholder (« dd », « yyyy »: no one types letters there)
-    if (p.isContentEditable && !Object.prototype.hasOwnProperty.call(SEGMENTS, n.nodeValue.trim())) return;
+    if (p.isContentEditable && !has.call(SEGMENTS, n.nodeValue.trim())) return;
     if (p.closest(KEEP) && !p.closest(CHROME)) return;  // what the app writes (texts, tables): never changed
-    var v = fr(n.nodeValue);
-    if (v !== null && v !== n.nodeValue) n.nodeValue = v;
+    n.nodeValue = v;
   }
   function element(e) {
     for (var i = 0; i < A.length; i++) {
@@ -209,10 +215,12 @@ _SCRIPT = r"""
   function walk(root) {
     if (root.nodeType === 3) { textNode(root); return; }
     if (root.nodeType !== 1 && root.nodeType !== 11) return;
-    if (root.nodeType === 1) element(root);
-    var w = document.createTreeWalker(root, 5);  // elements and text
+    if (root.nodeType === 1 && root.matches(SELECT)) element(root);
+    var found = root.querySelectorAll(SELECT);  // only the elements that carry one of the attributes
+    for (var i = 0; i < found.length; i++) element(found[i]);
+    var w = document.createTreeWalker(root, 4);  // text
     var n;
-    while ((n = w.nextNode())) { if (n.nodeType === 3) textNode(n); else element(n); }
+    while ((n = w.nextNode())) textNode(n);
   }
   function start() {
     document.documentElement.lang = "fr";

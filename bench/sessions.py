@@ -15,8 +15,10 @@ through the demo mode; then, all together, they do the scenario's gesture:
 
 The time of a gesture runs from the click to the updated content visible and
 the script finished (no status widget, no stale element). Every N starts a
-fresh server (cold caches) on a copy of the demo store. Printed: p50, p95, max
-and the ratio to the single session of the same run, with the load average.
+fresh server (cold caches) on a fresh demo store made by `mlimpact demo`, as
+`make run` does. Printed: p50, p95, max, the ratio to the single session of the
+same run, the server's CPU time per session during the gestures (from /proc:
+what the other jobs of the machine cannot inflate much) and the load average.
 The machine is shared: compare ratios within one run, not figures across days.
 """
 
@@ -143,6 +145,15 @@ async def gesture(scenario: str, page) -> float:
     return time.perf_counter() - start
 
 
+CPU: dict[tuple, float] = {}  # (scenario, sessions, code) -> server CPU seconds spent during the gestures
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux /proc), whatever the other jobs of the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def demo_store(root: Path, path: Path) -> str:
     """A fresh demo store made by `mlimpact demo` of the code in `root`, exactly as `make run` makes it."""
     url = f"sqlite:///{path}"
@@ -171,7 +182,9 @@ async def one_run(scenario: str, n: int, root: Path, workdir: Path, profile: str
                            "-o", out]
                 spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
                 await asyncio.sleep(1)
+            cpu_before = cpu_seconds(process.pid)
             seconds = await asyncio.gather(*(gesture(scenario, p) for p in pages))
+            CPU[(scenario, n, str(root))] = cpu_seconds(process.pid) - cpu_before
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=30)
@@ -208,8 +221,10 @@ def main() -> None:
                 p50, p95 = statistics.median(samples), percentile(samples, 95)
                 p95s[label] = p95
                 base.setdefault(label, p95)
+                cpu = CPU[(scenario, n, str(root))] / n
                 print(f"{scenario:9} {label:6} {n:3} sessions : p50 {p50:5.2f} s  p95 {p95:5.2f} s  max {max(samples):5.2f} s  "
-                      f"p95/p95(1) {p95 / base[label]:4.1f}  (charge {max(loads):.1f})", flush=True)
+                      f"p95/p95(1) {p95 / base[label]:4.1f}  CPU du serveur {cpu:5.2f} s/session  (charge {max(loads):.1f})",
+                      flush=True)
             if args.compare:
                 print(f"{scenario:9} {n:3} sessions : p95 après / avant = {p95s['après'] / p95s['avant']:.2f}", flush=True)
     shutil.rmtree(workdir, ignore_errors=True)

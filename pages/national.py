@@ -27,10 +27,9 @@ from mlimpact import overview as ov
 from mlimpact import territoires
 from presentation import figures
 from presentation.formats import date_fr, entier, nombre
-from presentation.theme import french
 from reports import contenu as ct
 from ui import auth, cache, carte, exports, filters, menu
-from ui.charts import show
+from ui.charts import ready, show
 
 compte = auth.page_account(__file__)
 TITRE = menu.page_of(__file__).titre_pour(compte.role)  # the menu's title for this role
@@ -102,7 +101,7 @@ def download(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame
 
 def graphique_et_tableau(chart, table: pd.DataFrame, alt_text: str, key: str) -> None:
     """A chart with its figures in a table shown right under it (not folded away: the table is the point here)."""
-    st.altair_chart(french(chart), width="stretch", key=f"chart_{key}", alt=alt_text)
+    st.altair_chart(ready(chart), width="stretch", key=f"chart_{key}", alt=alt_text)
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -288,7 +287,7 @@ def vue_carte() -> None:
     data = carte.tuiles(deps[["code", "valeur", "masque", "affichage"]], region or None)
     chart = carte.carte(data, unite(code), ind.sens, format_d3(code), tuile=62, choisi=departement or None)
     st.altair_chart(
-        french(chart), key="nat_carte", on_select=pick_on_map, selection_mode=carte.SELECTION, width="content",
+        ready(chart), key="nat_carte", on_select=pick_on_map, selection_mode=carte.SELECTION, width="content",
         alt=f"Carte des départements : {ind.libelle}, {selection_libelle}. Les chiffres sont aussi dans le tableau sous la carte.",
     )
     ranked = ajouter_rang(deps_filtre)

@@ -46,3 +46,14 @@ def test_the_cheap_theme_gives_the_same_spec_as_configure():
         labelFontSize=12, titleFontSize=12, orient="bottom").configure_view(strokeWidth=0)
     assert theme.french(chart).to_dict() == expected.to_dict()
     assert "locale" not in chart.to_dict().get("config", {})  # the chart given is left as it was
+
+
+def test_a_ready_chart_gives_streamlit_the_same_spec_unchecked():
+    """`charts.ready`: Streamlit's own conversion, the same spec as with the schema check, which it skips."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    data = pd.DataFrame({"c": ["a", "b"], "v": [1, 2]})
+    chart = charts.bars(data, "c", "v")
+    checked = _convert_altair_to_vega_lite_spec(theme.french(chart))
+    unchecked = _convert_altair_to_vega_lite_spec(charts.ready(chart))
+    assert unchecked == checked
