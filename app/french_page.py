@@ -177,7 +177,7 @@ _SCRIPT = r"""
   var T = %(textes)s, M = %(motifs)s.map(function (m) { return [new RegExp(m[0]), m[1]]; }), W = %(mots)s;
   // one test tells whether any pattern may apply: most strings of a page are none of Streamlit's
   var ANY = new RegExp(M.map(function (m) { return "(?:" + m[0].source + ")"; }).join("|"));
-  var WORDS = new RegExp("\b(" + Object.keys(W).join("|") + ")\b", "g");
+  var WORDS = new RegExp("\\b(" + Object.keys(W).join("|") + ")\\b", "g");
   var SEGMENTS = {"dd": 1, "mm": 1, "yyyy": 1};
   var A = %(attributs)s, KEEP = %(garder)s, CHROME = %(chrome)s;
   var SELECT = A.map(function (a) { return "[" + a + "]"; }).join(",");
