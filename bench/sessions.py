@@ -174,6 +174,8 @@ async def one_run(scenario: str, n: int, root: Path, workdir: Path, profile: str
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             contexts = [await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR") for _ in range(n)]
             pages = [await c.new_page() for c in contexts]
+            for p in pages:  # twenty sessions signing in at once on two cores: far beyond Playwright's 30 s
+                p.set_default_timeout(300_000)
             await asyncio.gather(*(prepare(scenario, p, base, j) for p, j in zip(pages, idents)))
             spy = None
             if profile:  # py-spy on the server while the gestures run: where its time goes (`--profile`)
