@@ -1,13 +1,14 @@
-"""The public demo's own controls: imports only checked, never written, and « Réinitialiser la démonstration ».
+"""The public demo's own controls: a visitor's import keeps the demo open, and « Réinitialiser la démonstration ».
 
 In the demo (`make run`, no ProConnect), every visitor picks a role on the same
-fictitious data. Visitors may write through the forms (a conseiller's jalons, a
-director's objectives): that is what the demo shows. Two rules keep it usable
+fictitious data. Visitors may write: a conseiller's jalons, a director's
+objectives, an import — that is what the demo shows. Two rules keep it usable
 for the next visitor:
 
-- an import is only checked (« Vérifier sans importer »), never written: an
-  import would replace the demo data set, and the demo mode refuses to start on
-  a store that holds anything else (`ui.auth.check_demo_store`);
+- an import made in the demo keeps the store's demo mark (`import_paths(...,
+  keep_dataset=True)`); an import from the command line clears it, so that the
+  demo mode never starts on a store that may hold real data
+  (`ui.auth.check_demo_store`). One visitor's import used to lock every visitor out;
 - the sidebar offers « Réinitialiser la démonstration », which reloads
   `sample_data/demo` (`mlimpact.sample.reset_demo`, the same as
   `mlimpact demo --reinitialiser`) and so undoes every visitor's changes.
@@ -21,10 +22,9 @@ from indicators.facts.refresh import refresh_store
 from mlimpact.sample import NotADemoStore, reset_demo
 from ui import cache
 
-IMPORT_REFUSE = (
-    "Démonstration : les imports ne sont pas enregistrés, pour que la démonstration reste la même pour tous les "
-    "visiteurs. « Vérifier sans importer » fait tout le contrôle d'un fichier et montre ce qui serait ajouté, mis à "
-    "jour ou refusé."
+IMPORT_EN_DEMO = (
+    "Démonstration : un import est visible de tous les visiteurs. « Réinitialiser la démonstration », dans le "
+    "panneau latéral, recharge les données fictives d'origine."
 )
 
 

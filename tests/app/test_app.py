@@ -199,17 +199,34 @@ def private_demo(demo_database: str, tmp_path) -> str:
     return copie_demo(demo_database, tmp_path / "copie")
 
 
-def test_a_demo_visitor_checks_an_import_but_cannot_write_one(app_on, demo_database, tmp_path):
-    """An import in the demo would replace the demo data set and lock every visitor out: only the check runs."""
+def test_a_demo_visitors_import_is_written_and_the_demo_stays_open(app_on, demo_database, tmp_path):
+    """An import used to clear the demo mark and lock every visitor out (« Le mode démonstration refuse de
+    démarrer »): in the demo it is written and the demo stays open; the reset brings the data set back."""
+    from mlimpact import store
     from mlimpact.sample import is_demo
+    from tests.support.exchange_files import write_tables
 
     url = private_demo(demo_database, tmp_path)
+    jalons = "id_jalon;id_jeune;date;type;domaine;montant_eur;commentaire\n"
+    with make_engine(url).connect() as conn:
+        jeune = conn.exec_driver_sql("SELECT min(id_jeune) FROM jeunes WHERE code_structure = 'ML13001'").scalar()
+        avant = store.row_count(conn, "jalons")
+    fichier = write_tables(tmp_path / "in", {"jalons": jalons + f"DEMO-1;{jeune};2026-10-15;entretien;;;\n"}) / "jalons.csv"
     at = app_on(url, demo_role="conseiller")
     at.switch_page("../pages/import_donnees.py").run()
-    assert not at.exception
-    assert at.button(key="imp_lancer").disabled
-    assert any("les imports ne sont pas enregistrés" in i.value for i in at.info)
-    assert is_demo(make_engine(url))
+    assert any("visible de tous les visiteurs" in i.value for i in at.info)
+    from mlimpact.access import Compte, DroitsImport
+    from mlimpact.exchange.importer import import_paths
+
+    result = import_paths(make_engine(url), [fichier], author="conseiller@demo.invalid",
+                          droits=DroitsImport.pour(Compte("conseiller@demo.invalid", "conseiller", "ML13001")),
+                          keep_dataset=True)  # what the page does in the demo
+    assert result.written and is_demo(make_engine(url))
+    at = app_on(url, demo_role="bureau")
+    assert not at.exception and not at.error and at.metric  # everyone still gets in
+    at.button(key="demo_reset").click().run()
+    with make_engine(url).connect() as conn:
+        assert store.row_count(conn, "jalons") == avant
 
 
 def test_the_demo_is_reset_from_its_sidebar(app_on, demo_database, tmp_path):
@@ -253,6 +270,9 @@ def test_a_locked_demo_says_how_to_come_back_and_the_command_brings_it_back(app_
     assert "mlimpact demo --reinitialiser" in at.error[0].value
     assert main(["demo", "--reinitialiser", "--db", url]) == 0
     assert "Démonstration réinitialisée" in capsys.readouterr().out
+    from ui import cache
+
+    cache.data_version.clear()  # the server trusts its version check for 5 s: the page reloaded a bit later
     at = app_on(url, demo_role="directeur")
     assert not at.exception and not at.error and at.metric
 
