@@ -112,49 +112,70 @@ def _aggregate(
     groups: dict[str, Agregats] = defaultdict(Agregats)
     q = Requetes(conn, ctx, detail=bool(DETAIL_CODES & codes))
     try:
+        # every count comes with its cell key (the sum of its contributors' record keys), kept in `cles`
         if "suivis" in needed:
+            names = ("jeunes", "nouveaux", "rsa", "longs", "sorties", "sorties_positives")
             for grp, *figures in q.summary():
-                a = groups[grp]
-                a.jeunes, a.nouveaux, a.rsa, a.longs, a.sorties, a.sorties_positives = (int(x) for x in figures)
+                _store(groups[grp], names, figures)
         if "jalons" in needed:
-            for grp, type_, n in q.jalon_counts(_jalon_types(codes)):
+            for grp, type_, n, key in q.jalon_counts(_jalon_types(codes)):
                 groups[grp].jalons[type_] += int(n)
+                _key(groups[grp], ("jalons", type_), key)
         if "situations" in needed:
             for grp, *figures in q.situations():
-                a = groups[grp]
-                a.emploi, a.durable, a.formation, a.retours = (int(x) for x in figures)
+                _store(groups[grp], ("emploi", "durable", "formation", "retours"), figures)
         if "parcours" in needed:
-            for grp, n in q.parcours_securises():
-                groups[grp].securises = int(n)
+            for grp, *figures in q.parcours_securises():
+                _store(groups[grp], ("securises",), figures)
         if ctx.dimension is None and by_domaine:
-            for grp, type_, domaine, n in q.jalons_par_domaine():
+            for grp, type_, domaine, n, key in q.jalons_par_domaine():
                 groups[grp].jalons_domaine[(type_, domaine)] += int(n)
+                _key(groups[grp], ("jalons_domaine", type_, domaine), key)
         if "risques_ouverts" in needed:
-            for grp, domaine, n in q.risques_ouverts():
+            for grp, domaine, n, key in q.risques_ouverts():
                 groups[grp].risques_ouverts[domaine] += int(n)
+                _key(groups[grp], ("risques_ouverts", domaine), key)
         if "ancrage" in needed:
-            for grp, ancres, au_rsa in q.ancrage_rsa():
-                groups[grp].ancres, groups[grp].au_rsa = int(ancres), int(au_rsa)
+            for grp, *figures in q.ancrage_rsa():
+                _store(groups[grp], ("ancres", "au_rsa"), figures)
         if "orientations" in needed:
-            for grp, delai, n in q.delais_entree():
-                groups[grp].delais[None if delai is None else int(delai)] += int(n)
+            for grp, delai, n, key in q.delais_entree():
+                delai = None if delai is None else int(delai)
+                groups[grp].delais[delai] += int(n)
+                _key(groups[grp], ("delais", delai), key)
         if "maintien" in needed:
-            for grp, maintenus, sorties in q.maintien_hors_rsa():
-                groups[grp].maintenus, groups[grp].sorties_anciennes = int(maintenus or 0), int(sorties)
+            for grp, *figures in q.maintien_hors_rsa():
+                _store(groups[grp], ("maintenus", "sorties_anciennes"), figures)
         if "hors_rsa" in needed:
             bareme = [day for day, _ in params.montants_rsa]
             for grp, step, days, _n in q.jours_hors_rsa(bareme):
                 groups[grp].jours_hors_rsa[int(step)] += int(days or 0)
         if "budget" in needed:
             budgets: dict[str, Fraction] = defaultdict(Fraction)
-            for grp, annee, montant in q.financements():
-                budgets[grp] += Fraction(Decimal(repr(float(montant or 0)))) * prorata(int(annee), ctx.periode)
+            budgets_cd: dict[str, Fraction] = defaultdict(Fraction)
+            for grp, annee, montant, montant_cd in q.financements():
+                part = prorata(int(annee), ctx.periode)
+                budgets[grp] += Fraction(Decimal(repr(float(montant or 0)))) * part
+                budgets_cd[grp] += Fraction(Decimal(repr(float(montant_cd or 0)))) * part
             for grp in set(budgets) | set(groups) | {""}:
                 if ctx.dimension in (None, "structure", "departement", "region"):
                     groups[grp].budget = budgets.get(grp, Fraction(0))
+                    groups[grp].budget_cd = budgets_cd.get(grp, Fraction(0))
     finally:
         q.drop()
     return groups
+
+
+def _store(a: Agregats, names: tuple[str, ...], row) -> None:
+    """A pass's row (the counts `names`, then their cell keys) into the aggregates."""
+    for name, n, key in zip(names, row[: len(names)], row[len(names):], strict=True):
+        setattr(a, name, int(n or 0))
+        _key(a, name, key)
+
+
+def _key(a: Agregats, name, key) -> None:
+    """Add a cell key (mod 256: a key is only ever read modulo 256, and a difference may be negative)."""
+    a.cles[name] = (a.cles[name] + int(key or 0)) % 256
 
 
 def _jalon_types(codes: Iterable[str]) -> list[str]:
@@ -176,7 +197,7 @@ def _compute(conn: Connection, periode, perimetre, filtres, as_of, codes) -> dic
     as_of = resolve_as_of(conn, as_of) or periode.fin
     ctx = Contexte(periode, perimetre, filtres, as_of)
     groups = _aggregate(conn, ctx, codes, impact and impact[1])
-    return valeurs(groups.get("", Agregats()) if groups else Agregats(budget=Fraction(0)), list(codes), impact)
+    return valeurs(groups.get("", Agregats()) if groups else Agregats(budget=Fraction(0), budget_cd=Fraction(0)), list(codes), impact)
 
 
 # --- public API ----------------------------------------------------------------------------------------
@@ -213,7 +234,7 @@ def breakdown(
     """One count or ratio indicator (or a number of BREAKDOWN_NUMBERS) by one dimension: a tidy table and a final `Total` row.
 
     Columns: modalite (code), libelle (French), valeur, numerateur, denominateur
-    (the last two for ratios). The dimension is one of DIMENSIONS; `domaine`
+    (the last two for ratios), and the cell keys `cle`, `cle_denominateur`. The dimension is one of DIMENSIONS; `domaine`
     only for indicators of jalons that carry one. The Total row is the
     unbroken indicator, not the sum of the rows: with `dispositif`, a young
     person followed in two dispositifs counts in both rows but once in the total.
@@ -254,17 +275,19 @@ def _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of) -> pd.
         v = valeurs(groups.get(modalite, Agregats()), [code], None)[code]
         rows.append(_row(modalite, libelle, v))
     rows.append(_row("Total", "Total", total))
-    return pd.DataFrame(rows, columns=["modalite", "libelle", "valeur", "numerateur", "denominateur"])
+    return pd.DataFrame(rows, columns=["modalite", "libelle", *FIGURE_COLUMNS])
+
+
+# A figure's columns in the engine's tables: the cell keys ride along for the disclosure layer, which drops them.
+FIGURE_COLUMNS = ("valeur", "numerateur", "denominateur", "cle", "cle_denominateur")
+
+
+def _figure(v: Valeur) -> dict:
+    return {c: getattr(v, c) for c in FIGURE_COLUMNS}
 
 
 def _row(modalite: str, libelle: str, v: Valeur) -> dict:
-    return {
-        "modalite": modalite,
-        "libelle": libelle,
-        "valeur": v.valeur,
-        "numerateur": v.numerateur,
-        "denominateur": v.denominateur,
-    }
+    return {"modalite": modalite, "libelle": libelle, **_figure(v)}
 
 
 def months(debut: dt.date, fin: dt.date) -> list[Periode]:
@@ -289,8 +312,8 @@ def trend(
 ) -> pd.DataFrame:
     """Monthly values: each calendar month from `debut` to `fin` taken as the period P.
 
-    Columns: mois (its first day), code, valeur, numerateur, denominateur,
-    incomplet (True when the month ends after as_of: the month containing
+    Columns: mois (its first day), code, valeur, numerateur, denominateur, the
+    cell keys `cle` and `cle_denominateur`, incomplet (True when the month ends after as_of: the month containing
     as_of, unless as_of is its last day, and any month after it).
     """
     wanted = _codes(codes)
@@ -301,17 +324,8 @@ def trend(
             values = compute(conn, month, perimetre, filtres, as_of, wanted)
             incomplete = known is not None and month.fin > known
             for code, v in values.items():
-                rows.append(
-                    {
-                        "mois": month.debut,
-                        "code": code,
-                        "valeur": v.valeur,
-                        "numerateur": v.numerateur,
-                        "denominateur": v.denominateur,
-                        "incomplet": incomplete,
-                    }
-                )
-    return pd.DataFrame(rows, columns=["mois", "code", "valeur", "numerateur", "denominateur", "incomplet"])
+                rows.append({"mois": month.debut, "code": code, **_figure(v), "incomplet": incomplete})
+    return pd.DataFrame(rows, columns=["mois", "code", *FIGURE_COLUMNS, "incomplet"])
 
 
 def compare(

@@ -15,6 +15,11 @@ DISPOSITIFS: dict[str, str] = {
     "OF": "Obligation de formation 16-18 ans",
     "DROIT_COMMUN": "Droit commun",
 }
+# Short names, where a line or a cell is narrow (the frise): the acronyms French readers know, words otherwise.
+DISPOSITIFS_COURTS: dict[str, str] = {
+    "RSA": "RSA", "CEJ": "CEJ", "PACEA": "PACEA", "ASE": "Sortants de l'ASE", "OF": "Obligation de formation",
+    "DROIT_COMMUN": "Droit commun",
+}
 
 FINANCEURS: dict[str, str] = {
     "CD": "Conseil départemental",
@@ -207,4 +212,6 @@ INDICATEUR_CODES: dict[str, str] = {
     "couts_evites_bruts_eur": "impact",
     "couts_evites_nets_eur": "impact",
     "euros_evites_par_euro_investi": "impact",
+    "budget_cd_eur": "impact",
+    "euros_evites_par_euro_cd": "impact",
 }

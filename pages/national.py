@@ -35,7 +35,7 @@ compte = auth.page_account(__file__)
 TITRE = menu.page_of(__file__).titre_pour(compte.role)  # the menu's title for this role
 db = cache.current_db()
 version = cache.data_version(db)
-K = territorial.k_setting()
+K = cache.secret_threshold(db, version)
 TOUTES = ""
 DEFAUT = "acces_emploi"
 TITRES_FAMILLE = {Famille.ACTIVITE: "jeunes_suivis", Famille.PRODUIT: "acces_emploi",
@@ -48,7 +48,7 @@ def load_trend(debut: dt.date, fin: dt.date, perimetre: Perimetre, code: str) ->
     (about a second each at national scale), and a month already seen is never computed again."""
     barre = st.progress(0.0, text="Calcul des tendances mensuelles…")
     serie = cache.by_month(
-        debut, fin, lambda mois: cache.month_figures(db, version, compte, mois, perimetre, code, filtres, K),
+        debut, fin, lambda mois: cache.month_figures(db, version, compte, mois, perimetre, code, filtres),
         lambda fait, total: barre.progress(fait / total, text=f"Calcul des tendances mensuelles : {fait} mois sur {total}"),
     )
     barre.empty()
@@ -87,7 +87,7 @@ def download(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame
     """CSV of the main table and xlsx of every table of the tab, exactly as shown (masked the same way)."""
     notes = {
         "Indicateur": unite(code), "Période": selection_libelle, "Filtres": filtres_libelle,
-        "Secret statistique": f"effectifs de 1 à {K - 1} masqués (« < {K} ») ; « secret » : masqué pour protéger une autre case",
+        "Secret statistique": f"chiffres perturbés (« ≈ ») ; effectifs de 1 à {K - 1} masqués (« < {K} »), « secret » : taux masqué",
         "Données au": date_fr(as_of),
     }
     left, right = st.columns(2)
@@ -134,7 +134,9 @@ def chiffres(t: pd.DataFrame, c: str, suffix: str = "", avant: str = "") -> dict
     masked = t[f"masque{suffix}"].astype("boolean").fillna(False).astype(bool).reset_index(drop=True)
     values = pd.to_numeric(t[f"valeur{suffix}"], errors="coerce").astype("Float64").reset_index(drop=True)
     shown = t["affichage" if not suffix else f"affichage{suffix}"].astype(str).reset_index(drop=True)
-    return {entete(c, avant): values.mask(masked), f"{avant}Secret statistique": shown.where(masked, "")}
+    traitement = t[f"traitement{suffix}"].astype(str).reset_index(drop=True) if f"traitement{suffix}" in t else None
+    raison = shown.where(masked, "" if traitement is None else traitement.map({"perturbe": "≈ perturbé"}).fillna(""))
+    return {entete(c, avant): values.mask(masked), f"{avant}Secret statistique": raison}
 
 
 def rangs(t: pd.DataFrame) -> pd.Series:
@@ -174,8 +176,9 @@ st.caption(
     f"Période : {selection_libelle} · filtres : {filtres_libelle} · données au {date_fr(as_of)}, la plus ancienne des "
     "dernières dates de jalon des structures du périmètre : un mois n'est complet que lorsque toutes ont transmis "
     "leurs jalons jusqu'à sa fin. "
-    f"Secret statistique : les effectifs de 1 à {K - 1} sont masqués (« < {K} »), ainsi que les cases qui "
-    "permettraient de les retrouver par différence (« secret ») ; un chiffre masqué n'est jamais affiché comme 0."
+    f"Secret statistique : les chiffres sont légèrement perturbés (« ≈ »), toujours de la même façon pour les "
+    f"mêmes jeunes, pour qu'aucun petit effectif ne se retrouve par différence ; les effectifs de 1 à {K - 1} "
+    f"sont masqués (« < {K} », « secret » pour un taux) ; un chiffre masqué n'est jamais affiché comme 0."
 )
 
 c1, c2, c3 = st.columns([2, 1.2, 1.2])
@@ -186,7 +189,7 @@ code = c1.selectbox(
 )
 parametre("indicateur", code)
 ind = REGISTRY[code]
-tableau = cache.territorial_table(db, version, compte, periode, code, filtres, K)
+tableau = cache.territorial_table(db, version, compte, periode, code, filtres)
 
 if departemental:
     region = TOUTES
@@ -228,7 +231,7 @@ national = tableau.national
 
 # --- views of a département account -------------------------------------------------------------------------
 def vue_departement() -> None:
-    reference = cache.national_reference(db, version, compte, periode, code, filtres, K)
+    reference = cache.national_reference(db, version, compte, periode, code, filtres)
     row = deps.iloc[0] if len(deps) else None
     cols = st.columns(3)
     cols[0].metric(f"{ind.libelle} — {territoires.nom_departement(departement)}", row["affichage"] if row is not None else "—",
@@ -257,7 +260,7 @@ def acces_departement() -> pd.DataFrame:
     """The access indicators of the département and of each of its structures, masked together per indicator."""
     st.subheader("Accès aux droits dans vos structures")
     codes = list(territorial.ACCES)
-    tables = {c: cache.territorial_table(db, version, compte, periode, c, filtres, K) for c in codes}
+    tables = {c: cache.territorial_table(db, version, compte, periode, c, filtres) for c in codes}
     rows = [("Département", libelle_dep(departement), {c: t.departements.iloc[0]["affichage"] for c, t in tables.items()})]
     for r in tableau.structures.itertuples():
         rows.append(("Structure", f"{r.libelle} ({r.code})", {
@@ -311,7 +314,7 @@ def detail_departement() -> pd.DataFrame | None:
     ranked = ajouter_rang(deps)
     rang = ranked.loc[ranked["code"] == departement, "Rang"].iloc[0]
     diffuses = int((~ranked["masque"] & ranked["valeur"].notna()).sum())
-    structures = cache.territorial_structures(db, version, compte, periode, departement, code, bool(row["masque"]), filtres, K)
+    structures = cache.territorial_structures(db, version, compte, periode, departement, code, filtres)
     parts = structures[structures["niveau"] == territorial.STRUCTURE]
     cols = st.columns(4)
     cols[0].metric(ind.libelle, row["affichage"], border=True)
@@ -402,7 +405,7 @@ def vue_acces() -> pd.DataFrame | None:
     )
     tables = {}
     for c in territorial.ACCES:
-        t = cache.territorial_table(db, version, compte, periode, c, filtres, K).departements
+        t = cache.territorial_table(db, version, compte, periode, c, filtres).departements
         tables[c] = t[t["region"] == region] if region else t
     flags = territorial.hors_bande(tables)
     if flags.empty:
@@ -426,7 +429,7 @@ def vue_acces() -> pd.DataFrame | None:
 
 
 def vue_evolution() -> None:
-    precedent = cache.territorial_table(db, version, compte, periode.precedente(), code, filtres, K)
+    precedent = cache.territorial_table(db, version, compte, periode.precedente(), code, filtres)
     st.subheader("Évolution et classement")
     st.caption(f"Période précédente : du {date_fr(periode.precedente().debut)} au {date_fr(periode.precedente().fin)} "
                "(même durée, juste avant).")
@@ -527,8 +530,9 @@ def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date, complet_au: 
         rows.append({
             "rang": rang, "mois": MOIS_COURTS[r.mois.month - 1], "serie": label_now if current else label_before,
             "valeur": None if r.masque or r.valeur is None or pd.isna(r.valeur) else float(r.valeur),
-            "affichage": figures.texte_valeur(choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque)), K)
-            + (" (incomplet)" if incomplet else ""),
+            "affichage": figures.texte_valeur(
+                choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque), traitement=r.traitement), K
+            ) + (" (incomplet)" if incomplet else ""),
             "incomplet": incomplet,
         })
     rows.sort(key=lambda r: (r["serie"] != label_now, r["rang"]))

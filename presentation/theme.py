@@ -52,5 +52,5 @@ def _configuration() -> alt.Config:
         font="Source Sans Pro, Arial, sans-serif",
         range=alt.RangeConfig(category=PALETTE),
     ).configure_axis(labelFontSize=12, titleFontSize=12, grid=True, gridOpacity=0.4).configure_legend(
-        labelFontSize=12, titleFontSize=12, orient="bottom"
+        labelFontSize=12, titleFontSize=12, orient="bottom", labelLimit=0,  # never « Allocations RSA évitées … »
     ).configure_view(strokeWidth=0).config

@@ -69,7 +69,7 @@ ENTETES = {
     "couts_evites_nets_eur": "Coûts évités nets", "euros_par_euro_investi": "Euros évités par euro investi",
     "depuis": "En vigueur depuis", "bas": "Hypothèse basse", "haut": "Hypothèse haute", "source": "Source",
     "justification": "Justification", "facteur": "Facteur", "niveau": "Niveau de preuve", "decimales": "Décimales",
-    "precision": "Précision",
+    "precision": "Précision", "traitement": "Traitement (exact, perturbé, masqué)",
 }
 # Columns whose numbers are shares (0 to 1), whatever the sheet.
 PARTS = ("survie", "ic_bas", "ic_haut", "erreur_type", "taux", "effet_aubaine", "part_autres_acteurs")
@@ -184,7 +184,7 @@ def _lisez_moi(c: ct.Contenu) -> pd.DataFrame:
         ("Édité le", c.genere_le.strftime("%d/%m/%Y %H:%M")),
         ("Version des définitions", c.version_registre),
         ("Version des paramètres d'impact", c.params.version),
-        ("Secret statistique", f"effectifs de 1 à {c.k - 1} masqués (cellule vide, colonne affichage)" if c.k > 1 else "aucun (chiffres de la structure)"),
+        ("Secret statistique", f"chiffres perturbés (« ≈ » dans la colonne affichage, traitement « perturbe ») ; effectifs de 1 à {c.k - 1} masqués (cellule vide)" if c.k > 1 else "aucun (chiffres de la structure)"),
         ("Pourcentages", "écrits comme des nombres au format pourcentage (38,6 % vaut 0,386 dans une formule)"),
         ("Feuilles", "une par tableau de la vue : indicateurs, objectifs, tendances, ventilations, risques, courbe RSA, coûts évités"),
     ]
@@ -219,6 +219,7 @@ def _indicateurs(c: ct.Contenu) -> tuple[str, pd.DataFrame, dict]:
                 "affichage_precedente": texte_valeur(code, precedent, c.k or 11),
                 "unite": ind.unite,
                 "masque": bool(actuel.masque),
+                "traitement": actuel.traitement,
                 "definition": ind.definition,
             }
         )
