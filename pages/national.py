@@ -136,7 +136,10 @@ def chiffres(t: pd.DataFrame, c: str, suffix: str = "", avant: str = "") -> dict
     shown = t["affichage" if not suffix else f"affichage{suffix}"].astype(str).reset_index(drop=True)
     traitement = t[f"traitement{suffix}"].astype(str).reset_index(drop=True) if f"traitement{suffix}" in t else None
     raison = shown.where(masked, "" if traitement is None else traitement.map({"perturbe": "≈ perturbé"}).fillna(""))
-    return {entete(c, avant): values.mask(masked), f"{avant}Secret statistique": raison}
+    values = values.mask(masked)
+    if REGISTRY[c].nature is Nature.COUNT:  # a count is a whole number, perturbed or not: « 45 », never « 45,0 »
+        values = values.round().astype("Int64")
+    return {entete(c, avant): values, f"{avant}Secret statistique": raison}
 
 
 def rangs(t: pd.DataFrame) -> pd.Series:
