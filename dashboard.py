@@ -12,6 +12,9 @@ ASGI middleware; this one removes `Max-Age`/`Expires` from those cookies when th
 set, which makes them browser-session cookies. Deletions (sign-out: `Max-Age=0`) pass
 through untouched, and nothing else (health, websocket, static files, other cookies)
 is changed. See docs/connexion.md.
+
+The page speaks French: `app.french_page.FrenchPage` declares `<html lang="fr">` and
+translates Streamlit's own English strings in the browser (Streamlit has no i18n).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import streamlit as st
 from starlette.middleware import Middleware
 
+from app.french_page import FrenchPage
 from ui.preload import preload
 
 AUTH_COOKIE_PREFIX = b"_streamlit_user"
@@ -64,5 +68,5 @@ class BrowserSessionAuthCookies:
         await self.app(scope, receive, send_with_session_cookies)
 
 
-app = st.App("app/main.py", middleware=[Middleware(BrowserSessionAuthCookies)])
+app = st.App("app/main.py", middleware=[Middleware(BrowserSessionAuthCookies), Middleware(FrenchPage)])
 preload()  # the pages' modules, imported now rather than during a visitor's first click (ui/preload.py)

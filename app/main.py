@@ -32,7 +32,7 @@ auth.remember_for_this_run(compte)
 
 navigation = st.navigation(
     [
-        st.Page(page.path, title=page.titre, icon=page.icone, default=page.default)
+        st.Page(page.path, title=page.titre_pour(compte.role), icon=page.icone, default=page.default)
         for page in menu.pages_for(compte.role)
     ]
 )

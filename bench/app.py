@@ -34,14 +34,15 @@ def run(cmd: list[str], env: dict | None = None) -> float:
     return time.perf_counter() - start
 
 
-def start_app(url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    """The app serving the store `url`, as `make run` starts it: (process, base URL)."""
+def start_app(url: str, log: Path, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """The app serving the store `url`, as `make run` starts it: (process, base URL). `root`: another copy of
+    the code (a benchmark comparing two versions in the same run)."""
     port = free_port()
-    env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+    env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1", "PYTHONPATH": str(root)}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(cmd, cwd=root, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     wait_until_healthy(process, base, log, STARTUP_SECONDS)
     return process, base

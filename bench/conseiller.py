@@ -50,9 +50,9 @@ from mlimpact.access import Compte
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
 from mlimpact.sample import load_sample
+from presentation.theme import french
 from tests.support.pgserver import PostgresServer
 from ui import timeline
-from presentation.theme import french
 
 STRUCTURE, GRANDE = "ML13001", "ML13004"
 

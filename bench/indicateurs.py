@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select
 
 from indicators import cache
-from indicators.facts import refresh
 from indicators.engine import breakdown, compute
+from indicators.facts import refresh
 from indicators.types import Echelon, Perimetre, Periode
 from mlimpact.db import make_engine
 from mlimpact.models import Jeune, Structure

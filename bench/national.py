@@ -90,7 +90,6 @@ class PassTimer:
     def __init__(self):
         self.seconds: dict[str, float] = defaultdict(float)
         from indicators import sql
-
         from indicators.facts import refresh
 
         for name in dir(sql.Requetes):

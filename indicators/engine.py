@@ -23,8 +23,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from indicators import cache, measures
-from indicators.facts import refresh
 from indicators.dimensions import DIMENSIONS, modalities
+from indicators.facts import refresh
 from indicators.formules import Agregats, prorata, valeurs
 from indicators.impact_chain import load_parameters
 from indicators.registry import CODES, REGISTRY, get
@@ -57,6 +57,8 @@ PASSES: dict[str, frozenset[str]] = {
 IMPACT_CODES = PASSES["hors_rsa"]
 DETAIL_CODES = frozenset(c for c, d in REGISTRY.items() if any(measures.get(m).detail for m in d.mesures))
 BREAKDOWN_NATURES = (Nature.COUNT, Nature.RATIO)
+# Numbers that break down too: a median of delays is computed per group from the same histogram of delays.
+BREAKDOWN_NUMBERS = frozenset({"delai_entree_jours"})
 # Dimensions that put each young person (and so each of their jalons) in one group only; not the
 # dispositif (one may be followed in two) nor the domaine (one may have jalons in several).
 PARTITIONS = frozenset(JEUNE_DIMENSIONS)
@@ -229,7 +231,7 @@ def breakdown(
     filtres: Filtres = Filtres(),
     as_of: dt.date | None = None,
 ) -> pd.DataFrame:
-    """One count or ratio indicator by one dimension: a tidy table and a final `Total` row.
+    """One count or ratio indicator (or a number of BREAKDOWN_NUMBERS) by one dimension: a tidy table and a final `Total` row.
 
     Columns: modalite (code), libelle (French), valeur, numerateur, denominateur
     (the last two for ratios), and the cell keys `cle`, `cle_denominateur`. The dimension is one of DIMENSIONS; `domaine`
@@ -240,9 +242,9 @@ def breakdown(
     aggregates add up to it, so it costs no second pass.
     """
     definition = get(code)
-    if definition.nature not in BREAKDOWN_NATURES:
+    if definition.nature not in BREAKDOWN_NATURES and code not in BREAKDOWN_NUMBERS:
         raise ValueError(
-            f"seuls les comptages et les taux se ventilent ; {code} est de nature {definition.nature.value}."
+            f"seuls les comptages, les taux et le délai d'entrée se ventilent ; {code} est de nature {definition.nature.value}."
         )
     if dimension not in DIMENSIONS:
         raise ValueError(f"dimension inconnue : « {dimension} » (attendu : {', '.join(DIMENSIONS)}).")

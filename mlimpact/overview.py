@@ -70,6 +70,25 @@ def dates(conn: Connection, structures: list[str] | None = None) -> tuple[dt.dat
     return _as_date(first), _as_date(last)
 
 
+def latest_by_structure(conn: Connection, structures: list[str] | None = None) -> dict[str, dt.date]:
+    """Each structure's latest jalon date: how far each one has reported (structures without a jalon left out)."""
+    query = select(Jeune.code_structure, func.max(Jalon.date)).join(Jalon, Jalon.id_jeune == Jeune.id_jeune)
+    if structures is not None:
+        query = query.where(Jeune.code_structure.in_(structures))
+    rows = conn.execute(query.group_by(Jeune.code_structure)).all()
+    return {code: _as_date(last) for code, last in rows if last is not None}
+
+
+def data_through(latest: dict[str, dt.date]) -> tuple[dt.date | None, str | None]:
+    """The date a scope's data are complete through: the earliest of its structures' latest dates, and the
+    structure that sets it. One structure entering a jalon today does not make a month complete for the
+    others: a month of the scope is complete only when every structure has reported through its end."""
+    if not latest:
+        return None, None
+    code = min(latest, key=lambda c: (latest[c], c))
+    return latest[code], code
+
+
 def _as_date(value) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value

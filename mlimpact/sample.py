@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
-from mlimpact import store
+from mlimpact import accounts, audit, store
 from mlimpact.config import PROJECT_ROOT
 from mlimpact.exchange.schema import TABLES
 from mlimpact.exchange.writing import TableWriter, to_text
@@ -19,6 +19,10 @@ DEMO_DATASET = "demo"
 
 class StoreNotEmpty(Exception):
     """`sample` writes into an empty store only: it never mixes synthetic and real rows."""
+
+
+class NotADemoStore(Exception):
+    """A reset of the demo asked of a store that holds sign-in accounts: a real store is never emptied."""
 
 
 def write_sample_files(out_dir: Path, scale: str, seed: int, progress: Progress | None = None) -> dict[str, int]:
@@ -71,3 +75,36 @@ def load_demo(engine: Engine, progress: Progress | None = None):
         with engine.begin() as conn:
             store.set_setting(conn, store.DATASET, DEMO_DATASET)
     return result
+
+
+def is_demo(engine: Engine) -> bool:
+    """Whether the store is marked as holding the demo data set (what lets the demo mode start)."""
+    with engine.connect() as conn:
+        return store.get_setting(conn, store.DATASET) == DEMO_DATASET
+
+
+def reset_demo(engine: Engine, progress: Progress | None = None, author: str = "demo"):
+    """The demo's way back: empty the store's data and load `sample_data/demo` again, marked as demo.
+
+    Visitors of the public demo may write (a conseiller's jalons, a director's
+    objectives, an import): this undoes all of it. Refused (NotADemoStore) on a
+    store that holds sign-in accounts, the mark of a real store, which the demo
+    mode refuses too. The edited impact parameters go as well; the audit trail
+    stays, with one entry for the reset.
+    """
+    from mlimpact.models import Parametre
+
+    with engine.begin() as conn:
+        comptes = accounts.count_accounts(conn)
+        if comptes:
+            raise NotADemoStore(
+                f"Cette base contient {comptes} compte(s) de connexion : ce n'est pas une base de démonstration, "
+                "rien n'est effacé."
+            )
+        avant = {t: store.row_count(conn, t) for t in ("structures", "jeunes", "accompagnements", "jalons")}
+        store.clear(conn)
+        # the structures' own settings (edited impact parameters…): everything but the store's bookkeeping
+        conn.execute(delete(Parametre).where(Parametre.cle.not_in([store.DATA_VERSION, store.DATASET])))
+        store.set_setting(conn, store.DATASET, DEMO_DATASET)  # the demo stays open while it reloads
+        audit.record(conn, author, "reset", "demonstration", avant=avant, detail="réinitialisation de la démonstration")
+    return load_demo(engine, progress)

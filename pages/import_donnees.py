@@ -21,9 +21,8 @@ from mlimpact.access import DroitsImport
 from mlimpact.exchange.importer import ImportResult, import_paths, record_report_download
 from mlimpact.exchange.reading import FileError, RowProblem, discover
 from mlimpact.exchange.schema import TABLES
-from ui import auth
-from ui import cache
 from presentation.formats import entier
+from ui import auth, cache, demo
 from ui.jalon_form import sans_markdown
 
 compte = auth.page_account(__file__)
@@ -108,7 +107,8 @@ def run_import(paths: list[Path], partiel: bool, apercu: bool) -> Bilan:
                        + (f" sur {entier(total)}" if total else ""))
 
     resultat = import_paths(
-        engine, paths, partial=partiel, today=store.today(), author=compte.email, progress=progression, droits=droits, dry_run=apercu
+        engine, paths, partial=partiel, today=store.today(), author=compte.email, progress=progression, droits=droits,
+        dry_run=apercu, keep_dataset=auth.demo_active(),  # a demo visitor's import keeps the demo open (ui/demo.py)
     )
     barre.progress(1.0, text=f"Lecture terminée : {entier(lues['n'])} ligne(s) lue(s).")
     if resultat.written:
@@ -206,6 +206,8 @@ cols = st.columns([1, 1, 3])
 verifier = cols[0].button("Vérifier sans importer", disabled=not fichiers, key="imp_verifier", icon=":material/preview:",
                           help="Tout le contrôle de l'import, puis rien n'est écrit : ce qui serait ajouté, mis à jour, refusé.")
 lancer = cols[1].button("Importer", type="primary", disabled=not fichiers, key="imp_lancer", icon=":material/upload:")
+if auth.demo_active():
+    st.info(demo.IMPORT_EN_DEMO, icon=":material/info:")
 
 actuelle = empreinte(fichiers) if fichiers else ""
 if verifier or lancer:

@@ -23,16 +23,16 @@ import streamlit as st
 from indicators.disclosure import territorial
 from indicators.registry import FAMILLES_COURTES, REGISTRY
 from indicators.types import Echelon, Famille, Nature, Perimetre, Valeur
+from mlimpact import overview as ov
 from mlimpact import territoires
-from ui import auth, carte, exports, filters
-from ui import cache
-from ui.charts import show
 from presentation import figures
-from reports import contenu as ct
 from presentation.formats import date_fr, entier, nombre
-from presentation.theme import french
+from reports import contenu as ct
+from ui import auth, cache, carte, exports, filters, menu
+from ui.charts import ready, show
 
 compte = auth.page_account(__file__)
+TITRE = menu.page_of(__file__).titre_pour(compte.role)  # the menu's title for this role
 db = cache.current_db()
 version = cache.data_version(db)
 K = cache.secret_threshold(db, version)
@@ -101,7 +101,7 @@ def download(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame
 
 def graphique_et_tableau(chart, table: pd.DataFrame, alt_text: str, key: str) -> None:
     """A chart with its figures in a table shown right under it (not folded away: the table is the point here)."""
-    st.altair_chart(french(chart), width="stretch", key=f"chart_{key}", alt=alt_text)
+    st.altair_chart(ready(chart), width="stretch", key=f"chart_{key}", alt=alt_text)
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -122,11 +122,46 @@ def ajouter_rang(t: pd.DataFrame) -> pd.DataFrame:
     return ranked
 
 
+# --- the tables as exported: numbers as numbers, masks as text beside them -----------------------------------
+def entete(c: str, avant: str = "") -> str:
+    """A figure's column header: « Taux d'accès à l'emploi (%) » (a « (%) » column is a percentage in the workbook)."""
+    ind = REGISTRY[c]
+    return f"{avant}{ind.libelle} ({ind.unite})"
+
+
+def chiffres(t: pd.DataFrame, c: str, suffix: str = "", avant: str = "") -> dict[str, pd.Series]:
+    """The figure of each row as a number (empty when masked) and, beside it, why it is empty (« < 11 », « secret »)."""
+    masked = t[f"masque{suffix}"].astype("boolean").fillna(False).astype(bool).reset_index(drop=True)
+    values = pd.to_numeric(t[f"valeur{suffix}"], errors="coerce").astype("Float64").reset_index(drop=True)
+    shown = t["affichage" if not suffix else f"affichage{suffix}"].astype(str).reset_index(drop=True)
+    traitement = t[f"traitement{suffix}"].astype(str).reset_index(drop=True) if f"traitement{suffix}" in t else None
+    raison = shown.where(masked, "" if traitement is None else traitement.map({"perturbe": "≈ perturbé"}).fillna(""))
+    values = values.mask(masked)
+    if REGISTRY[c].nature is Nature.COUNT:  # a count is a whole number, perturbed or not: « 45 », never « 45,0 »
+        values = values.round().astype("Int64")
+    return {entete(c, avant): values, f"{avant}Secret statistique": raison}
+
+
+def rangs(t: pd.DataFrame) -> pd.Series:
+    return pd.array(t["rang"], dtype="Int64")
+
+
+def export_territoires(t: pd.DataFrame, premier: str, c: str, rang: bool = False, region: bool = True) -> pd.DataFrame:
+    """A territory table to download: rank (a number), code, name, région, the figure (a number) and its mask."""
+    cols: dict[str, object] = {"Rang": rangs(t)} if rang else {}
+    cols |= {"Code": t["code"].astype(str).to_numpy(), premier: t["libelle"].astype(str).to_numpy()}
+    if region:
+        cols["Région"] = [territoires.nom_region(r) if isinstance(r, str) and r else "" for r in t["region"]]
+    return pd.DataFrame({**cols, **chiffres(t, c)})
+
+
 # --- filters -------------------------------------------------------------------------------------------------
 visibles = cache.visible_structures(db, version, compte)
-premiere_date, as_of = cache.store_dates(db, version, visibles)
+premiere_date, _ = cache.store_dates(db, version, visibles)
+derniers = cache.latest_by_structure(db, version, visibles)  # how far each structure has reported
+as_of, _ = ov.data_through(derniers)  # « données au » of the page's scope: the earliest of those dates
 if as_of is None:
-    st.title("Vue nationale")
+    st.title(TITRE)
     st.info("Aucune donnée pour votre périmètre.")
     st.stop()
 st.sidebar.header("Filtres")
@@ -139,12 +174,11 @@ familles = {c: FAMILLES_COURTES[REGISTRY[c].famille] for c in codes_carte}
 demande = st.query_params.get("indicateur")
 departemental = compte.role == "departement"
 
-if departemental:
-    st.title(f"Vue départementale — {libelle_dep(compte.departement)}")
-else:
-    st.title("Vue nationale")
+st.title(f"{TITRE} — {libelle_dep(compte.departement)}" if departemental else TITRE)
 st.caption(
-    f"Période : {selection_libelle} · filtres : {filtres_libelle} · données au {date_fr(as_of)}. "
+    f"Période : {selection_libelle} · filtres : {filtres_libelle} · données au {date_fr(as_of)}, la plus ancienne des "
+    "dernières dates de jalon des structures du périmètre : un mois n'est complet que lorsque toutes ont transmis "
+    "leurs jalons jusqu'à sa fin. "
     f"Secret statistique : les chiffres sont légèrement perturbés (« ≈ »), toujours de la même façon pour les "
     f"mêmes jeunes, pour qu'aucun petit effectif ne se retrouve par différence ; les effectifs de 1 à {K - 1} "
     f"sont masqués (« < {K} », « secret » pour un taux) ; un chiffre masqué n'est jamais affiché comme 0."
@@ -154,7 +188,7 @@ c1, c2, c3 = st.columns([2, 1.2, 1.2])
 code = c1.selectbox(
     "Indicateur", codes_carte, index=codes_carte.index(demande if demande in codes_carte else DEFAUT),
     format_func=lambda c: f"{familles[c]} · {REGISTRY[c].libelle}", key="nat_indicateur",
-    help="Les indicateurs qui se comparent entre territoires : comptages et taux.",
+    help="Les indicateurs qui se comparent entre territoires : comptages, taux et délai d'entrée.",
 )
 parametre("indicateur", code)
 ind = REGISTRY[code]
@@ -219,15 +253,16 @@ def vue_departement() -> None:
                          libelle_reference=territoires.nom_departement(departement))
     graphique_et_tableau(chart, shown, f"{ind.libelle} par structure du département {libelle_dep(departement)}",
                          key="nat_dep_structures")
+    exported = export_territoires(structures, "Structure", code, region=False)
     acces = acces_departement()
-    feuilles = {"Structures": shown, "Accès aux droits": acces}
-    download(f"structures-{departement}-{code}", shown, feuilles, key="nat_exp_dep")
+    feuilles = {"Structures": exported, "Accès aux droits": acces}
+    download(f"structures-{departement}-{code}", exported, feuilles, key="nat_exp_dep")
 
 
 def acces_departement() -> pd.DataFrame:
     """The access indicators of the département and of each of its structures, masked together per indicator."""
     st.subheader("Accès aux droits dans vos structures")
-    codes = [c for c in territorial.ACCES if territorial.ventilable(c)]
+    codes = list(territorial.ACCES)
     tables = {c: cache.territorial_table(db, version, compte, periode, c, filtres) for c in codes}
     rows = [("Département", libelle_dep(departement), {c: t.departements.iloc[0]["affichage"] for c, t in tables.items()})]
     for r in tableau.structures.itertuples():
@@ -236,10 +271,13 @@ def acces_departement() -> pd.DataFrame:
         }))
     shown = pd.DataFrame([{"Niveau": n, "Territoire": name, **{REGISTRY[c].libelle: v[c] for c in codes}} for n, name, v in rows])
     st.dataframe(shown, hide_index=True, width="stretch")
-    absents = [REGISTRY[c].libelle for c in territorial.ACCES if c not in codes]
-    if absents:
-        st.caption("Pas encore ventilé par territoire par le moteur de calcul : " + ", ".join(absents) + ".")
-    return shown
+    exported = pd.DataFrame({"Niveau": shown["Niveau"], "Territoire": shown["Territoire"]})
+    for c, t in tables.items():
+        lignes = pd.concat([t.departements, t.structures.set_index("code").reindex(tableau.structures["code"]).reset_index()],
+                           ignore_index=True)
+        for name, values in chiffres(lignes, c).items():
+            exported[name if name != "Secret statistique" else f"{REGISTRY[c].libelle} — secret statistique"] = values
+    return exported
 
 
 # --- views of the bureau ---------------------------------------------------------------------------------------
@@ -255,18 +293,19 @@ def vue_carte() -> None:
     data = carte.tuiles(deps[["code", "valeur", "masque", "affichage"]], region or None)
     chart = carte.carte(data, unite(code), ind.sens, format_d3(code), tuile=62, choisi=departement or None)
     st.altair_chart(
-        french(chart), key="nat_carte", on_select=pick_on_map, selection_mode=carte.SELECTION, width="content",
+        ready(chart), key="nat_carte", on_select=pick_on_map, selection_mode=carte.SELECTION, width="content",
         alt=f"Carte des départements : {ind.libelle}, {selection_libelle}. Les chiffres sont aussi dans le tableau sous la carte.",
     )
     ranked = ajouter_rang(deps_filtre)
     shown = pd.concat([ranked[["Rang"]], table_territoires(ranked, "Département")], axis=1)
     with st.expander("Voir les chiffres de la carte en tableau", key="nat_carte_table"):
         st.dataframe(shown, hide_index=True, width="stretch")
-    structures_shown = detail_departement()
-    feuilles = {"Départements": shown}
-    if structures_shown is not None:
-        feuilles[f"Structures {departement}"] = structures_shown
-    download(f"carte-{code}", shown, feuilles, key="nat_exp_carte")
+    structures_exported = detail_departement()
+    exported = export_territoires(ranked, "Département", code, rang=True)
+    feuilles = {"Départements": exported}
+    if structures_exported is not None:
+        feuilles[f"Structures du {departement}"] = structures_exported
+    download(f"carte-{code}", exported, feuilles, key="nat_exp_carte")
 
 
 def detail_departement() -> pd.DataFrame | None:
@@ -291,7 +330,7 @@ def detail_departement() -> pd.DataFrame | None:
     chart = carte.barres(parts, unite(code), format_d3(code), reference, territoires.nom_departement(departement))
     graphique_et_tableau(chart, shown, f"{ind.libelle} par structure du département {libelle_dep(departement)}",
                          key="nat_structures")
-    return shown
+    return export_territoires(parts, "Structure", code, region=False)
 
 
 def vue_regions() -> None:
@@ -302,7 +341,8 @@ def vue_regions() -> None:
     reference = None if national is None or national["masque"] else float(national["valeur"])
     graphique_et_tableau(carte.barres(regions, unite(code), format_d3(code), reference), shown,
                          f"{ind.libelle} par région, {selection_libelle}", key="nat_regions")
-    download(f"regions-{code}", shown, {"Régions": shown}, key="nat_exp_regions")
+    exported = export_territoires(regions, "Région", code, rang=True, region=False)
+    download(f"regions-{code}", exported, {"Régions": exported}, key="nat_exp_regions")
 
 
 def vue_ecarts() -> None:
@@ -339,10 +379,24 @@ def vue_ecarts() -> None:
     st.caption(f"Statistiques calculées sur les {d.n} départements dont le chiffre est diffusé, chacun comptant pour un ; "
                f"{d.masques} masqué(s) ne sont pas comptés comme 0.")
     acces = vue_acces()
-    feuilles = {"Dispersion": figures}
+    exported = export_dispersion(d, noms)
+    feuilles = {"Dispersion": exported, "Dispersion - résumé": pd.DataFrame({
+        "Mesure": ["Rapport interdécile D9/D1", "Départements diffusés", "Départements masqués"],
+        "Valeur": [d.rapport_interdecile, d.n, d.masques]})}
     if acces is not None:
         feuilles["Accès aux droits"] = acces
-    download(f"ecarts-{code}", figures, feuilles, key="nat_exp_ecarts")
+    download(f"ecarts-{code}", exported, feuilles, key="nat_exp_ecarts")
+
+
+def export_dispersion(d: territorial.Dispersion, noms: dict) -> pd.DataFrame:
+    """The dispersion to download: each measure a number in the indicator's unit, with its département when it has one."""
+    rows = [("France entière", d.national, ""), ("1er décile (D1)", d.p10, ""), ("1er quartile (Q1)", d.q1, ""),
+            ("Médiane des départements", d.mediane, ""), ("3e quartile (Q3)", d.q3, ""), ("9e décile (D9)", d.p90, ""),
+            ("Minimum", d.minimum[1], noms[d.minimum[0]]), ("Maximum", d.maximum[1], noms[d.maximum[0]])]
+    valeurs = dict(zip(deps_filtre["code"], deps_filtre["valeur"]))
+    rows += [("Atypique", valeurs.get(c), noms[c]) for c in d.atypiques]
+    return pd.DataFrame({"Mesure": [r[0] for r in rows], entete(code): pd.array([r[1] for r in rows], dtype="Float64"),
+                         "Département": [r[2] for r in rows]})
 
 
 def vue_acces() -> pd.DataFrame | None:
@@ -352,16 +406,11 @@ def vue_acces() -> pd.DataFrame | None:
         "défavorable (▲) ou au-delà de 1,5 écart interquartile (▲▲) : c'est là que la différence peut devenir une "
         "inégalité d'accès aux droits."
     )
-    tables, absents = {}, []
+    tables = {}
     for c in territorial.ACCES:
-        if territorial.ventilable(c):
-            t = cache.territorial_table(db, version, compte, periode, c, filtres).departements
-            tables[c] = t[t["region"] == region] if region else t
-        else:
-            absents.append(REGISTRY[c].libelle)
+        t = cache.territorial_table(db, version, compte, periode, c, filtres).departements
+        tables[c] = t[t["region"] == region] if region else t
     flags = territorial.hors_bande(tables)
-    if absents:
-        st.caption("Pas encore ventilé par territoire par le moteur de calcul : " + ", ".join(absents) + ".")
     if flags.empty:
         st.success("Aucun département hors de la bande du côté défavorable.")
         return None
@@ -373,7 +422,13 @@ def vue_acces() -> pd.DataFrame | None:
             f"{a} {s}".strip() for a, s in zip(flags[f"{c}__affichage"].fillna("—"), flags[f"{c}__signal"].fillna(""))
         ]
     st.dataframe(shown, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)))
-    return shown
+    exported = shown[["Code", "Département", "Région"]].assign(Signalements=flags["signalements"].astype(int).to_numpy())
+    for c, t in tables.items():
+        lignes = t.set_index("code").reindex(flags["code"]).reset_index()
+        for name, values in chiffres(lignes, c).items():
+            exported[name if name != "Secret statistique" else f"{REGISTRY[c].libelle} — secret statistique"] = values
+        exported[f"{REGISTRY[c].libelle} — signalement"] = flags[f"{c}__signal"].fillna("").to_numpy()
+    return exported
 
 
 def vue_evolution() -> None:
@@ -394,7 +449,11 @@ def vue_evolution() -> None:
     })
     st.dataframe(shown, hide_index=True, width="stretch")
     st.caption("Rang : le meilleur en premier (pour un volume, le plus élevé) ; les chiffres masqués n'ont pas de rang.")
-    download(f"evolution-{code}", shown, {"Évolution et classement": shown}, key="nat_exp_evolution")
+    exported = pd.DataFrame({"Rang": rangs(v), "Code": v["code"].astype(str).to_numpy(), premier: v["libelle"].astype(str).to_numpy(),
+                             **chiffres(v, code, avant="Période — "), **chiffres(v, code, "_prec", avant="Période précédente — "),
+                             f"Évolution ({'points' if ind.nature is Nature.RATIO else ind.unite})":
+                                 pd.array(v["variation"], dtype="Float64")})
+    download(f"evolution-{code}", exported, {"Évolution et classement": exported}, key="nat_exp_evolution")
 
 
 def vue_tendances() -> None:
@@ -402,10 +461,13 @@ def vue_tendances() -> None:
         Perimetre(Echelon.REGION, region) if region else Perimetre())
     nom = territoires.nom_departement(departement) if departemental else (territoires.nom_region(region) if region else "France entière")
     st.subheader(f"Tendances mensuelles — {nom}")
-    debut, fin = ct.fenetre_tendance(periode, as_of, mois=12)  # twelve months, compared with the twelve before
+    complet_au = donnees_du_perimetre()
+    debut, fin = ct.fenetre_tendance(periode, complet_au, mois=12)  # twelve months, compared with the twelve before
     avant = dt.date(debut.year - 1, debut.month, 1)
-    st.caption("Les douze derniers mois complets de la période, comparés aux douze mois précédents. "
-               "Un mois masqué n'a pas de point ; le mois en cours, incomplet, est laissé de côté.")
+    st.caption(f"Les douze derniers mois de la période, comparés aux douze mois précédents ; données de {nom} au "
+               f"{date_fr(complet_au)}. Un mois dont toutes les structures n'ont pas transmis leurs jalons jusqu'à la fin "
+               "est marqué « incomplet » (point creux et mention sur le graphique, « incomplet » dans le tableau) : "
+               "sa baisse apparente peut n'être qu'un retard de saisie. Un mois masqué n'a pas de point.")
     onglets = st.tabs([FAMILLES_COURTES[f] for f in Famille], key="famille", on_change="rerun", bind="query-params")
     for famille, onglet in zip(Famille, onglets):
         if not onglet.open:
@@ -415,7 +477,7 @@ def vue_tendances() -> None:
             choix = st.selectbox("Indicateur de la famille", codes, index=codes.index(TITRES_FAMILLE[famille]),
                                  format_func=lambda c: REGISTRY[c].libelle, key=f"nat_tendance_{famille.value}")
             serie = load_trend(avant, fin, perimetre, choix)
-            data = tendance_table(serie, choix, debut)
+            data = tendance_table(serie, choix, debut, complet_au)
             if data.empty:
                 st.info("Aucun mois complet dans cette fenêtre.")
                 continue
@@ -426,7 +488,8 @@ def vue_tendances() -> None:
             table.columns.name = None
             show(chart, table, f"{REGISTRY[choix].libelle} par mois, {nom}, comparé à l'année précédente.",
                  key=f"nat_tendance_{famille.value}")
-            download(f"tendance-{choix}", table, {"Tendance": table}, key=f"nat_exp_tendance_{famille.value}")
+            exported = export_tendance(data, choix)
+            download(f"tendance-{choix}", exported, {"Tendance": exported}, key=f"nat_exp_tendance_{famille.value}")
 
 
 MOIS_COURTS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
@@ -436,15 +499,34 @@ def mois_court(day: dt.date) -> str:
     return f"{MOIS_COURTS[day.month - 1]} {day.year}"
 
 
-def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date) -> pd.DataFrame:
-    """One row per whole month: its place in the year, its month, its series (period or the year before), its figure."""
+def donnees_du_perimetre() -> dt.date:
+    """The date the trends' scope (the département, the région chosen, or France) is complete through."""
+    if departemental or not region:
+        return as_of
+    dans_la_region = {c for c, _, dep, _ in cache.structures_table(db, version) if territoires.DEPARTEMENTS[dep].region == region}
+    return ov.data_through({c: d for c, d in derniers.items() if c in dans_la_region})[0] or as_of
+
+
+def export_tendance(data: pd.DataFrame, choix: str) -> pd.DataFrame:
+    """The trend to download: one row per month of each series, the figure a number, « incomplet » or the mask beside it."""
+    rows = data  # already in the order of the table: the period, then the year before, month by month
+    return pd.DataFrame({
+        "Période": rows["serie"].to_numpy(), "Mois": rows["mois"].to_numpy(),
+        entete(choix): pd.array(rows["valeur"], dtype="Float64"),
+        "Mois incomplet": ["incomplet" if i else "" for i in rows["incomplet"]],
+        "Secret statistique": [a if pd.isna(v) else "" for a, v in zip(rows["affichage"], rows["valeur"])],
+    })
+
+
+def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date, complet_au: dt.date) -> pd.DataFrame:
+    """One row per month: its place in the year, its month, its series (period or the year before), its figure,
+    and whether it is incomplete (it ends after `complet_au`, the date every structure of the scope has reported to)."""
     rows = []
     fin = (debut.replace(year=debut.year + 1) - dt.timedelta(days=1))
     label_now = f"{mois_court(debut)} – {mois_court(fin)}"
     label_before = f"{mois_court(debut.replace(year=debut.year - 1))} – {mois_court(fin.replace(year=fin.year - 1))}"
     for r in serie.itertuples(index=False):
-        if r.incomplet:
-            continue
+        incomplet = (r.mois + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1) > complet_au
         current = r.mois >= debut
         months_from = (r.mois.year - debut.year) * 12 + r.mois.month - debut.month
         rang = months_from if current else months_from + 12
@@ -453,10 +535,11 @@ def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date) -> pd.DataFr
             "valeur": None if r.masque or r.valeur is None or pd.isna(r.valeur) else float(r.valeur),
             "affichage": figures.texte_valeur(
                 choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque), traitement=r.traitement), K
-            ),
+            ) + (" (incomplet)" if incomplet else ""),
+            "incomplet": incomplet,
         })
     rows.sort(key=lambda r: (r["serie"] != label_now, r["rang"]))
-    return pd.DataFrame(rows, columns=["rang", "mois", "serie", "valeur", "affichage"])
+    return pd.DataFrame(rows, columns=["rang", "mois", "serie", "valeur", "affichage", "incomplet"])
 
 
 # --- the page -----------------------------------------------------------------------------------------------------

@@ -32,12 +32,25 @@ def locales() -> tuple[dict, dict]:
 
 
 def french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Apply the locale and the house style to a top-level chart."""
+    """Apply the locale and the house style to a top-level chart.
+
+    The configuration is built once (`_configuration`) and set on a shallow copy of
+    the chart: the same spec as `chart.configure(...)`, without the four deep copies
+    of the chart that chained `configure_*` calls make (15 ms a chart, on every
+    run of every session).
+    """
+    out = chart.copy(deep=False)
+    out.config = _configuration()
+    return out
+
+
+@lru_cache(maxsize=1)
+def _configuration() -> alt.Config:
     number, time = locales()
-    return chart.configure(
+    return alt.Chart().configure(
         locale=alt.Locale(number=number, time=time),
         font="Source Sans Pro, Arial, sans-serif",
         range=alt.RangeConfig(category=PALETTE),
     ).configure_axis(labelFontSize=12, titleFontSize=12, grid=True, gridOpacity=0.4).configure_legend(
         labelFontSize=12, titleFontSize=12, orient="bottom", labelLimit=0,  # never « Allocations RSA évitées … »
-    ).configure_view(strokeWidth=0)
+    ).configure_view(strokeWidth=0).config

@@ -16,7 +16,7 @@ import streamlit as st
 
 from mlimpact import accounts, territoires, vocab
 from mlimpact.access import Compte
-from ui import cache, menu
+from ui import cache, demo, menu
 
 DEMO_ENV = "MLIMPACT_DEMO"
 DEMO_DATASET = "demo"
@@ -45,7 +45,9 @@ def check_demo_store(db: str) -> None:
     if cache.dataset(db, cache.data_version(db)) != DEMO_DATASET:
         raise ModeDemoRefuse(
             "Le mode démonstration refuse de démarrer : cette base ne contient pas le jeu de démonstration "
-            "(ou d'autres données y ont été importées). Utilisez une base de démonstration ou la connexion ProConnect."
+            "(ou d'autres données y ont été importées). Pour revenir à la démonstration sur cette base, "
+            "lancez `mlimpact demo --reinitialiser` (ses données sont effacées et le jeu de démonstration rechargé), "
+            "puis rechargez cette page ; pour une base réelle, configurez la connexion ProConnect (docs/connexion.md)."
         )
     with cache.engine(db).connect() as conn:
         comptes = accounts.count_accounts(conn)
@@ -65,6 +67,7 @@ def _demo_account(db: str) -> Compte:
     rows = cache.structures_table(db, cache.data_version(db))
     with st.sidebar:
         st.caption("Mode démonstration : données fictives.")
+        demo.sidebar_reset(db)
         role = st.selectbox("Rôle", list(vocab.ROLES), format_func=vocab.ROLES.get, key="demo_role")
         if role in ("conseiller", "directeur"):
             codes = [code for code, *_ in rows]
@@ -109,6 +112,11 @@ def _oidc_account(db: str) -> Compte:
         st.button("Se déconnecter", on_click=st.logout)
         st.stop()
     return compte
+
+
+def demo_active() -> bool:
+    """Whether this server runs the demo mode (asked for, and no ProConnect configured)."""
+    return demo_requested() and not oidc_configured()
 
 
 def current_account() -> Compte:

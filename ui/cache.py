@@ -2,8 +2,8 @@
 
 Every cached loader takes the database URL and the data version, so a write or
 an import (which bumps the version) makes the next rerun read fresh figures; the
-account is part of every key that holds figures, so one account's masked figures
-are never served to another. Each part of a page is cached on its own: a widget
+account's rights (role and territory, `droits`) are part of every key that holds
+figures, so figures masked for one role are never served to another. Each part of a page is cached on its own: a widget
 that changes one part recomputes only that part. The `ttl` bounds how long a
 version check itself is trusted.
 """
@@ -22,18 +22,26 @@ from indicators.engine import months
 from indicators.models import impact as modele
 from indicators.models import impact_settings
 from indicators.types import Filtres, Perimetre, Periode, Valeur
-from mlimpact import accounts
+from mlimpact import accounts, store
 from mlimpact import overview as ov
-from mlimpact import store
+from mlimpact.access import AccesRefuse, Compte
 from mlimpact.config import database_url
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
-from mlimpact.access import AccesRefuse, Compte
 from presentation.figures import avec_affichage, tableau_affiche
 from reports import contenu as ct
 
-
 TTL = 600
+
+
+def droits(compte: Compte) -> tuple[str, str | None, str | None]:
+    """What an account's figures depend on: its role and its territory, not its e-mail address. Two people with
+    the same rights (ten bureau agents at a meeting, two directors of one Mission Locale) share every cached
+    figure, so the second waits for the first's computation instead of doing it again."""
+    return (compte.role, compte.code_structure, compte.departement)
+
+
+PAR_DROITS = {Compte: droits}  # the cache key of an account (`hash_funcs` of every loader that takes one)
 
 
 def current_db() -> str:
@@ -71,6 +79,13 @@ def store_dates(db: str, version: int, structures: tuple[str, ...] | None = None
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def latest_by_structure(db: str, version: int, structures: tuple[str, ...] | None = None) -> dict[str, dt.date]:
+    """Each structure's latest jalon date (`mlimpact.overview.latest_by_structure`), of all or of the given ones."""
+    with engine(db).connect() as conn:
+        return ov.latest_by_structure(conn, list(structures) if structures is not None else None)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
     with engine(db).connect() as conn:
         return ov.jeunes_par_structure(conn)
@@ -83,7 +98,7 @@ def structure_keys(db: str, version: int) -> dict[str, int]:
         return ov.cles_par_structure(conn)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=600, show_spinner=False)
 def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
     """The structures the account may see (None: all), from the access rules of the data layer."""
     from mlimpact.access import visible_structures_of
@@ -140,37 +155,37 @@ def modification_parametres(db: str, version: int, code_structure: str) -> dict 
         return impact_settings.last_change(conn, code_structure)
 
 
-@st.cache_data(ttl=TTL, show_spinner="Calcul des indicateurs…")
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner="Calcul des indicateurs…")
 def figures(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, tuple[Valeur, Valeur]]:
     return ct.figures(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner=False)
 def objectifs(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame | None:
     return ct.objectifs(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@st.cache_data(ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
 def tendances(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.tendances(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner=False)
 def theme(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> list[pd.DataFrame]:
     return ct.theme(engine(db), compte, demande, nom)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner=False)
 def risques(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.risques(engine(db), compte, demande)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner=False)
 def courbe(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.courbe(engine(db), compte, demande)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner=False)
 def financeurs(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, float]:
     return ct.financeurs(engine(db), compte, demande)
 
@@ -181,23 +196,23 @@ def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | No
 
 
 # --- the national view (indicators.disclosure.territorial) -----------------------------------------------------
-@st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
 def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres):
     return tableau_affiche(territorial.tableau(engine(db), compte, periode, code, filtres))
 
 
-@st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres des structures…")
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner="Calcul des chiffres des structures…")
 def territorial_structures(db, version, compte, periode, departement, code, filtres) -> pd.DataFrame:
     table = territorial.structures(engine(db), compte, periode, departement, code, filtres)
     return avec_affichage(table, secret_threshold(db, version), code)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner=False)
 def month_figures(db, version, compte, mois: Periode, perimetre, code, filtres) -> pd.DataFrame:
     return service.trend(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner=False)
 def disclosure_rule(db: str, version: int, compte: Compte, perimetre: Perimetre):
     """How the account sees the scope's figures: exact, or perturbed with k (`indicators.disclosure.rule`)."""
     from indicators.disclosure.rule import rule_for
@@ -211,7 +226,7 @@ def secret_threshold(db: str, version: int) -> int:
     return territorial.k_setting(bind=engine(db))
 
 
-@st.cache_data(ttl=TTL, show_spinner="Calcul de la valeur nationale…")
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner="Calcul de la valeur nationale…")
 def national_reference(db, version, compte, periode, code, filtres) -> Valeur | None:
     """The national figure for a territorial account (None when its role has none)."""
     try:

@@ -288,21 +288,31 @@ def ecarts(data: pd.DataFrame, titre: str, q1: float | None, q3: float | None, n
     return alt.layer(*layers).properties(height=300)
 
 
-def tendance_annees(data: pd.DataFrame, titre: str, format_nombre: str = ",.1f") -> alt.Chart:
-    """Monthly values of two periods one year apart on the same months (`rang`, `mois`, `serie`, `valeur`).
+def tendance_annees(data: pd.DataFrame, titre: str, format_nombre: str = ",.1f") -> alt.LayerChart:
+    """Monthly values of two periods one year apart on the same months (`rang`, `mois`, `serie`, `valeur`,
+    optionally `incomplet`).
 
     The series are drawn in their order of first appearance in `data` (blue and solid first).
     Series differ by colour, dash and point shape; a masked month has no point
-    (its row in the table says "secret").
+    (its row in the table says "secret"). An incomplete month (not every structure
+    of the scope has reported through its end) has a hollow point and the word
+    « incomplet » above it: never colour alone.
     """
+    data = data if "incomplet" in data else data.assign(incomplet=False)
+    data = data.assign(etat=["incomplet" if i else "complet" for i in data["incomplet"]])
     order = list(dict.fromkeys(data.sort_values("rang")["mois"]))
     series = list(dict.fromkeys(data["serie"]))  # in the order given: the later period first
-    return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("mois:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("valeur:Q", title=titre, axis=alt.Axis(format=format_nombre), scale=alt.Scale(zero=False)),
+    x = alt.X("mois:N", sort=order, title=None, axis=alt.Axis(labelAngle=0))
+    y = alt.Y("valeur:Q", title=titre, axis=alt.Axis(format=format_nombre), scale=alt.Scale(zero=False))
+    courbes = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=70)).encode(
+        x=x, y=y,
         color=alt.Color("serie:N", title=None, sort=series, legend=alt.Legend(orient="bottom")),
         strokeDash=alt.StrokeDash("serie:N", title=None, sort=series, scale=alt.Scale(range=[[1, 0], [6, 3]])),
         shape=alt.Shape("serie:N", title=None, sort=series, scale=alt.Scale(range=["circle", "square"])),
         tooltip=[alt.Tooltip("serie:N", title="Période"), alt.Tooltip("mois:N", title="Mois"),
-                 alt.Tooltip("affichage:N", title=titre)],
-    ).properties(height=320)
+                 alt.Tooltip("affichage:N", title=titre), alt.Tooltip("etat:N", title="État du mois")],
+    )
+    incomplets = alt.Chart().transform_filter("datum.incomplet").encode(x=x, y=y)
+    creux = incomplets.mark_point(filled=True, size=70, fill="white", stroke="#333333", strokeWidth=2, strokeDash=[2, 2])
+    mention = incomplets.mark_text(dy=-15, fontSize=11, color="#333333").encode(text=alt.value("incomplet"))
+    return alt.layer(courbes, creux, mention, data=data).properties(height=320)  # the data once, on the layer

@@ -7,7 +7,8 @@ disagree. The URL of a page is its file name (`pages/impact.py` → `/impact`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -23,6 +24,11 @@ class PageDef:
     icone: str
     roles: frozenset[str]
     default: bool = False
+    titres: Mapping[str, str] = field(default_factory=dict)  # a role's own title, when the page shows it another scope
+
+    def titre_pour(self, role: str) -> str:
+        """The title of the page for a role: the menu and the page's heading both use it."""
+        return self.titres.get(role, self.titre)
 
     @property
     def path(self) -> Path:
@@ -40,7 +46,8 @@ PAGES: tuple[PageDef, ...] = (
     PageDef("parcours.py", "Parcours", ":material/timeline:", STRUCTURE),
     PageDef("a_traiter.py", "À traiter", ":material/checklist:", STRUCTURE),
     PageDef("import_donnees.py", "Import", ":material/upload_file:", STRUCTURE | {"admin"}),
-    PageDef("national.py", "Vue nationale", ":material/map:", frozenset({"bureau", "departement", "admin"})),
+    PageDef("national.py", "Vue nationale", ":material/map:", frozenset({"bureau", "departement", "admin"}),
+            titres={"departement": "Vue départementale"}),
     PageDef("methodologie.py", "Méthodologie", ":material/menu_book:", TOUS),
     PageDef("admin.py", "Administration", ":material/admin_panel_settings:", frozenset({"admin"})),
 )

@@ -54,13 +54,9 @@ def k_setting(environ: Mapping[str, str] | None = None, bind: Engine | Connectio
 
 
 def ventilable(code: str) -> bool:
-    """Whether the engine breaks `code` down by territory: counts and ratios, and the numbers it lists.
-
-    `delai_entree_jours` (a median built on a count of people) joins the map
-    as soon as the engine lists it in `BREAKDOWN_NUMBERS`.
-    """
-    numbers = getattr(moteur, "BREAKDOWN_NUMBERS", frozenset())
-    return REGISTRY[code].nature in moteur.BREAKDOWN_NATURES or code in numbers
+    """Whether the engine breaks `code` down by territory: counts and ratios, and the numbers it lists
+    (`delai_entree_jours`, a median masked on the people it is built on)."""
+    return REGISTRY[code].nature in moteur.BREAKDOWN_NATURES or code in moteur.BREAKDOWN_NUMBERS
 
 
 def indicateurs_carte() -> tuple[str, ...]:

@@ -107,6 +107,16 @@ def _lock(conn: Connection) -> None:
         conn.execute(analytique.A_RAFRAICHIR.delete().where(analytique.A_RAFRAICHIR.c.seq < 0))
 
 
+def refresh_store(engine: Engine) -> RefreshResult:
+    """Refresh and commit now (after loading a data set), so that no visitor's first page pays for it."""
+    with engine.connect() as conn:
+        done = refresh(conn)
+        conn.commit()
+    if done.massif:
+        vacuum(engine)
+    return done
+
+
 def vacuum(engine: Engine) -> None:
     """After a bulk refresh on PostgreSQL: VACUUM, so that the first computations do not pay for setting
     the hint bits of ten million new rows and may use index-only scans (outside any transaction)."""

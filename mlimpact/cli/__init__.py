@@ -169,26 +169,39 @@ def export(out_dir: Path, structures: tuple[str, ...], auteur: str | None, db: s
 
 
 @app.command("demo")
+@click.option(
+    "--reinitialiser", is_flag=True,
+    help="Efface les données de la base (pas les comptes : une base qui en a est refusée) et recharge le jeu de "
+    "démonstration : ce que les visiteurs de la démonstration ont écrit disparaît.",
+)
 @db_option
-def demo(db: str | None) -> None:
-    """Crée ou met à jour la base, puis y charge le jeu de démonstration si elle est vide."""
+def demo(reinitialiser: bool, db: str | None) -> None:
+    """Crée ou met à jour la base, puis y charge le jeu de démonstration si elle est vide (ou la réinitialise)."""
+    from indicators.facts.refresh import refresh_store
     from mlimpact.migrate import upgrade
-    from mlimpact.sample import StoreNotEmpty, load_demo
+    from mlimpact.sample import NotADemoStore, StoreNotEmpty, load_demo, reset_demo
 
     engine = open_engine(db)
     with database_errors():
         upgrade(engine)
         try:
             with progress_bar() as progress:
-                result = load_demo(engine, progress)
+                result = reset_demo(engine, progress, author="cli") if reinitialiser else load_demo(engine, progress)
         except StoreNotEmpty as exc:
             out.print(str(exc))
             return
+        except NotADemoStore as exc:
+            err.print(str(exc), markup=False)
+            raise fail("la démonstration n'a pas été réinitialisée.") from None
+        if not result.exit_code:
+            refresh_store(engine)  # the derived tables now, not during the first visitor's page
     if result.exit_code:
         for message in result.errors + [str(p) for p in result.problems[:10]]:
             err.print(message, markup=False)
         raise fail("le jeu de démonstration n'a pas pu être chargé.")
     print_counts(result)
+    if reinitialiser:
+        out.print("Démonstration réinitialisée : le jeu de démonstration est rechargé.")
 
 
 def _register_commands() -> None:

@@ -432,6 +432,7 @@ def import_paths(
     progress: Progress | None = None,
     droits: DroitsImport = TOUT,
     dry_run: bool = False,
+    keep_dataset: bool = False,
 ) -> ImportResult:
     """Import files, folders, workbooks or zips of the exchange format; never raises for bad input.
 
@@ -474,7 +475,8 @@ def import_paths(
                 tx.rollback()
             elif keep and wrote:
                 store.bump_data_version(conn)
-                store.set_setting(conn, store.DATASET, "importé")  # no longer the demo data set alone
+                if not keep_dataset:  # the demo's own imports keep its mark (ui/demo.py); any other clears it
+                    store.set_setting(conn, store.DATASET, "importé")  # no longer the demo data set alone
                 _audit(conn, author, paths, result)
                 tx.commit()
                 result.written = True

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from mlimpact.access import Compte, visible_structures_of
 from mlimpact.db import make_engine
 from mlimpact.overview import overview
-from tests.conftest import ROOT
 from presentation.formats import entier
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -205,3 +205,103 @@ def test_the_app_starts_on_a_store_whose_schema_is_missing_or_old(app_on, tmp_pa
     engine = make_engine(url)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+# --- the public demo stays usable (issue 18) --------------------------------------------------------------------
+def private_demo(demo_database: str, tmp_path) -> str:
+    from tests.db.test_report import copie_demo
+
+    return copie_demo(demo_database, tmp_path / "copie")
+
+
+def test_a_demo_visitors_import_is_written_and_the_demo_stays_open(app_on, demo_database, tmp_path):
+    """An import used to clear the demo mark and lock every visitor out (« Le mode démonstration refuse de
+    démarrer »): in the demo it is written and the demo stays open; the reset brings the data set back."""
+    from mlimpact import store
+    from mlimpact.sample import is_demo
+    from tests.support.exchange_files import write_tables
+
+    url = private_demo(demo_database, tmp_path)
+    jalons = "id_jalon;id_jeune;date;type;domaine;montant_eur;commentaire\n"
+    with make_engine(url).connect() as conn:
+        jeune = conn.exec_driver_sql("SELECT min(id_jeune) FROM jeunes WHERE code_structure = 'ML13001'").scalar()
+        avant = store.row_count(conn, "jalons")
+    fichier = write_tables(tmp_path / "in", {"jalons": jalons + f"DEMO-1;{jeune};2026-10-15;entretien;;;\n"}) / "jalons.csv"
+    at = app_on(url, demo_role="conseiller")
+    at.switch_page("../pages/import_donnees.py").run()
+    assert any("visible de tous les visiteurs" in i.value for i in at.info)
+    from mlimpact.access import Compte, DroitsImport
+    from mlimpact.exchange.importer import import_paths
+
+    result = import_paths(make_engine(url), [fichier], author="conseiller@demo.invalid",
+                          droits=DroitsImport.pour(Compte("conseiller@demo.invalid", "conseiller", "ML13001")),
+                          keep_dataset=True)  # what the page does in the demo
+    assert result.written and is_demo(make_engine(url))
+    at = app_on(url, demo_role="bureau")
+    assert not at.exception and not at.error and at.metric  # everyone still gets in
+    at.button(key="demo_reset").click().run()
+    with make_engine(url).connect() as conn:
+        assert store.row_count(conn, "jalons") == avant
+
+
+def test_the_demo_is_reset_from_its_sidebar(app_on, demo_database, tmp_path):
+    """A visitor's changes (here an edited impact parameter and a deleted jeune) go; the demo data set comes back."""
+    from sqlalchemy import text
+
+    from mlimpact import audit, store
+
+    url = private_demo(demo_database, tmp_path)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        jeunes = store.row_count(conn, "jeunes")
+        conn.execute(text("DELETE FROM jalons WHERE id_jeune = (SELECT min(id_jeune) FROM jeunes)"))
+        conn.execute(text("DELETE FROM accompagnements WHERE id_jeune = (SELECT min(id_jeune) FROM jeunes)"))
+        conn.execute(text("DELETE FROM jeunes WHERE id_jeune = (SELECT min(id_jeune) FROM jeunes)"))
+        store.set_setting(conn, "impact:ML13001", '{"effet_aubaine": 0.1}')
+        store.bump_data_version(conn)
+    at = app_on(url, demo_role="bureau")
+    at.button(key="demo_reset").click().run()
+    assert not at.exception
+    assert "Démonstration réinitialisée" in at.success[0].value
+    with engine.connect() as conn:
+        assert store.row_count(conn, "jeunes") == jeunes
+        assert store.get_setting(conn, "impact:ML13001") is None
+        assert store.get_setting(conn, store.DATASET) == "demo"
+        assert [e["action"] for e in audit.entries(conn, table="demonstration")] == ["reset"]
+    at.run()
+    assert not at.exception and not at.error and at.metric  # still the demo
+
+
+def test_a_locked_demo_says_how_to_come_back_and_the_command_brings_it_back(app_on, demo_database, tmp_path, capsys):
+    """An import written outside the demo (the command line) clears the mark: the page says which command
+    brings the demo back, and that command does."""
+    from mlimpact.cli import main
+    from mlimpact.exchange.importer import import_paths
+    from tests.support.exchange_files import write_tables
+
+    url = private_demo(demo_database, tmp_path)
+    assert import_paths(make_engine(url), [write_tables(tmp_path / "in")]).written
+    at = app_on(url)
+    assert "mlimpact demo --reinitialiser" in at.error[0].value
+    assert main(["demo", "--reinitialiser", "--db", url]) == 0
+    assert "Démonstration réinitialisée" in capsys.readouterr().out
+    from ui import cache
+
+    cache.data_version.clear()  # the server trusts its version check for 5 s: the page reloaded a bit later
+    at = app_on(url, demo_role="directeur")
+    assert not at.exception and not at.error and at.metric
+
+
+def test_a_reset_never_empties_a_store_that_holds_accounts(demo_database, tmp_path):
+    from mlimpact import accounts, store
+    from mlimpact.sample import NotADemoStore, reset_demo
+
+    url = private_demo(demo_database, tmp_path)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        accounts.save_account(conn, "directrice@ml13.example", "directeur", code_structure="ML13001", auteur="cli")
+        jeunes = store.row_count(conn, "jeunes")
+    with pytest.raises(NotADemoStore, match="1 compte"):
+        reset_demo(engine)
+    with engine.connect() as conn:
+        assert store.row_count(conn, "jeunes") == jeunes

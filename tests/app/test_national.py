@@ -26,10 +26,8 @@ from hypothesis import strategies as st_
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from indicators.disclosure import service
-from indicators.disclosure import territorial
-from presentation import figures
 from indicators import engine as moteur
+from indicators.disclosure import service, territorial
 from indicators.disclosure.masking import DEFAULT_K, Relation, petit, recoverable
 from indicators.disclosure.perturbation import D
 from indicators.registry import FAMILLES_COURTES, REGISTRY
@@ -38,8 +36,9 @@ from mlimpact import territoires
 from mlimpact.access import AccesRefuse, Compte
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
-from mlimpact.models import Jeune
+from mlimpact.models import Jalon, Jeune
 from mlimpact.sample import load_demo
+from presentation import figures
 from tests.conftest import ROOT, new_postgres_database, new_sqlite_database
 
 K = DEFAULT_K
@@ -608,3 +607,94 @@ def test_a_trend_loaded_month_by_month_is_the_trend_of_the_whole_range(demo_data
     assert steps == [(i, 12) for i in range(1, 13)]
     assert parts["masque"].any() or parts["valeur"].min() >= 11  # masked like the whole: small counts hidden
     engine.dispose()
+
+
+def test_exports_hold_numbers_ranks_and_percentages(monkeypatch, demo_database):
+    """Every download of the page: a figure is a number (empty when masked, the reason beside it), a rank a whole
+    number, a percentage a share with a percent format in the workbook (issue 18)."""
+    spy = Spy(monkeypatch)
+    at = open_page(monkeypatch, demo_database, "bureau", nat_indicateur="acces_emploi", nat_dep="13")
+    visit_every_tab(at, BUREAU_TABS[:4], "jeunes_suivis")
+    for build in spy.deferred:
+        build()
+    colonne = f"{REGISTRY['acces_emploi'].libelle} (%)"
+    books = [openpyxl.load_workbook(io.BytesIO(b)) for b in spy.xlsx]
+    sheets = {ws.title: ws for book in books for ws in book.worksheets}
+    assert {"Départements", "Structures du 13", "Régions", "Dispersion", "Évolution et classement"} <= set(sheets)
+    seen = 0
+    for title, ws in sheets.items():
+        header = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2):
+            for name, cell in zip(header, row):
+                if name == "Rang":
+                    assert cell.value is None or isinstance(cell.value, int), (title, cell.value)
+                elif str(name).endswith("(%)") and cell.value is not None:
+                    assert isinstance(cell.value, float) and 0 <= cell.value <= 1 and cell.number_format == "0.0%"
+                    seen += 1
+                elif isinstance(cell.value, str) and name not in ("Code", "Valeur"):
+                    assert not re.fullmatch(r"-?[\d\u202f ]+(,\d+)?( %)?", cell.value), (title, name, cell.value)
+    assert seen
+    first = list(csv.reader(io.StringIO(spy.csv[0].decode("utf-8-sig")), delimiter=";"))
+    header = first[0]
+    assert header[:4] == ["Rang", "Code", "Département", "Région"] and colonne in header
+    values = [r[header.index(colonne)] for r in first[1:]]
+    assert all(v == "" or re.fullmatch(r"\d+(,\d)?", v) for v in values) and any(values)
+
+
+def test_the_median_delay_is_compared_between_territories(monkeypatch, demo_database):
+    """The access table holds the entry delay by territory; no developer's note is left on the page."""
+    at = open_page(monkeypatch, demo_database, "bureau")
+    at.session_state["onglet"] = "Écarts entre territoires"
+    at.run()
+    assert not at.exception
+    assert not any("Pas encore ventilé" in c.value for c in at.caption)
+    assert any(o.endswith(REGISTRY["delai_entree_jours"].libelle) for o in at.selectbox(key="nat_indicateur").options)
+    at = open_page(monkeypatch, demo_database, "departement")
+    acces = at.dataframe[-1].value
+    assert REGISTRY["delai_entree_jours"].libelle in acces.columns
+    assert not any("Pas encore ventilé" in c.value for c in at.caption)
+
+
+def test_the_menu_and_the_page_say_the_same_title(monkeypatch, demo_database):
+    from ui import menu
+
+    page = menu.page_of("national.py")
+    for role, expected in (("bureau", "Vue nationale"), ("admin", "Vue nationale"), ("departement", "Vue départementale")):
+        assert page.titre_pour(role) == expected
+        at = open_page(monkeypatch, demo_database, role)
+        assert at.title[0].value.startswith(expected), role
+
+
+def test_one_jalon_today_does_not_complete_a_month_for_everyone(monkeypatch, demo_database, tmp_path):
+    """« Données au » is the scope's: the earliest of its structures' latest dates. A jalon entered today in one
+    structure moves nothing for France; the month the others have not finished is marked « incomplet » in the
+    table (kept, not dropped, never a silent fall), with a hollow point and a word on the chart (issue 18)."""
+    from mlimpact import overview, store
+    from tests.db.test_report import copie_demo
+
+    url = copie_demo(demo_database, tmp_path / "copie")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        latest = overview.latest_by_structure(conn)
+        through, late = overview.data_through(latest)
+        jeune = conn.execute(select(Jeune.id_jeune).where(Jeune.code_structure == "ML13001")).scalars().first()
+        conn.execute(Jalon.__table__.insert().values(id_jalon="AUJOURDHUI-1", id_jeune=jeune, date=dt.date.today(),
+                                                     type="entretien"))
+        store.bump_data_version(conn)
+        assert overview.data_through(overview.latest_by_structure(conn)) == (through, late)  # unchanged for France
+        assert overview.latest_by_structure(conn, ["ML13001"])["ML13001"] == dt.date.today()
+    at = open_page(monkeypatch, url, "bureau", nat_annee=through.year, nat_indicateur="jeunes_suivis")
+    assert any(f"données au {through.strftime('%d/%m/%Y')}, la plus ancienne" in c.value for c in at.caption)
+    at.session_state["onglet"] = "Tendances mensuelles"
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    mois_en_cours = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")[through.month - 1]
+    row = table[table["Mois"] == mois_en_cours].iloc[0]
+    incomplete_month_ends_after = (through + dt.timedelta(days=1)).day != 1
+    assert ("(incomplet)" in str(row.iloc[1])) == incomplete_month_ends_after
+    assert not any("(incomplet)" in str(v) for v in table.iloc[:, 2])  # the year before is complete
+    spec, _ = charts(at)[0]
+    layers = spec.get("layer", [])
+    assert any(layer.get("mark", {}).get("fill") == "white" for layer in layers)
+    assert any(layer.get("encoding", {}).get("text") == {"value": "incomplet"} for layer in layers)

@@ -9,6 +9,7 @@ import csv
 import io
 import re
 
+import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -77,10 +78,28 @@ def test_bureau_explores_the_map_and_exports_the_table(page: Page, running_app, 
     assert download.suggested_filename == "carte-risques_ouverts.csv"
     rows = list(csv.DictReader(io.StringIO(download.path().read_bytes().decode("utf-8-sig")), delimiter=";"))
     assert {r["Code"] for r in rows} == {"09", "31"}  # the table shown: the départements of the région chosen
-    for r in rows:  # masked, or 0, or a perturbed figure of at least k, said so
-        text = r[libelle].replace("\u202f", "")
-        if text not in ("secret", f"< {DEFAULT_K}") and text != "0":
-            assert text.startswith("≈") and int(text.removeprefix("≈").strip()) >= DEFAULT_K, text
+    colonne = f"{libelle} ({REGISTRY['risques_ouverts'].unite})"
+    for r in rows:  # a number (0, or a perturbed figure of at least k, said so beside it), or empty with the reason
+        if r[colonne]:
+            assert int(r[colonne]) == 0 or int(r[colonne]) >= DEFAULT_K and r["Secret statistique"] in ("", "≈ perturbé")
+        else:
+            assert r["Secret statistique"] in ("secret", f"< {DEFAULT_K}")
+    assert any(r["Secret statistique"] in ("secret", f"< {DEFAULT_K}") for r in rows)
+    assert all(r["Rang"] == "" or r["Rang"].isdigit() for r in rows)
+
+    # The workbook: the same numbers as numbers, ranks as whole numbers, French headers.
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Exporter les tableaux (Excel)").click()
+    book = openpyxl.load_workbook(io.BytesIO(info.value.path().read_bytes()))
+    assert book.sheetnames == ["Notes", "Départements", "Structures du 31"]
+    sheet = book["Départements"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["Rang", "Code", "Département", "Région"] and colonne in header
+    for line in sheet.iter_rows(min_row=2):
+        cells = dict(zip(header, line))
+        assert cells["Rang"].value is None or isinstance(cells["Rang"].value, int)
+        assert cells[colonne].value is None or isinstance(cells[colonne].value, (int, float))
+    assert all(len(name) <= 31 for name in book.sheetnames)
 
 
 def test_bureau_reads_the_other_tabs(page: Page, running_app, artefacts):
@@ -103,7 +122,8 @@ def test_bureau_reads_the_other_tabs(page: Page, running_app, artefacts):
 def test_a_departement_account_sees_its_departement_without_the_map(page: Page, running_app, artefacts):
     page.set_viewport_size(TALL)
     demo_sign_in(page, running_app.url, "Conseil départemental", departement="84 — Vaucluse")
-    page.get_by_role("link", name="Vue nationale").click()
+    expect(page.get_by_role("link", name="Vue nationale")).to_have_count(0)  # the menu says what the page says
+    page.get_by_role("link", name="Vue départementale").click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile("Vue départementale — 84"))).to_be_visible(timeout=60_000)
     expect(page.get_by_role("heading", name=re.compile("Vos structures"))).to_be_visible(timeout=60_000)

@@ -689,9 +689,20 @@ def test_breakdown_within_filters(store):
     }
 
 
+def test_the_median_delay_breaks_down_each_group_as_its_own_filter(store):
+    """`delai_entree_jours` by sexe: each group's median is the figure computed with that filter (not a sum)."""
+    frame = breakdown(store, P, NATIONAL, "delai_entree_jours", "sexe")
+    by = {r.modalite: r for r in frame.itertuples()}
+    for sexe in ("F", "H"):
+        expected = compute(store, P, NATIONAL, Filtres(sexe=sexe), codes=["delai_entree_jours"])["delai_entree_jours"]
+        assert (by[sexe].valeur, by[sexe].denominateur) == (expected.valeur, expected.denominateur), sexe
+    total = compute(store, P, NATIONAL, codes=["delai_entree_jours"])["delai_entree_jours"]
+    assert (by["Total"].valeur, by["Total"].denominateur) == (total.valeur, total.denominateur)
+
+
 def test_breakdown_refuses_what_it_cannot_do(store):
-    with pytest.raises(ValueError, match="comptages et les taux"):
-        breakdown(store, P, NATIONAL, "delai_entree_jours", "sexe")
+    with pytest.raises(ValueError, match="comptages, les taux et le délai"):
+        breakdown(store, P, NATIONAL, "entretiens_par_jeune", "sexe")
     with pytest.raises(ValueError, match="domaine"):
         breakdown(store, P, NATIONAL, "acces_emploi", "domaine")
     with pytest.raises(ValueError, match="dimension inconnue"):

@@ -15,28 +15,27 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
-from mlimpact.cli.common import author
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from indicators.models import impact as modele
 from indicators.disclosure import service
+from indicators.models import impact as modele
+from indicators.models import impact_settings
 from indicators.registry import REGISTRY, REGISTRY_VERSION
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode
 from mlimpact import audit, notes, store
-from indicators.models import impact_settings
 from mlimpact.access import AccesRefuse, Compte
 from mlimpact.cli import main
+from mlimpact.cli.common import author
 from mlimpact.db import make_engine
 from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Objectif
-from reports import contenu as ct
-from reports import excel, fonts, pdf
 from presentation.figures import texte_ecart
 from presentation.figures import texte_valeur as texte_figure
 from presentation.textes import echapper, libelle_perimetre, mois_incomplet
+from reports import contenu as ct
+from reports import excel, fonts, pdf
 from tests.support.exchange_files import write_tables
 
 STRUCTURE = "ML13001"
@@ -193,17 +192,42 @@ def test_the_excel_export_has_every_table_and_the_service_figures(demo_copy):
     assert names[:2] == ["Lisez-moi", "Indicateurs"]
     assert "Objectifs 2025" in names and "Risques par domaine" in names and "Courbe RSA" in names
     assert sum(n.startswith("Tendance") for n in names) == len(Famille)
-    assert sum(len(t) for _, t in ct.THEMES.values()) <= sum(" - " in n for n in names)
+    assert sum(len(t) for _, t in ct.THEMES.values()) <= sum(" par " in n or " - " in n for n in names)
     sheet = wb["Indicateurs"]
     header = [c.value for c in sheet[1]]
-    rows = {r[header.index("code")]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    rows = {r[header.index("Code")].value: r for r in sheet.iter_rows(min_row=2)}
     expected = service.compute(engine, DIRECTEUR, PERIODE, PERIMETRE, Filtres(dispositif="RSA"))
     assert set(rows) == set(REGISTRY)
     for code, valeur in expected.items():
-        assert rows[code][header.index("valeur")] == pytest.approx(valeur.valeur), code
+        cell = rows[code][header.index("Valeur")]
+        if REGISTRY[code].unite == "%":  # a percentage is a share shown as one: 38,6 % is 0.386
+            assert cell.number_format == "0.0%" and cell.value == pytest.approx(valeur.valeur / 100), code
+        elif valeur.valeur is not None:
+            assert cell.value == pytest.approx(valeur.valeur) and cell.number_format != "0.0%", code
     with engine.connect() as conn:
         [entry] = [e for e in audit.entries(conn, table="indicateurs") if e["auteur"] == DIRECTEUR.email]
     assert entry["action"] == "export" and entry["apres"]["format"] == "xlsx"
+
+
+def test_the_excel_export_speaks_french_with_numbers_formatted(demo_database):
+    """Headers are French (no code names), shares are numbers with a percent format, sheet names readable and unique."""
+    wb = openpyxl.load_workbook(io.BytesIO(excel.classeur(ct.build(make_engine(demo_database), DIRECTEUR, PERIODE, PERIMETRE))))
+    names = wb.sheetnames
+    assert len({n.lower() for n in names}) == len(names) and all(len(n) <= 31 for n in names)
+    assert "Jeunes suivis par FRR" in names and "Sorties positives - dispositif" in names
+    assert not any(n.endswith((" rur", " priori", " - tra")) for n in names)  # never cut in the middle of a word
+    codes = {"numerateur", "denominateur", "cumul_debut", "cumul_fin", "ic_bas", "ic_haut", "effet_aubaine", "valeur"}
+    for sheet in wb.worksheets:
+        assert not codes & {c.value for c in sheet[1]}, sheet.title
+    cascade = wb["Coûts évités - cascade"]
+    header = [c.value for c in cascade[1]]
+    taux = [r[header.index("Taux appliqué")] for r in cascade.iter_rows(min_row=2) if r[header.index("Taux appliqué")].value]
+    assert taux and all(isinstance(c.value, float) and c.value < 1 and "%" in c.number_format for c in taux)
+    assert all("€" in r[header.index("Montant")].number_format for r in cascade.iter_rows(min_row=2))
+    courbe = wb["Courbe RSA"]
+    header = [c.value for c in courbe[1]]
+    survie = courbe.cell(row=2, column=header.index("Part encore au RSA") + 1)
+    assert isinstance(survie.value, (int, float)) and survie.number_format == "0.0%"
 
 
 def test_excel_text_cells_cannot_run_as_formulas(demo_database):

@@ -13,8 +13,9 @@ import vl_convert as vlc
 
 from indicators.types import Sens
 from mlimpact import territoires
-from ui import carte, exports
 from presentation.theme import french
+from reports.excel import sheet_name
+from ui import carte, exports
 
 
 def valeurs(pairs: dict[str, float | None], masques: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -171,9 +172,21 @@ def test_trend_of_two_years_draws_the_later_period_first():
     data = pd.DataFrame({"rang": [0, 1, 0, 1], "mois": ["janv.", "févr.", "janv.", "févr."],
                          "serie": ["2025", "2025", "2024", "2024"], "valeur": [1.0, 2.0, 3.0, None],
                          "affichage": ["1", "2", "3", "secret"]})
-    spec = carte.tendance_annees(data, "x").to_dict()
+    spec = carte.tendance_annees(data, "x").to_dict()["layer"][0]
     assert spec["encoding"]["color"]["sort"] == ["2025", "2024"]
     assert spec["encoding"]["x"]["sort"] == ["janv.", "févr."]
+
+
+def test_an_incomplete_month_is_hollow_and_says_so_in_words():
+    """Not colour alone: a hollow, dashed point and the word « incomplet » on the chart (issue 18)."""
+    data = pd.DataFrame({"rang": [0, 1], "mois": ["oct.", "nov."], "serie": ["2026", "2026"], "valeur": [1548.0, 1392.0],
+                         "affichage": ["1 548", "1 392 (incomplet)"], "incomplet": [False, True]})
+    chart = carte.tendance_annees(data, "Jeunes suivis")
+    _, creux, mention = chart.to_dict()["layer"]
+    assert creux["mark"]["fill"] == "white" and creux["mark"]["strokeDash"]
+    assert mention["encoding"]["text"] == {"value": "incomplet"}
+    svg = vlc.vegalite_to_svg(french(chart).to_dict())
+    assert svg.count(">incomplet<") == 1
 
 
 # --- exports ----------------------------------------------------------------------------------------------
@@ -190,12 +203,33 @@ def test_xlsx_has_one_valid_sheet_per_table_and_the_notes():
     tables = {"Départements": pd.DataFrame({"Code": ["09"], "Valeur": ["< 11"]}),
               "Structures 13/14 [x]": pd.DataFrame({"Nom": ["+cmd"]})}
     book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(tables, {"Période": "année 2025"})))
-    assert book.sheetnames == ["Notes", "Départements", "Structures 13 14  x"]
+    assert book.sheetnames == ["Notes", "Départements", "Structures 13 14 x"]
     assert book["Départements"]["B2"].value == "< 11"
-    assert book["Structures 13 14  x"]["A2"].value == "'+cmd"
+    assert book["Structures 13 14 x"]["A2"].value == "'+cmd"
 
 
-def test_sheet_names_are_unique_and_short():
+def test_xlsx_keeps_numbers_as_numbers_and_percentages_as_percentages():
+    """A rank is a whole number, a count a number, a « (%) » column a share with a percent format; the CSV keeps points."""
+    table = pd.DataFrame({
+        "Rang": pd.array([1, None], dtype="Int64"), "Code": ["13", "84"],
+        "Taux d'accès à l'emploi (%)": pd.array([35.5, None], dtype="Float64"), "Secret statistique": ["", "< 11"],
+        "Jeunes suivis (jeunes)": [1234, 5],
+    })
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes({"Départements": table})))["Départements"]
+    assert [c.value for c in sheet[1]] == list(table.columns)
+    rang, code, taux, _secret, jeunes = sheet[2]
+    assert rang.value == 1 and isinstance(rang.value, int)
+    assert code.value == "13" and code.data_type == "s"
+    assert taux.value == pytest.approx(0.355) and taux.number_format == "0.0%"
+    assert jeunes.value == 1234 and jeunes.data_type == "n"
+    assert sheet["A3"].value is None and sheet["C3"].value is None and sheet["D3"].value == "< 11"
+    rows = list(csv.reader(io.StringIO(exports.csv_bytes(table).decode("utf-8-sig")), delimiter=";"))
+    assert rows[1] == ["1", "13", "35,5", "", "1234"] and rows[2] == ["", "84", "", "< 11", "5"]
+
+
+def test_sheet_names_are_readable_unique_and_short():
     taken: set[str] = set()
-    names = [exports.sheet_name("Un nom de feuille beaucoup trop long pour Excel", taken) for _ in range(3)]
+    names = [sheet_name("Un nom de feuille beaucoup trop long pour Excel", taken) for _ in range(3)]
     assert len(set(names)) == 3 and all(len(n) <= 31 for n in names)
+    assert names[0] == "Un nom de feuille beaucoup…"  # cut at a word, and says so
+    assert names[1].endswith("… (2)") and sheet_name("UN NOM", {"un nom"}) == "UN NOM (2)"  # Excel ignores case
