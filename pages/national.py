@@ -92,9 +92,12 @@ def download(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame
     }
     left, right = st.columns(2)
     # The bytes are built when the button is clicked (deferred), not on every run of the page.
-    left.download_button("Exporter le tableau (CSV)", functools.partial(exports.csv_bytes, principal), file_name=f"{nom}.csv",
-                         mime=exports.CSV_MIME, key=f"{key}_csv", icon=":material/download:", on_click="ignore")
-    right.download_button("Exporter les tableaux (Excel)", functools.partial(exports.xlsx_bytes, feuilles, notes),
+    moteur = cache.engine(db)
+    left.download_button("Exporter le tableau (CSV)",
+                         exports.audited(functools.partial(exports.csv_bytes, principal), moteur, compte.email, "vue_nationale", f"{nom}.csv"),
+                         file_name=f"{nom}.csv", mime=exports.CSV_MIME, key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    right.download_button("Exporter les tableaux (Excel)",
+                          exports.audited(functools.partial(exports.xlsx_bytes, feuilles, notes), moteur, compte.email, "vue_nationale", f"{nom}.xlsx"),
                           file_name=f"{nom}.xlsx", mime=exports.XLSX_MIME, key=f"{key}_xlsx", icon=":material/download:",
                           on_click="ignore")
 

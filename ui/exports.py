@@ -12,10 +12,12 @@ comma, UTF-8 with a byte-order mark so that Excel reads the accents.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
+from sqlalchemy import Engine
 
+from mlimpact import audit
 from mlimpact.exchange.writing import neutralise
 from reports.excel import workbook
 
@@ -44,3 +46,16 @@ def xlsx_bytes(tables: Mapping[str, pd.DataFrame], notes: Mapping[str, str] | No
     and is written as shares with a percent format (`reports.excel.workbook`).
     """
     return workbook(tables, notes)
+
+
+def audited(build: Callable[[], bytes], engine: Engine, auteur: str, page: str, fichier: str) -> Callable[[], bytes]:
+    """`build`, recorded in the audit trail as an export when it runs: a download button calls it only when
+    clicked, so each file handed over leaves one entry (who, when, which file), like the PDF and the workbook."""
+
+    def build_and_record() -> bytes:
+        data = build()
+        with engine.begin() as conn:
+            audit.record(conn, auteur, "export", page, cle=fichier, detail=f"téléchargement de {fichier}")
+        return data
+
+    return build_and_record
