@@ -94,7 +94,7 @@ def colonnes_suivi(frame: pd.DataFrame) -> dict[str, list[str]]:
     }
 
 
-def tableau_cliquable(frame: pd.DataFrame, key: str, column_config: dict) -> None:
+def clickable_table(frame: pd.DataFrame, key: str, column_config: dict) -> None:
     """A table whose selected row opens that jeune's parcours."""
     event = st.dataframe(frame, hide_index=True, width="stretch", key=key, on_select="rerun", selection_mode="single-row",
                          column_config=column_config)
@@ -173,7 +173,7 @@ with onglets[1]:
     if silences.empty:
         st.success(f"Aucun jeune {'dont vous êtes référent' if seulement else 'accompagné'} sans contact depuis plus de {bas_contact} jours.")
     else:
-        tableau_cliquable(
+        clickable_table(
             pd.DataFrame({
                 "Identifiant": silences["id_jeune"],
                 "Sans contact depuis": seuil_passe(silences["jours"], bas_contact, haut_contact),
@@ -196,7 +196,7 @@ with onglets[2]:
     if orientations.empty:
         st.success(f"Aucune orientation en attente depuis plus de {bas_orientation} jours{' pour vos jeunes' if seulement else ''}.")
     else:
-        tableau_cliquable(
+        clickable_table(
             pd.DataFrame({
                 "Identifiant": orientations["id_jeune"],
                 "En attente depuis": seuil_passe(orientations["jours"], bas_orientation, haut_orientation),

@@ -102,7 +102,7 @@ def download(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame
                           on_click="ignore")
 
 
-def graphique_et_tableau(chart, table: pd.DataFrame, alt_text: str, key: str) -> None:
+def chart_and_table(chart, table: pd.DataFrame, alt_text: str, key: str) -> None:
     """A chart with its figures in a table shown right under it (not folded away: the table is the point here)."""
     st.altair_chart(ready(chart), width="stretch", key=f"chart_{key}", alt=alt_text)
     st.dataframe(table, hide_index=True, width="stretch")
@@ -119,7 +119,7 @@ def table_territoires(t: pd.DataFrame, premier: str) -> pd.DataFrame:
     return out
 
 
-def ajouter_rang(t: pd.DataFrame) -> pd.DataFrame:
+def add_rank(t: pd.DataFrame) -> pd.DataFrame:
     ranked = territorial.classement(t, code)
     ranked["Rang"] = ["—" if pd.isna(r) else str(int(r)) for r in ranked["rang"]]
     return ranked
@@ -236,7 +236,7 @@ national = tableau.national
 
 
 # --- views of a département account -------------------------------------------------------------------------
-def vue_departement() -> None:
+def show_departement() -> None:
     reference = cache.national_reference(db, version, compte, periode, code, filtres)
     row = deps.iloc[0] if len(deps) else None
     cols = st.columns(3)
@@ -254,7 +254,7 @@ def vue_departement() -> None:
     chart = carte.barres(structures, unite(code), format_d3(code),
                          reference=None if row is None or row["masque"] else float(row["valeur"]),
                          libelle_reference=territoires.nom_departement(departement))
-    graphique_et_tableau(chart, shown, f"{ind.libelle} par structure du département {libelle_dep(departement)}",
+    chart_and_table(chart, shown, f"{ind.libelle} par structure du département {libelle_dep(departement)}",
                          key="nat_dep_structures")
     exported = export_territoires(structures, "Structure", code, region=False)
     acces = acces_departement()
@@ -284,7 +284,7 @@ def acces_departement() -> pd.DataFrame:
 
 
 # --- views of the bureau ---------------------------------------------------------------------------------------
-def vue_carte() -> None:
+def show_carte() -> None:
     cols = st.columns(3)
     cols[0].metric("France entière", national["affichage"] if national is not None else "—", help=ind.definition, border=True)
     if region:
@@ -299,7 +299,7 @@ def vue_carte() -> None:
         ready(chart), key="nat_carte", on_select=pick_on_map, selection_mode=carte.SELECTION, width="content",
         alt=f"Carte des départements : {ind.libelle}, {selection_libelle}. Les chiffres sont aussi dans le tableau sous la carte.",
     )
-    ranked = ajouter_rang(deps_filtre)
+    ranked = add_rank(deps_filtre)
     shown = pd.concat([ranked[["Rang"]], table_territoires(ranked, "Département")], axis=1)
     with st.expander("Voir les chiffres de la carte en tableau", key="nat_carte_table"):
         st.dataframe(shown, hide_index=True, width="stretch")
@@ -317,7 +317,7 @@ def detail_departement() -> pd.DataFrame | None:
         return None
     row = deps[deps["code"] == departement].iloc[0]
     st.subheader(f"Département {libelle_dep(departement)}")
-    ranked = ajouter_rang(deps)
+    ranked = add_rank(deps)
     rang = ranked.loc[ranked["code"] == departement, "Rang"].iloc[0]
     diffuses = int((~ranked["masque"] & ranked["valeur"].notna()).sum())
     structures = cache.territorial_structures(db, version, compte, periode, departement, code, filtres)
@@ -331,24 +331,24 @@ def detail_departement() -> pd.DataFrame | None:
     shown = table_territoires(parts, "Structure").drop(columns=["Région"])
     reference = None if row["masque"] or pd.isna(row["valeur"]) else float(row["valeur"])
     chart = carte.barres(parts, unite(code), format_d3(code), reference, territoires.nom_departement(departement))
-    graphique_et_tableau(chart, shown, f"{ind.libelle} par structure du département {libelle_dep(departement)}",
+    chart_and_table(chart, shown, f"{ind.libelle} par structure du département {libelle_dep(departement)}",
                          key="nat_structures")
     return export_territoires(parts, "Structure", code, region=False)
 
 
-def vue_regions() -> None:
+def show_regions() -> None:
     st.subheader("Régions")
-    regions = ajouter_rang(tableau.regions)
+    regions = add_rank(tableau.regions)
     shown = pd.DataFrame({"Rang": regions["Rang"], "Code": regions["code"], "Région": regions["libelle"],
                           ind.libelle: regions["affichage"]})
     reference = None if national is None or national["masque"] else float(national["valeur"])
-    graphique_et_tableau(carte.barres(regions, unite(code), format_d3(code), reference), shown,
+    chart_and_table(carte.barres(regions, unite(code), format_d3(code), reference), shown,
                          f"{ind.libelle} par région, {selection_libelle}", key="nat_regions")
     exported = export_territoires(regions, "Région", code, rang=True, region=False)
     download(f"regions-{code}", exported, {"Régions": exported}, key="nat_exp_regions")
 
 
-def vue_ecarts() -> None:
+def show_ecarts() -> None:
     scope = territoires.nom_region(region) if region else "France entière"
     st.subheader(f"Écarts entre départements — {scope}")
     ref = None if national is None or national["masque"] else float(national["valeur"])
@@ -381,7 +381,7 @@ def vue_ecarts() -> None:
         st.write("Départements atypiques (au-delà de 1,5 écart interquartile) : " + ", ".join(noms[c] for c in d.atypiques) + ".")
     st.caption(f"Statistiques calculées sur les {d.n} départements dont le chiffre est diffusé, chacun comptant pour un ; "
                f"{d.masques} masqué(s) ne sont pas comptés comme 0.")
-    acces = vue_acces()
+    acces = show_acces()
     exported = export_dispersion(d, noms)
     feuilles = {"Dispersion": exported, "Dispersion - résumé": pd.DataFrame({
         "Mesure": ["Rapport interdécile D9/D1", "Départements diffusés", "Départements masqués"],
@@ -402,7 +402,7 @@ def export_dispersion(d: territorial.Dispersion, noms: dict) -> pd.DataFrame:
                          "Département": [r[2] for r in rows]})
 
 
-def vue_acces() -> pd.DataFrame | None:
+def show_acces() -> pd.DataFrame | None:
     st.subheader("Accès aux droits : départements hors de la bande")
     st.write(
         "Un département est signalé quand un indicateur d'accès se situe hors de la bande interquartile, du côté "
@@ -434,7 +434,7 @@ def vue_acces() -> pd.DataFrame | None:
     return exported
 
 
-def vue_evolution() -> None:
+def show_evolution() -> None:
     precedent = cache.territorial_table(db, version, compte, periode.precedente(), code, filtres)
     st.subheader("Évolution et classement")
     st.caption(f"Période précédente : du {date_fr(periode.precedente().debut)} au {date_fr(periode.precedente().fin)} "
@@ -443,7 +443,7 @@ def vue_evolution() -> None:
         courant, avant, premier = tableau.structures, precedent.structures, "Structure"
     else:
         courant, avant, premier = deps_filtre, precedent.departements, "Département"
-    v = ajouter_rang(figures.avec_variation(territorial.variation(courant, avant, code), code, K))
+    v = add_rank(figures.avec_variation(territorial.variation(courant, avant, code), code, K))
     unite_var = " (en points)" if ind.nature is Nature.RATIO else ""
     shown = pd.DataFrame({
         "Rang": v["Rang"], "Code": v["code"].astype(str), premier: v["libelle"].astype(str),
@@ -459,7 +459,7 @@ def vue_evolution() -> None:
     download(f"evolution-{code}", exported, {"Évolution et classement": exported}, key="nat_exp_evolution")
 
 
-def vue_tendances() -> None:
+def show_tendances() -> None:
     perimetre = Perimetre(Echelon.DEPARTEMENT, departement) if departemental else (
         Perimetre(Echelon.REGION, region) if region else Perimetre())
     nom = territoires.nom_departement(departement) if departemental else (territoires.nom_region(region) if region else "France entière")
@@ -548,10 +548,10 @@ def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date, complet_au: 
 # --- the page -----------------------------------------------------------------------------------------------------
 if departemental:
     onglets = ["Mon département", "Évolution et classement", "Tendances mensuelles"]
-    vues = [vue_departement, vue_evolution, vue_tendances]
+    vues = [show_departement, show_evolution, show_tendances]
 else:
     onglets = ["Carte", "Régions", "Écarts entre territoires", "Évolution et classement", "Tendances mensuelles"]
-    vues = [vue_carte, vue_regions, vue_ecarts, vue_evolution, vue_tendances]
+    vues = [show_carte, show_regions, show_ecarts, show_evolution, show_tendances]
 for vue, onglet in zip(vues, st.tabs(onglets, key="onglet", on_change="rerun", bind="query-params")):
     if onglet.open:
         with onglet:

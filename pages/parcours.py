@@ -114,7 +114,7 @@ def heure_de_paris(quand) -> str:
     return quand.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
 
 
-def ouvrir(ident: str | None) -> None:
+def open_jeune(ident: str | None) -> None:
     if ident:
         st.query_params["jeune"] = ident
     else:
@@ -133,7 +133,7 @@ def _choose_result() -> None:
     rows = st.session_state["r_resultats"].selection.rows
     ids = st.session_state.get("r_ids", [])
     if rows and rows[0] < len(ids):
-        ouvrir(ids[rows[0]])
+        open_jeune(ids[rows[0]])
 
 
 with st.expander("Trouver un jeune", expanded=not choisi, icon=":material/search:"):
@@ -153,7 +153,7 @@ with st.expander("Trouver un jeune", expanded=not choisi, icon=":material/search
             resultats = parcours.search(conn, compte, today, identifiant, dispositif or None, risques, contact or None)
         exact = identifiant.strip()
         if lancer and exact in set(resultats["id_jeune"]) and exact != choisi:
-            ouvrir(exact)  # an exact identifier opens its parcours at once
+            open_jeune(exact)  # an exact identifier opens its parcours at once
             st.rerun()
         st.caption(f"{entier(len(resultats))} jeune(s) trouvé(s){' (200 premiers)' if len(resultats) == 200 else ''}. Sélectionnez une ligne pour ouvrir son parcours.")
         st.session_state["r_ids"] = resultats["id_jeune"].tolist()
@@ -203,7 +203,7 @@ with st.expander("Créer un jeune", icon=":material/person_add:"):
                 lambda saved: f"Jeune créé : {saved.cle}.",
             )
             if reponse.ok:
-                ouvrir(reponse.cle)
+                open_jeune(reponse.cle)
                 jf.announce("jeune", reponse)
                 st.rerun()
             fin_de_formulaire("creer", reponse, places, LIBELLES)
@@ -495,7 +495,7 @@ with onglets[3]:
                     lambda conn: parcours.delete_jeune(conn, compte, lu), lambda _: "Jeune supprimé, avec tout son parcours.", relu("jeunes", ident)
                 )
                 if reponse.ok:
-                    ouvrir(None)
+                    open_jeune(None)
                     jf.announce("creer", reponse)
                     st.rerun()
                 fin_de_formulaire("fiche", reponse, {}, {}, forget("jeunes", ident))
