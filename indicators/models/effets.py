@@ -34,6 +34,9 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import WLS
 
 from indicators.effets_registry import ACTIONS, ANTECEDENTS, RESULTATS, SUIVI, Action, Resultat, jalon_types
 from indicators.sql import PerimetreInconnu, departements_of
@@ -409,10 +412,6 @@ def _e_values(p1: float, effet: float, bas: float, haut: float) -> tuple[float |
 
 
 def _action(p: _Panel, action: Action, territoire: str) -> tuple[list[Effet], Equilibre | None, str | None]:
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
-    from statsmodels.regression.linear_model import WLS
-
     eligible, treated = _eligible_and_treated(p, action)
     rows = p.rows[eligible]
     a = treated[eligible].astype(float)
@@ -575,7 +574,9 @@ def for_account(
             check_scope(conn, compte, perimetre)
     else:
         check_scope(bind, compte, perimetre)
-    seuil = masking_threshold(compte, perimetre) if k is None else masking_threshold(compte, perimetre, k)
+    from indicators.disclosure.territorial import k_setting
+
+    seuil = masking_threshold(compte, perimetre, k_setting() if k is None else k)
     return mask(compute(bind, periode, perimetre, filtres, as_of, progress), seuil)
 
 
