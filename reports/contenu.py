@@ -137,6 +137,7 @@ class Contenu:
     risques: pd.DataFrame
     courbe: pd.DataFrame
     impact: Impact
+    effets: object | None = None  # indicators.models.effets.Resultats: « Ce qui marche »
     version_registre: str = REGISTRY_VERSION
     genere_le: dt.datetime = field(default_factory=lambda: dt.datetime.now())
 
@@ -333,6 +334,13 @@ def contexte(bind, perimetre: Perimetre) -> tuple[str, str | None]:
 
 
 # --- everything, for a report ----------------------------------------------------------------------------
+def effets(bind: Engine | Connection, compte: Compte, demande: Demande):
+    """« Ce qui marche » for the report: the estimates the account may see (indicators.models.effets)."""
+    from indicators.models import effets as modele_effets
+
+    return modele_effets.for_account(bind, compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of)
+
+
 def build(
     bind: Engine,
     compte: Compte,
@@ -379,6 +387,7 @@ def build(
         risques=results["risques"],
         courbe=results["courbe"],
         impact=impact({c: v[0] for c, v in figs.items()}, params),
+        effets=effets(bind, compte, demande),
     )
 
 

@@ -186,3 +186,15 @@ def national_reference(db, version, compte, periode, code, filtres, k) -> Valeur
         return reference(engine(db), compte, periode, filtres, codes=[code], k=k)[code]
     except AccesRefuse:
         return None
+
+
+# --- « Ce qui marche » ------------------------------------------------------------------------------------------
+@st.cache_data(ttl=TTL, show_spinner=False)
+def effets(db: str, version: int, compte: Compte, demande: ct.Demande, _progress=None):
+    """The effect estimates the account may see (indicators.models.effets); `_progress(fraction, text)`
+    is called while it computes (not part of the key)."""
+    from indicators.models import effets as modele_effets
+
+    return modele_effets.for_account(
+        engine(db), compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of, progress=_progress
+    )

@@ -40,6 +40,7 @@ PAGES: tuple[PageDef, ...] = (
     PageDef("parcours.py", "Parcours", ":material/timeline:", STRUCTURE),
     PageDef("a_traiter.py", "À traiter", ":material/checklist:", STRUCTURE),
     PageDef("import_donnees.py", "Import", ":material/upload_file:", STRUCTURE | {"admin"}),
+    PageDef("ce_qui_marche.py", "Ce qui marche", ":material/science:", frozenset({"directeur", "departement", "bureau", "admin"})),
     PageDef("national.py", "Vue nationale", ":material/map:", frozenset({"bureau", "departement", "admin"})),
     PageDef("methodologie.py", "Méthodologie", ":material/menu_book:", TOUS),
     PageDef("admin.py", "Administration", ":material/admin_panel_settings:", frozenset({"admin"})),

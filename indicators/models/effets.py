@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import WLS
@@ -577,7 +578,91 @@ def for_account(
     from indicators.disclosure.territorial import k_setting
 
     seuil = masking_threshold(compte, perimetre, k_setting() if k is None else k)
-    return mask(compute(bind, periode, perimetre, filtres, as_of, progress), seuil)
+    if isinstance(bind, Engine):
+        resultats = compute_stored(bind, periode, perimetre, filtres, as_of, progress)
+    else:
+        resultats = compute(bind, periode, perimetre, filtres, as_of, progress)
+    return mask(resultats, seuil)
+
+
+# --- results kept in the store, by data version (national scale) -------------------------------------------
+STORED_PREFIX = "effets:"
+
+
+def _stored_key(version: int, periode: Periode, perimetre: Perimetre, filtres: Filtres, as_of: dt.date | None) -> str:
+    import hashlib
+
+    signature = repr((periode, perimetre, filtres, as_of, ACTIONS, RESULTATS, COVARIABLES, PROPENSITE_MAX, MIN_LIGNES))
+    return f"{STORED_PREFIX}{version}:{hashlib.sha1(signature.encode('utf-8')).hexdigest()[:32]}"
+
+
+def _to_json(r: Resultats) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "effets": [e.as_row() for e in r.effets],
+            "equilibres": [
+                {**{k: getattr(eq, k) for k in ("action", "n_lignes", "n_lignes_traitees", "hors_support", "smd_max_avant", "smd_max_apres")},
+                 "smd": eq.smd.to_dict(orient="list")}
+                for eq in r.equilibres
+            ],  # fmt: skip
+            "exclues": [list(x) for x in r.exclues],
+            "periode": [r.periode.debut.isoformat(), r.periode.fin.isoformat()],
+            "as_of": None if r.as_of is None else r.as_of.isoformat(),
+            "mois": r.mois,
+            "territoire": r.territoire,
+        }
+    )
+
+
+def _from_json(text: str) -> Resultats:
+    import json
+
+    d = json.loads(text)
+    return Resultats(
+        tuple(Effet(**e) for e in d["effets"]),
+        tuple(Equilibre(**{**eq, "smd": pd.DataFrame(eq["smd"])}) for eq in d["equilibres"]),
+        tuple(tuple(x) for x in d["exclues"]),
+        Periode(dt.date.fromisoformat(d["periode"][0]), dt.date.fromisoformat(d["periode"][1])),
+        None if d["as_of"] is None else dt.date.fromisoformat(d["as_of"]),
+        d["mois"],
+        d["territoire"],
+    )
+
+
+def compute_stored(
+    engine: Engine,
+    periode: Periode,
+    perimetre: Perimetre,
+    filtres: Filtres = Filtres(),
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Resultats:
+    """`compute`, kept in the store's `parametres` table under the data version: any reader (page, report,
+    command, other server process) gets it at once until the next write bumps the version. The results kept
+    are unmasked aggregates; `for_account` masks them for each account. Entries of older versions are deleted
+    when a new one is written. `mlimpact effets` run after an import (a nightly job) precomputes the national
+    figures this way, so the page answers without computing."""
+    from mlimpact import store
+    from mlimpact.models import Parametre
+
+    with engine.connect() as conn:
+        version = store.data_version(conn)
+        key = _stored_key(version, periode, perimetre, filtres, as_of)
+        text = store.get_setting(conn, key)
+    if text is not None:
+        return _from_json(text)
+    resultats = compute(engine, periode, perimetre, filtres, as_of, progress)
+    table = Parametre.__table__
+    try:
+        with engine.begin() as conn:
+            if store.data_version(conn) == version:  # a write meanwhile: the results describe the old data
+                conn.execute(table.delete().where(table.c.cle.like(f"{STORED_PREFIX}%"), ~table.c.cle.like(f"{STORED_PREFIX}{version}:%")))
+                store.set_setting(conn, key, _to_json(resultats))
+    except SQLAlchemyError:  # another process stored the same results first: theirs are as good
+        pass
+    return resultats
 
 
 # --- output rows -----------------------------------------------------------------------------------------------

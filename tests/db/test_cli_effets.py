@@ -141,3 +141,27 @@ def test_library_refuses_through_the_access_rules(url):
             effets.for_account(engine, Compte("d@x", "directeur", GRANDE), P, Perimetre(Echelon.STRUCTURE, PETITE))
     finally:
         engine.dispose()
+
+
+def test_results_are_kept_by_data_version_and_dropped_after_a_write(url):
+    from mlimpact import store
+    from mlimpact.models import Parametre
+
+    engine = make_engine(url)
+    try:
+        perimetre = Perimetre(Echelon.STRUCTURE, PETITE)
+        first = effets.compute_stored(engine, P, perimetre)
+        assert effets._from_json(effets._to_json(first)) == first
+        with engine.connect() as conn:
+            keys = [k for k in conn.execute(Parametre.__table__.select()).scalars() if k.startswith(effets.STORED_PREFIX)]
+            version = store.data_version(conn)
+        assert keys and all(k.startswith(f"{effets.STORED_PREFIX}{version}:") for k in keys)
+        assert effets.compute_stored(engine, P, perimetre) == first  # read back, not recomputed
+        with engine.begin() as conn:
+            store.bump_data_version(conn)
+        effets.compute_stored(engine, P, perimetre)
+        with engine.connect() as conn:
+            keys = [k for k in conn.execute(Parametre.__table__.select()).scalars() if k.startswith(effets.STORED_PREFIX)]
+        assert keys and all(k.startswith(f"{effets.STORED_PREFIX}{version + 1}:") for k in keys)
+    finally:
+        engine.dispose()

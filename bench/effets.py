@@ -1,0 +1,131 @@
+"""Benchmark of « Ce qui marche » (indicators/models/effets.py): figures and ratios, not a timed test.
+
+On the département scale (`mlimpact sample --scale departement`: 4 structures, about 20,000
+jeunes, in a fresh SQLite file unless --db is given), for the calendar year 2025 and the
+département 13 scope, it measures in a warm process (statsmodels imported first, timed apart):
+
+- cold: `compute` from the store (three queries, the landmark rows, six propensity models, thirty
+  weighted regressions), nothing stored;
+- the same through `compute_stored` the first time (compute + write the results under the data version);
+- the answer when the results are stored (what the page gets once `mlimpact effets` has run after
+  an import): target ≤ 3 s;
+- a structure scope, cold;
+
+with the load average, since the machine is shared. With --national URL (a store holding the
+national sample), it also times the national scope, cold then stored.
+
+    .venv/bin/python bench/effets.py [--db URL] [--keep DIR] [--national URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+CIBLE_DEPARTEMENT = 10.0
+CIBLE_PAGE = 3.0
+PERIODE_ANNEE = 2025
+
+
+def seconds(function, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    value = function(*args, **kwargs)
+    return time.perf_counter() - start, value
+
+
+def prepare(folder: Path) -> str:
+    from mlimpact.db import make_engine
+    from mlimpact.migrate import upgrade
+    from mlimpact.sample import load_sample
+
+    url = f"sqlite:///{folder / 'departement.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    took, _ = seconds(load_sample, engine, "departement", 42)
+    print(f"jeu « departement » chargé en {took:.1f} s", flush=True)
+    engine.dispose()
+    return url
+
+
+def forget_stored(engine) -> None:
+    from mlimpact.models import Parametre
+    from indicators.models.effets import STORED_PREFIX
+
+    table = Parametre.__table__
+    with engine.begin() as conn:
+        conn.execute(table.delete().where(table.c.cle.like(f"{STORED_PREFIX}%")))
+
+
+def measure(url: str, perimetre, label: str) -> dict[str, float]:
+    from indicators.engine import resolve_as_of
+    from indicators.models import effets
+    from indicators.types import Periode
+    from mlimpact.db import make_engine
+
+    engine = make_engine(url)
+    periode = Periode(dt.date(PERIODE_ANNEE, 1, 1), dt.date(PERIODE_ANNEE, 12, 31))
+    resolve_as_of(engine)  # the analytics refresh after a load belongs to the load, not to this figure
+    forget_stored(engine)
+    out = {}
+    with engine.connect() as conn:
+        out["lecture"], data = seconds(effets.load, conn, perimetre)
+    as_of = resolve_as_of(engine)
+    out["lignes"], panel = seconds(effets.panel, data, periode, as_of)
+    out["froid"], resultats = seconds(effets.compute, engine, periode, perimetre)
+    out["froid_et_stocke"], _ = seconds(effets.compute_stored, engine, periode, perimetre)
+    out["stocke"], again = seconds(effets.compute_stored, engine, periode, perimetre)
+    assert again == resultats
+    print(
+        f"{label}: {len(data.jeunes):,} jeunes, {len(data.jalons):,} jalons lus, {len(panel.rows):,} mois-jeunes, "
+        f"{len(resultats.effets)} lignes (action, résultat), {len(resultats.exclues)} action(s) non estimée(s)",
+        flush=True,
+    )
+    for key, text in (
+        ("lecture", "lecture des trois tables (SQL)"),
+        ("lignes", "construction des mois-jeunes"),
+        ("froid", "calcul complet à froid"),
+        ("froid_et_stocke", "calcul + écriture des résultats"),
+        ("stocke", "réponse quand les résultats sont stockés"),
+    ):
+        print(f"  {text:<45} {out[key]:7.2f} s", flush=True)
+    engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="a store that already holds the département sample")
+    parser.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
+    parser.add_argument("--national", help="a store holding the national sample (optional)")
+    args = parser.parse_args()
+    print(f"charge moyenne : {os.getloadavg()[0]:.1f} ; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(défaut)')}", flush=True)
+    took, _ = seconds(__import__, "indicators.models.effets")
+    print(f"import du module (statsmodels compris) : {took:.1f} s", flush=True)
+
+    from indicators.types import Echelon, Perimetre
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-effets-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    url = args.db or prepare(folder)
+    dep = measure(url, Perimetre(Echelon.DEPARTEMENT, "13"), "département 13")
+    structure = measure(url, Perimetre(Echelon.STRUCTURE, "ML13001"), "structure ML13001")
+    print(
+        f"\nratios : département à froid {dep['froid']:.1f} s / cible {CIBLE_DEPARTEMENT:.0f} s = "
+        f"{dep['froid'] / CIBLE_DEPARTEMENT:.2f} ; réponse stockée {dep['stocke'] * 1000:.0f} ms / cible "
+        f"{CIBLE_PAGE:.0f} s = {dep['stocke'] / CIBLE_PAGE:.3f} ; structure à froid {structure['froid']:.1f} s",
+        flush=True,
+    )
+    if args.national:
+        nat = measure(args.national, Perimetre(), "national")
+        print(f"national : à froid {nat['froid']:.1f} s, réponse stockée {nat['stocke'] * 1000:.0f} ms", flush=True)
+
+
+if __name__ == "__main__":
+    main()
