@@ -75,6 +75,9 @@ class Effet:
     traitement: str  # exact, masque or perturbe
     taux_traites: float | None = None  # % of the treated with the outcome
     taux_temoins_ajuste: float | None = None  # % of the weighted comparison group
+    # for combining estimates across départements: unrounded effect and standard error (0-1 scale),
+    # and (treated rows, treated with the outcome, comparison rows, comparison rows with the outcome)
+    interne: tuple[float, float, float, float, float, float] | None = field(default=None, repr=False)
 
     @property
     def demontre(self) -> bool:
@@ -343,14 +346,13 @@ def _eligible_and_treated(p: _Panel, action: Action) -> tuple[np.ndarray, np.nda
     return before == 0, _count(keys, j, L, r["next"].to_numpy()) > 0
 
 
-def _patterns(rows: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+def _patterns(rows: pd.DataFrame, codes: dict[str, np.ndarray]) -> tuple[np.ndarray, pd.DataFrame]:
     """Each row's covariate pattern (an index) and one row per pattern: the propensity model is fitted
     on patterns with their counts, which gives the same estimates as on rows, much faster."""
-    if not cols:
+    if not codes:
         return np.zeros(len(rows), dtype=np.int64), rows.iloc[:1][[]]
-    pid = rows.groupby(cols, sort=False, observed=True).ngroup().to_numpy()
-    _, first = np.unique(pid, return_index=True)
-    return pid, rows.iloc[first][cols].reset_index(drop=True)
+    _, first, pid = np.unique(np.column_stack(list(codes.values())), axis=0, return_index=True, return_inverse=True)
+    return pid.ravel(), rows.iloc[first][list(codes)].reset_index(drop=True)
 
 
 def _design(patterns: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -366,19 +368,18 @@ def _design(patterns: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return x[:, independent], [n for n, keep in zip(dummies.columns, independent[1:], strict=True) if keep]
 
 
-def _common_levels(rows: pd.DataFrame, a: np.ndarray, cols: list[str]) -> np.ndarray:
+def _common_levels(codes: dict[str, np.ndarray], a: np.ndarray) -> np.ndarray:
     """Rows whose every covariate level holds both treated and comparison rows (others have no
-    comparable group: their propensity would be 0 or 1)."""
-    keep = np.ones(len(rows), dtype=bool)
+    comparable group: their propensity would be 0 or 1). `codes`: each covariate's level codes."""
+    keep = np.ones(len(a), dtype=bool)
     for _ in range(3):
-        before = keep.sum()
-        for c in cols:
-            values = rows[c].to_numpy()
-            t = pd.Series(a[keep]).groupby(values[keep]).agg(["sum", "size"])
-            bad = t.index[(t["sum"] == 0) | (t["sum"] == t["size"])]
-            if len(bad):
-                keep &= ~np.isin(values, bad)
-        if keep.sum() == before:
+        before = int(keep.sum())
+        for k in codes.values():
+            n = np.bincount(k, weights=keep)
+            t = np.bincount(k, weights=a * keep)
+            bad = (n > 0) & ((t == 0) | (t == n))
+            keep &= ~bad[k]
+        if int(keep.sum()) == before:
             break
     return keep
 
@@ -419,9 +420,10 @@ def _action(p: _Panel, action: Action, territoire: str) -> tuple[list[Effet], Eq
     if a.sum() < MIN_LIGNES or (1 - a).sum() < MIN_LIGNES:
         return [], None, "trop peu de jeunes ayant reçu l'action (ou n'en ayant pas reçu) pour comparer"
     covariables = [territoire, *(c for c in COVARIABLES if not (action.dispositif and c == "dispositif"))]
-    cols = [c for c in covariables if rows[c].nunique() > 1]
-    levels = _common_levels(rows, a, cols)
-    pid, patterns = _patterns(rows[levels], cols)
+    codes = {c: pd.factorize(rows[c])[0] for c in covariables}
+    codes = {c: k for c, k in codes.items() if k.max(initial=0) > 0}
+    levels = _common_levels(codes, a)
+    pid, patterns = _patterns(rows[levels], {c: k[levels] for c, k in codes.items()})
     x, names = _design(patterns)
     n_pat = np.bincount(pid, minlength=len(x)).astype(float)
     t_pat = np.bincount(pid, weights=a[levels], minlength=len(x))
@@ -466,6 +468,7 @@ def _action(p: _Panel, action: Action, territoire: str) -> tuple[list[Effet], Eq
             bas = haut = effet
         p1 = float(y[a_s == 1].mean())
         ev, ev_ic = _e_values(p1, effet, bas, haut)
+        sommes = (float(a.sum()), float(y_all[a == 1].sum()), float((1 - a).sum()), float(y_all[a == 0].sum()))
         effets.append(
             Effet(
                 action.code, r.code, r.horizon_jours,
@@ -473,6 +476,7 @@ def _action(p: _Panel, action: Action, territoire: str) -> tuple[list[Effet], Eq
                 n_t, n_c,
                 None if ev is None else round(ev, 2), None if ev_ic is None else round(ev_ic, 2),
                 "exact", round(100 * p1, 1), round(100 * (p1 - effet), 1),
+                (effet, float(res.bse[1]), *sommes),
             )
         )  # fmt: skip
     smd = pd.DataFrame({"variable": names, "smd_avant": smd_before, "smd_apres": smd_after})
@@ -529,14 +533,94 @@ def compute(
     from indicators.engine import resolve_as_of
 
     as_of = resolve_as_of(bind, as_of)
-    if isinstance(bind, Engine):
-        with bind.connect() as conn:
-            data = load(conn, perimetre)
-    else:
-        data = load(bind, perimetre)
     if as_of is None:
         return Resultats((), (), (), periode, None, 0, "structure")
+    with _connect(bind) as conn:
+        deps = departements_in(conn, perimetre)
+    if len(deps) > 1:
+        return _by_departement(bind, deps, periode, filtres, as_of, progress)
+    with _connect(bind) as conn:
+        data = load(conn, perimetre)
     return estimate(data, periode, as_of, filtres, progress=progress)
+
+
+def _connect(bind: Engine | Connection):
+    from contextlib import nullcontext
+
+    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
+
+
+def departements_in(conn: Connection, perimetre: Perimetre) -> list[str]:
+    """The départements that hold structures of the scope."""
+    if perimetre.echelon is Echelon.STRUCTURE:
+        return [perimetre.code]  # one structure: one département (its code is not needed)
+    query = select(Structure.departement).distinct()
+    if perimetre.echelon is not Echelon.NATIONAL:
+        query = query.where(Structure.departement.in_(departements_of(perimetre)))
+    return sorted(conn.execute(query).scalars())
+
+
+def _by_departement(bind, deps: list[str], periode, filtres, as_of, progress) -> Resultats:
+    """A région or the country: each département is estimated on its own (comparisons within the
+    département, memory bounded by one département), then each (action, outcome) is combined by
+    inverse-variance weighting (fixed-effect meta-analysis): effect = Σ wᵢ θᵢ / Σ wᵢ with wᵢ = 1/seᵢ²,
+    standard error 1/√Σ wᵢ. Sizes add up (a young person belongs to one département); the raw
+    difference is that of all eligible rows together."""
+    parts: list[Resultats] = []
+    for i, dep in enumerate(deps):
+        def step(fraction: float, text: str, i=i, dep=dep) -> None:
+            if progress:
+                progress((i + fraction) / len(deps), f"Département {dep} ({i + 1}/{len(deps)}) : {text}")
+
+        with _connect(bind) as conn:
+            data = load(conn, Perimetre(Echelon.DEPARTEMENT, dep))
+        parts.append(estimate(data, periode, as_of, filtres, progress=step))
+    return combine(parts, periode, as_of)
+
+
+def combine(parts: list[Resultats], periode: Periode, as_of: dt.date) -> Resultats:
+    """Inverse-variance combination of estimates made on disjoint sets of young people (see `_by_departement`)."""
+    effets = []
+    for action in ACTIONS:
+        for r in RESULTATS:
+            rows = [e for p in parts for e in p.effets if e.action == action.code and e.resultat == r.code and e.interne]
+            usable = [e for e in rows if e.interne[1] > 0]
+            if not usable:
+                continue
+            w = np.array([1 / e.interne[1] ** 2 for e in usable])
+            theta = np.array([e.interne[0] for e in usable])
+            effet = float((w * theta).sum() / w.sum())
+            se = float(1 / math.sqrt(w.sum()))
+            bas, haut = effet - Z95 * se, effet + Z95 * se
+            nt, yt, nc, yc = (sum(e.interne[k] for e in rows) for k in (2, 3, 4, 5))
+            p1 = yt / nt
+            ev, ev_ic = _e_values(p1, effet, bas, haut)
+            effets.append(
+                Effet(
+                    action.code, r.code, r.horizon_jours,
+                    round(100 * effet, 1), round(100 * bas, 1), round(100 * haut, 1), round(100 * (p1 - yc / nc), 1),
+                    sum(e.n_traites for e in rows), sum(e.n_temoins for e in rows),
+                    None if ev is None else round(ev, 2), None if ev_ic is None else round(ev_ic, 2),
+                    "exact", round(100 * p1, 1), round(100 * (p1 - effet), 1), (effet, se, nt, yt, nc, yc),
+                )
+            )  # fmt: skip
+    equilibres = []
+    for action in ACTIONS:
+        eqs = [eq for p in parts for eq in p.equilibres if eq.action == action.code]
+        if eqs:
+            smd = pd.concat([eq.smd for eq in eqs]).groupby("variable", as_index=False, sort=False).agg(
+                smd_avant=("smd_avant", lambda v: v.loc[v.abs().idxmax()]),
+                smd_apres=("smd_apres", lambda v: v.loc[v.abs().idxmax()]),
+            )
+            equilibres.append(Equilibre(
+                action.code, sum(eq.n_lignes for eq in eqs), sum(eq.n_lignes_traitees for eq in eqs),
+                sum(eq.hors_support for eq in eqs), max(eq.smd_max_avant for eq in eqs),
+                max(eq.smd_max_apres for eq in eqs), smd,
+            ))  # fmt: skip
+    estimated = {e.action for e in effets}
+    exclues = tuple((a.code, "aucun département n'a assez de jeunes de chaque côté") for a in ACTIONS if a.code not in estimated)
+    mois = max((p.mois for p in parts), default=0)
+    return Resultats(tuple(effets), tuple(equilibres), exclues, periode, as_of, mois, "departement")
 
 
 def mask(resultats: Resultats, k: int, perturb: Callable[[int], int] | None = None) -> Resultats:
@@ -550,12 +634,12 @@ def mask(resultats: Resultats, k: int, perturb: Callable[[int], int] | None = No
             out.append(replace(
                 e, effet_points=None, ic_bas=None, ic_haut=None, difference_brute=None, n_traites=None,
                 n_temoins=None, e_value=None, e_value_ic=None, taux_traites=None, taux_temoins_ajuste=None,
-                traitement="masque",
+                traitement="masque", interne=None,
             ))  # fmt: skip
         elif perturb is not None:
-            out.append(replace(e, n_traites=perturb(e.n_traites), n_temoins=perturb(e.n_temoins), traitement="perturbe"))
+            out.append(replace(e, n_traites=perturb(e.n_traites), n_temoins=perturb(e.n_temoins), traitement="perturbe", interne=None))
         else:
-            out.append(e)
+            out.append(replace(e, interne=None))  # row counts stay inside the computation
     return replace(resultats, effets=tuple(out))
 
 
@@ -587,12 +671,13 @@ def for_account(
 
 # --- results kept in the store, by data version (national scale) -------------------------------------------
 STORED_PREFIX = "effets:"
+STORED_FORMAT = 2  # bump when Resultats or the method changes: entries of another format are never read
 
 
 def _stored_key(version: int, periode: Periode, perimetre: Perimetre, filtres: Filtres, as_of: dt.date | None) -> str:
     import hashlib
 
-    signature = repr((periode, perimetre, filtres, as_of, ACTIONS, RESULTATS, COVARIABLES, PROPENSITE_MAX, MIN_LIGNES))
+    signature = repr((STORED_FORMAT, periode, perimetre, filtres, as_of, ACTIONS, RESULTATS, COVARIABLES, PROPENSITE_MAX, MIN_LIGNES))
     return f"{STORED_PREFIX}{version}:{hashlib.sha1(signature.encode('utf-8')).hexdigest()[:32]}"
 
 
@@ -621,7 +706,7 @@ def _from_json(text: str) -> Resultats:
 
     d = json.loads(text)
     return Resultats(
-        tuple(Effet(**e) for e in d["effets"]),
+        tuple(Effet(**{**e, "interne": None if e.get("interne") is None else tuple(e["interne"])}) for e in d["effets"]),
         tuple(Equilibre(**{**eq, "smd": pd.DataFrame(eq["smd"])}) for eq in d["equilibres"]),
         tuple(tuple(x) for x in d["exclues"]),
         Periode(dt.date.fromisoformat(d["periode"][0]), dt.date.fromisoformat(d["periode"][1])),
@@ -652,7 +737,10 @@ def compute_stored(
         key = _stored_key(version, periode, perimetre, filtres, as_of)
         text = store.get_setting(conn, key)
     if text is not None:
-        return _from_json(text)
+        try:
+            return _from_json(text)
+        except (ValueError, KeyError, TypeError):  # written by another version of this module: compute again
+            pass
     resultats = compute(engine, periode, perimetre, filtres, as_of, progress)
     table = Parametre.__table__
     try:

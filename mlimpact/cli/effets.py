@@ -14,7 +14,7 @@ import json
 import click
 
 from mlimpact.cli.common import database_errors, db_option, ensure_schema, fail, open_engine, out
-from mlimpact.cli.indicateurs import DATE, perimetre_from
+from mlimpact.cli.indicateurs import format_option, perimetre_from, period_and_scope
 
 AUTEUR_CLI = "cli"
 
@@ -24,24 +24,14 @@ def register(app: click.Group) -> None:
     app.command("effets")(effets)
 
 
-@click.option("--debut", type=DATE, help="Premier jour de la période des comparaisons (AAAA-MM-JJ ou JJ/MM/AAAA), obligatoire.")
-@click.option("--fin", type=DATE, help="Dernier jour de la période, inclus, obligatoire.")
-@click.option("--structure", metavar="CODE", help="Une Mission Locale (code_structure).")
-@click.option("--departement", metavar="CODE", help="Un département (code INSEE : 13, 2A, 974…).")
-@click.option("--region", metavar="CODE", help="Une région (code INSEE 2016). Sans périmètre : celui du compte, ou national.")
+@period_and_scope("celui du compte (--compte), sinon national")
 @click.option(
     "--compte",
     metavar="EMAIL",
     help="Calculer ce que ce compte verrait (son périmètre, le secret statistique hors de sa structure). "
     "Sans --compte : tout, sans masque (administration).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "csv", "table"]),
-    default="table",
-    help="json ou csv pour les traitements automatiques, table (par défaut) pour la lecture.",
-)
+@format_option
 @db_option
 def effets(debut, fin, structure, departement, region, compte, fmt, db) -> None:
     """Écarts associés aux actions (immersion, partenaire, droit, FAJ…) contre des jeunes comparables."""

@@ -99,7 +99,7 @@ def test_mask_hides_small_groups_for_outsiders(with_effect):
     masked = effets.mask(r, 11)
     assert masked.effets[0].traitement == "masque" and masked.effets[0].effet_points is None
     assert masked.effets[0].n_traites is None and masked.effets[0].e_value is None
-    assert masked.effets[1] == r.effets[1]
+    assert effets.rows(masked)[1] == effets.rows(r)[1] and masked.effets[1].interne is None
     assert effets.mask(r, 0) is r
     perturbed = effets.mask(effets.Resultats((r.effets[1],), (), (), PERIODE, gen.AS_OF, 1, "structure"), 11, lambda n: n + 1)
     assert perturbed.effets[0].traitement == "perturbe" and perturbed.effets[0].n_traites == r.effets[1].n_traites + 1
@@ -114,3 +114,27 @@ def test_filters_and_empty_periods_leave_out_without_error():
     assert late.effets == () and {a for a, _ in late.exclues} == {a.code for a in ACTIONS}
     one = effets.estimate(data, PERIODE, gen.AS_OF, Filtres(dispositif="CEJ", sexe="F"), actions=["mobilisation_partenaire"])
     assert all(e.n_traites > 0 for e in one.effets)
+
+
+def test_departements_combined_by_inverse_variance():
+    """A région or the country: each département on its own, then a fixed-effect combination."""
+    tables: dict[str, list[pd.DataFrame]] = {}
+    for table, chunk in gen.generate("demo", 7, scenario=gen.Scenario(X)):
+        tables.setdefault(table, []).append(chunk)
+    frames = {t: pd.concat(c, ignore_index=True) for t, c in tables.items()}
+    parts = []
+    for dep in ("13", "59"):
+        codes = set(frames["structures"].loc[frames["structures"]["departement"] == dep, "code_structure"])
+        sub = dict(frames)
+        sub["jeunes"] = frames["jeunes"][frames["jeunes"]["code_structure"].isin(codes)]
+        inside = set(sub["jeunes"]["id_jeune"])
+        for t in ("accompagnements", "jalons"):
+            sub[t] = frames[t][frames[t]["id_jeune"].isin(inside)]
+        parts.append(effets.estimate(effets.from_tables(sub), PERIODE, gen.AS_OF, actions=["immersion"]))
+    combined = effets.combine(parts, PERIODE, gen.AS_OF)
+    a, b, c = (emploi(r) for r in (*parts, combined))
+    assert min(a.effet_points, b.effet_points) <= c.effet_points <= max(a.effet_points, b.effet_points)
+    assert c.ic_haut - c.ic_bas < min(a.ic_haut - a.ic_bas, b.ic_haut - b.ic_bas)
+    assert c.n_traites == a.n_traites + b.n_traites and c.n_temoins == a.n_temoins + b.n_temoins
+    assert c.ic_bas <= 100 * X <= c.ic_haut
+    assert combined.territoire == "departement" and combined.equilibres[0].n_lignes == sum(p.equilibres[0].n_lignes for p in parts)
