@@ -63,7 +63,7 @@ def forget_stored(engine) -> None:
         conn.execute(table.delete().where(table.c.cle.like(f"{STORED_PREFIX}%")))
 
 
-def measure(url: str, perimetre, label: str) -> dict[str, float]:
+def measure(url: str, perimetre, label: str, detail: bool = True) -> dict[str, float]:
     from indicators.engine import resolve_as_of
     from indicators.models import effets
     from indicators.types import Periode
@@ -73,20 +73,24 @@ def measure(url: str, perimetre, label: str) -> dict[str, float]:
     periode = Periode(dt.date(PERIODE_ANNEE, 1, 1), dt.date(PERIODE_ANNEE, 12, 31))
     resolve_as_of(engine)  # the analytics refresh after a load belongs to the load, not to this figure
     forget_stored(engine)
-    out = {}
-    with engine.connect() as conn:
-        out["lecture"], data = seconds(effets.load, conn, perimetre)
-    as_of = resolve_as_of(engine)
-    out["lignes"], panel = seconds(effets.panel, data, periode, as_of)
-    out["froid"], resultats = seconds(effets.compute, engine, periode, perimetre)
+    out = {"lecture": float("nan"), "lignes": float("nan")}
+    if detail:  # one département or structure: where the time goes
+        with engine.connect() as conn:
+            out["lecture"], data = seconds(effets.load, conn, perimetre)
+        as_of = resolve_as_of(engine)
+        out["lignes"], panel = seconds(effets.panel, data, periode, as_of)
+        print(f"{label}: {len(data.jeunes):,} jeunes, {len(data.jalons):,} jalons lus, {len(panel.rows):,} mois-jeunes", flush=True)
+
+    def progress(fraction: float, text: str, last=[0.0]) -> None:
+        if fraction - last[0] >= 0.1:
+            last[0] = fraction
+            print(f"    {fraction:4.0%} {text}", flush=True)
+
+    out["froid"], resultats = seconds(effets.compute, engine, periode, perimetre, progress=None if detail else progress)
     out["froid_et_stocke"], _ = seconds(effets.compute_stored, engine, periode, perimetre)
     out["stocke"], again = seconds(effets.compute_stored, engine, periode, perimetre)
     assert again == resultats
-    print(
-        f"{label}: {len(data.jeunes):,} jeunes, {len(data.jalons):,} jalons lus, {len(panel.rows):,} mois-jeunes, "
-        f"{len(resultats.effets)} lignes (action, résultat), {len(resultats.exclues)} action(s) non estimée(s)",
-        flush=True,
-    )
+    print(f"{label}: {len(resultats.effets)} lignes (action, résultat), {len(resultats.exclues)} action(s) non estimée(s)", flush=True)
     for key, text in (
         ("lecture", "lecture des trois tables (SQL)"),
         ("lignes", "construction des mois-jeunes"),
@@ -123,7 +127,7 @@ def main() -> None:
         flush=True,
     )
     if args.national:
-        nat = measure(args.national, Perimetre(), "national")
+        nat = measure(args.national, Perimetre(), "national", detail=False)
         print(f"national : à froid {nat['froid']:.1f} s, réponse stockée {nat['stocke'] * 1000:.0f} ms", flush=True)
 
 

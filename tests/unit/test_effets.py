@@ -138,3 +138,23 @@ def test_departements_combined_by_inverse_variance():
     assert c.n_traites == a.n_traites + b.n_traites and c.n_temoins == a.n_temoins + b.n_temoins
     assert c.ic_bas <= 100 * X <= c.ic_haut
     assert combined.territoire == "departement" and combined.equilibres[0].n_lignes == sum(p.equilibres[0].n_lignes for p in parts)
+
+
+def test_french_words_and_the_forest_plot(with_effect):
+    from presentation import effets as textes
+
+    e = with_effect[0]
+    nul = effets.Effet("immersion", "rupture", 183, 0.4, -0.8, 1.7, -0.4, 900, 3000, 1.5, 1.0, "exact")
+    cache = effets.mask(effets.Resultats((nul,), (), (), PERIODE, gen.AS_OF, 1, "structure"), 1000).effets[0]
+    assert textes.points(-3.0) == "−3,0\u202fpts" and textes.points(12.5) == "+12,5\u202fpts" and textes.points(None) == "—"
+    assert textes.statut(e) == "associé à plus" and textes.statut(nul) == "non démontré" and textes.statut(cache) == textes.MASQUE
+    assert "associée à" in textes.lecture(e) and "cause" not in textes.lecture(e)
+    assert "non démontré" in textes.lecture(nul) and "masqué" in textes.lecture(cache)
+    r = effets.Resultats((e, nul, cache), (), (), PERIODE, gen.AS_OF, 12, "structure")
+    table = textes.table(r)
+    assert list(table.columns) == list(textes.COLONNES.values()) and len(table) == 3
+    spec = textes.foret(r).to_dict(validate=False)
+    data = textes.graphique(r)
+    assert len(data) == 2 and set(data["statut"]) == {"démontré", "non démontré"}  # the masked row is not drawn
+    text = repr(spec)
+    assert "diamond" in text and "circle" in text and "non démontré" in text  # shape and words, not colour alone
