@@ -2,18 +2,22 @@
 
 Thin: read the filters, ask `ui.cache.effets` (which asks `indicators.models.effets.for_account`
 for this account: scope check, small groups masked outside the structure), draw the forest plot
-with its table, the balance and the method one click away.
+with its table, the balance and the method one click away. A région or the country is computed
+in a background thread (`ui.background`) that the page follows with a progress bar, and kept
+under the data version, so the next visitor gets it at once.
 """
 
 import streamlit as st
 
+from indicators.models import effets as modele
+from indicators.types import Echelon
 from mlimpact.access import AccesRefuse, masking_threshold
 from presentation import effets as textes
 from presentation.formats import date_fr
 from presentation.textes import echapper, libelle_filtres
 from presentation.theme import french
 from reports import contenu as ct
-from ui import auth, cache, filters, menu
+from ui import auth, background, cache, filters, menu
 
 compte = auth.page_account(__file__)
 db = cache.current_db()
@@ -43,14 +47,39 @@ lien.page_link(str(menu.page_of("methodologie.py").path), label="Méthodologie c
 with st.expander("La méthode, ses hypothèses et ses limites", icon=":material/info:"):
     st.markdown(textes.methode_markdown())
 
-barre = st.progress(0.0, text="Calcul des comparaisons…")
-try:
-    resultats = cache.effets(db, version, compte, demande, _progress=lambda f, t: barre.progress(min(max(f, 0.0), 1.0), text=t))
-except AccesRefuse as exc:
+if selection.perimetre.echelon in (Echelon.REGION, Echelon.NATIONAL):
+    # many départements: computed once in the background (kept under the data version), the page follows it
+    moteur = cache.engine(db)
+    try:
+        modele.check(moteur, compte, selection.perimetre)
+    except AccesRefuse as exc:
+        st.error(str(exc))
+        st.stop()
+    brut = modele.stored(moteur, demande.periode, demande.perimetre, demande.filtres, demande.as_of)
+    if brut is None:
+        job = background.run(
+            cache.jobs(), (db, version, demande),
+            lambda progress: modele.compute_stored(moteur, demande.periode, demande.perimetre, demande.filtres, demande.as_of, progress),
+        )  # fmt: skip
+        barre = st.progress(job.fraction, text=job.texte)
+        while not job.fini.wait(0.5):  # the thread goes on if the visitor leaves; the result is kept for the next
+            barre.progress(job.fraction, text=f"{job.texte} (calcul en arrière-plan, partagé avec les autres visiteurs)")
+        barre.empty()
+        if job.erreur is not None:
+            background.forget(cache.jobs(), (db, version, demande))
+            st.error("Le calcul n'a pas abouti ; rechargez la page pour le relancer.")
+            st.stop()
+        brut = job.resultat
+    resultats = modele.visible(brut, compte, selection.perimetre)
+else:
+    barre = st.progress(0.0, text="Calcul des comparaisons…")
+    try:
+        resultats = cache.effets(db, version, compte, demande, _progress=lambda f, t: barre.progress(min(max(f, 0.0), 1.0), text=t))
+    except AccesRefuse as exc:
+        barre.empty()
+        st.error(str(exc))
+        st.stop()
     barre.empty()
-    st.error(str(exc))
-    st.stop()
-barre.empty()
 
 k = masking_threshold(compte, selection.perimetre)
 if k:

@@ -221,10 +221,10 @@ def exclusions(resultats: Resultats) -> list[str]:
 
 
 def contexte(resultats: Resultats) -> str:
-    territoire = "la même structure" if resultats.territoire == "structure" else "le même département"
+    territoire = "de la même structure" if resultats.territoire == "structure" else "du même département"
     return (
         f"Comparaisons faites le premier jour de chaque mois de la période ({resultats.mois} mois dont le recul de "
-        f"6 mois est atteint au {date_fr(resultats.as_of)}), entre jeunes de {territoire}."
+        f"6 mois est atteint au {date_fr(resultats.as_of)}), entre jeunes {territoire}."
     )
 
 

@@ -198,3 +198,9 @@ def effets(db: str, version: int, compte: Compte, demande: ct.Demande, _progress
     return modele_effets.for_account(
         engine(db), compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of, progress=_progress
     )
+
+
+@st.cache_resource(show_spinner=False)
+def jobs() -> dict:
+    """The computations running in the background of this server process (ui.background), by request."""
+    return {}

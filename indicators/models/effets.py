@@ -25,8 +25,11 @@ groups for anyone outside the structure). docs/effets.md is the method for an ev
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import math
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -54,6 +57,59 @@ Z95 = 1.959963984540054
 Progress = Callable[[float, str], None]
 
 _B = 1 << 17  # key = jeune × _B + day (days since 1970 stay below 2**17 until 2328)
+
+
+# --- one BLAS thread while estimating ------------------------------------------------------------------------
+# numpy's OpenBLAS starts one thread per core for every product and least-squares step. On a server that
+# serves several people on two cores, those threads wait for each other: measured on the shared 2-core
+# machine at load 18, the département computation took 81 s with them and 18 s with one thread (a
+# 31,000 × 41 product: 1.96 s against 0.06 s). threadpoolctl does this in general; the few lines below do
+# it for the OpenBLAS numpy ships (or a system one), and do nothing when there is none.
+_BLAS = threading.Lock()
+_BLAS_STATE = {"users": 0, "before": None}
+
+
+@functools.lru_cache(maxsize=1)
+def _openblas() -> tuple[Callable[[], int], Callable[[int], None]] | None:
+    import ctypes
+    import glob
+    import os
+
+    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    libraries = [ctypes.CDLL(p) for p in sorted(glob.glob(os.path.join(folder, "lib*openblas*")))]
+    libraries.append(ctypes.CDLL(None))  # a system OpenBLAS already loaded by numpy
+    for lib in libraries:
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"), ("openblas", "")):
+            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                return get, put
+    return None
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run the block with one OpenBLAS thread, then give back the previous number (nested and concurrent uses count)."""
+    try:
+        blas = _openblas()
+    except OSError:
+        blas = None
+    if blas is None:
+        yield
+        return
+    get, put = blas
+    with _BLAS:
+        if _BLAS_STATE["users"] == 0:
+            _BLAS_STATE["before"] = get()
+            put(1)
+        _BLAS_STATE["users"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS:
+            _BLAS_STATE["users"] -= 1
+            if _BLAS_STATE["users"] == 0:
+                put(_BLAS_STATE["before"])
 
 
 # --- results ---------------------------------------------------------------------------------------------
@@ -496,6 +552,11 @@ def estimate(
     progress: Progress | None = None,
 ) -> Resultats:
     """Every (action, outcome) of the registry (or of `actions`) for the landmarks of the period."""
+    with one_blas_thread():
+        return _estimate(data, periode, as_of, filtres, actions, progress)
+
+
+def _estimate(data: Donnees, periode: Periode, as_of: dt.date, filtres: Filtres, actions, progress) -> Resultats:
     wanted = [a for a in ACTIONS if actions is None or a.code in set(actions)]
     if progress:
         progress(0.0, "Préparation des mois de comparaison…")
@@ -608,9 +669,12 @@ def combine(parts: list[Resultats], periode: Periode, as_of: dt.date) -> Resulta
     for action in ACTIONS:
         eqs = [eq for p in parts for eq in p.equilibres if eq.action == action.code]
         if eqs:
-            smd = pd.concat([eq.smd for eq in eqs]).groupby("variable", as_index=False, sort=False).agg(
-                smd_avant=("smd_avant", lambda v: v.loc[v.abs().idxmax()]),
-                smd_apres=("smd_apres", lambda v: v.loc[v.abs().idxmax()]),
+            def largest(v: pd.Series) -> float:  # the largest in absolute value, with its sign
+                values = v.to_numpy(dtype=float)
+                return float(values[np.argmax(np.abs(values))])
+
+            smd = pd.concat([eq.smd for eq in eqs], ignore_index=True).groupby("variable", as_index=False, sort=False).agg(
+                smd_avant=("smd_avant", largest), smd_apres=("smd_apres", largest)
             )
             equilibres.append(Equilibre(
                 action.code, sum(eq.n_lignes for eq in eqs), sum(eq.n_lignes_traitees for eq in eqs),
@@ -654,19 +718,37 @@ def for_account(
     k: int | None = None,
 ) -> Resultats:
     """The estimates an account may see: its scope is checked, small groups masked outside the structure."""
-    if isinstance(bind, Engine):
-        with bind.connect() as conn:
-            check_scope(conn, compte, perimetre)
-    else:
-        check_scope(bind, compte, perimetre)
-    from indicators.disclosure.territorial import k_setting
-
-    seuil = masking_threshold(compte, perimetre, k_setting() if k is None else k)
+    check(bind, compte, perimetre)
     if isinstance(bind, Engine):
         resultats = compute_stored(bind, periode, perimetre, filtres, as_of, progress)
     else:
         resultats = compute(bind, periode, perimetre, filtres, as_of, progress)
-    return mask(resultats, seuil)
+    return visible(resultats, compte, perimetre, k)
+
+
+def check(bind: Engine | Connection, compte: Compte, perimetre: Perimetre) -> None:
+    """AccesRefuse when the account may not see this scope (mlimpact.access)."""
+    with _connect(bind) as conn:
+        check_scope(conn, compte, perimetre)
+
+
+def visible(resultats: Resultats, compte: Compte, perimetre: Perimetre, k: int | None = None) -> Resultats:
+    """Results computed for a scope, as this account may see them (k: `MLIMPACT_MIN_CELL`, default 11)."""
+    from indicators.disclosure.territorial import k_setting
+
+    return mask(resultats, masking_threshold(compte, perimetre, k_setting() if k is None else k))
+
+
+def stored(engine: Engine, periode: Periode, perimetre: Perimetre, filtres: Filtres = Filtres(), as_of: dt.date | None = None) -> Resultats | None:
+    """The results kept for this request and the current data version, or None (nothing computed)."""
+    from mlimpact import store
+
+    with engine.connect() as conn:
+        text = store.get_setting(conn, _stored_key(store.data_version(conn), periode, perimetre, filtres, as_of))
+    try:
+        return None if text is None else _from_json(text)
+    except (ValueError, KeyError, TypeError):  # written by another version of this module
+        return None
 
 
 # --- results kept in the store, by data version (national scale) -------------------------------------------
@@ -735,12 +817,9 @@ def compute_stored(
     with engine.connect() as conn:
         version = store.data_version(conn)
         key = _stored_key(version, periode, perimetre, filtres, as_of)
-        text = store.get_setting(conn, key)
-    if text is not None:
-        try:
-            return _from_json(text)
-        except (ValueError, KeyError, TypeError):  # written by another version of this module: compute again
-            pass
+    kept = stored(engine, periode, perimetre, filtres, as_of)
+    if kept is not None:
+        return kept
     resultats = compute(engine, periode, perimetre, filtres, as_of, progress)
     table = Parametre.__table__
     try:

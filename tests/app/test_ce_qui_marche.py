@@ -84,3 +84,21 @@ def test_conseiller_has_no_route_to_the_page(open_page, demo_database):
     assert not page.exception
     assert "n'est pas accessible avec votre rôle" in page.error[0].value
     assert not page.dataframe
+
+
+def test_bureau_national_view_is_computed_in_the_background_then_kept(open_page, demo_database):
+    at = open_page(demo_database, "bureau")
+    assert not at.exception, at.exception
+    table = effects_table(at)
+    assert len(table) > 0
+    for value in list(table["Jeunes ayant reçu l'action"]):
+        assert value == "—" or int(value.replace("\u202f", "")) >= 11
+    assert any("entre jeunes du même département" in c.value for c in at.caption)
+    # kept under the data version: the library reads it back without computing
+    engine = make_engine(demo_database)
+    try:
+        annee = at.selectbox(key="cqm_annee").value
+        kept = effets.stored(engine, Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31)), Perimetre(), as_of=dt.date(2026, 10, 31))
+    finally:
+        engine.dispose()
+    assert kept is not None and textes.table(effets.visible(kept, Compte("b@x", "bureau"), Perimetre())).equals(table)

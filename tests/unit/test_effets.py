@@ -138,6 +138,7 @@ def test_departements_combined_by_inverse_variance():
     assert c.n_traites == a.n_traites + b.n_traites and c.n_temoins == a.n_temoins + b.n_temoins
     assert c.ic_bas <= 100 * X <= c.ic_haut
     assert combined.territoire == "departement" and combined.equilibres[0].n_lignes == sum(p.equilibres[0].n_lignes for p in parts)
+    assert effets._from_json(effets._to_json(combined)) == combined  # what is kept in the store reads back
 
 
 def test_french_words_and_the_forest_plot(with_effect):
