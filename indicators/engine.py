@@ -22,10 +22,11 @@ from fractions import Fraction
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from indicators import cache
+from indicators import cache, measures
 from indicators.facts import refresh
 from indicators.dimensions import DIMENSIONS, modalities
 from indicators.formules import Agregats, prorata, valeurs
+from indicators.impact_chain import load_parameters
 from indicators.registry import CODES, REGISTRY, get
 from indicators.sql import (
     JEUNE_DIMENSIONS,
@@ -47,51 +48,14 @@ __all__ = [
     "trend",
 ]
 
-# Which SQL pass feeds which indicator (a derived indicator lists every pass it needs).
+# Which SQL pass feeds which indicator, and which indicators need the detail of S(P)
+# (`Requetes(detail=True)`): derived from the measures each definition names.
 PASSES: dict[str, frozenset[str]] = {
-    "suivis": frozenset(
-        {
-            "jeunes_suivis",
-            "nouveaux_entrants",
-            "jeunes_rsa_suivis",
-            "entretiens_par_jeune",
-            "cout_par_jeune_eur",
-            "sorties_positives",
-            "acces_emploi",
-            "acces_emploi_durable",
-            "acces_formation",
-            "parcours_securises",
-        }
-    ),
-    "jalons": frozenset(
-        {
-            "entretiens",
-            "entretiens_par_jeune",
-            "sanctions_rsa",
-            "immersions",
-            "droits_ouverts",
-            "partenaires_mobilises",
-            "risques_detectes",
-            "ruptures_evitees",
-            "ruptures_survenues",
-            "taux_ruptures_evitees",
-            "sorties_rsa",
-        }
-    ),
-    "situations": frozenset({"acces_emploi", "acces_emploi_durable", "acces_formation", "retours_dynamique"}),
-    "parcours": frozenset({"parcours_securises"}),
-    "risques_ouverts": frozenset({"risques_ouverts"}),
-    "ancrage": frozenset({"ancrage_rsa"}),
-    "orientations": frozenset({"delai_entree_jours", "entree_sous_30j"}),
-    "maintien": frozenset({"maintien_hors_rsa_6m"}),
-    "hors_rsa": frozenset(
-        {"mois_rsa_evites", "couts_evites_bruts_eur", "couts_evites_nets_eur", "euros_evites_par_euro_investi"}
-    ),
-    "budget": frozenset({"budget_eur", "cout_par_jeune_eur", "euros_evites_par_euro_investi"}),
+    passe: frozenset(c for c, d in REGISTRY.items() if any(measures.get(m).passe == passe for m in d.mesures))
+    for passe in measures.PASSES
 }
 IMPACT_CODES = PASSES["hors_rsa"]
-# The indicators that need more of S(P) than who is in it (`Requetes(detail=True)`).
-DETAIL_CODES = frozenset({"nouveaux_entrants", "jeunes_rsa_suivis", "sorties_positives", "parcours_securises"})
+DETAIL_CODES = frozenset(c for c, d in REGISTRY.items() if any(measures.get(m).detail for m in d.mesures))
 BREAKDOWN_NATURES = (Nature.COUNT, Nature.RATIO)
 # Dimensions that put each young person (and so each of their jalons) in one group only; not the
 # dispositif (one may be followed in two) nor the domaine (one may have jalons in several).
@@ -128,12 +92,6 @@ def _connection(bind: Engine | Connection) -> Iterator[Connection]:
             yield conn
 
 
-def _impact_parameters():
-    from indicators.models.impact import load_parameters
-
-    return load_parameters()
-
-
 def resolve_as_of(bind: Engine | Connection, as_of: dt.date | None = None) -> dt.date | None:
     """`as_of` itself, or the latest jalon date of the whole store (None for an empty store)."""
     if as_of is not None:
@@ -157,7 +115,7 @@ def _aggregate(
                 a = groups[grp]
                 a.jeunes, a.nouveaux, a.rsa, a.longs, a.sorties, a.sorties_positives = (int(x) for x in figures)
         if "jalons" in needed:
-            for grp, type_, n in q.jalon_counts():
+            for grp, type_, n in q.jalon_counts(_jalon_types(codes)):
                 groups[grp].jalons[type_] += int(n)
         if "situations" in needed:
             for grp, *figures in q.situations():
@@ -197,11 +155,16 @@ def _aggregate(
     return groups
 
 
+def _jalon_types(codes: Iterable[str]) -> list[str]:
+    """The jalon types the `jalons:` measures of `codes` count."""
+    return sorted({t for code in codes for m in REGISTRY[code].mesures for t in measures.get(m).types})
+
+
 def _impact(codes: Iterable[str]):
     """(amounts by step of the RSA scale, parameters) when an impact figure is asked for, else None."""
     if not IMPACT_CODES & set(codes):
         return None
-    params = _impact_parameters()
+    params = load_parameters()
     return [amount for _, amount in params.montants_rsa], params
 
 
@@ -231,7 +194,7 @@ def compute(
     """
     wanted = _codes(codes)
     with _connection(bind) as conn:
-        params = _impact_parameters() if IMPACT_CODES & set(wanted) else None
+        params = load_parameters() if IMPACT_CODES & set(wanted) else None
         key = (periode, perimetre, filtres, as_of, wanted, params)
         return cache.cached(conn, "compute", key, lambda: _compute(conn, periode, perimetre, filtres, as_of, wanted))
 

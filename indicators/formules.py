@@ -1,7 +1,8 @@
 """From the aggregates the SQL returns to the figures of spec/INDICATEURS.md.
 
-Pure Python over a handful of numbers per group: the spec's arithmetic
-(ratios 100 × n / d, medians, prorated budgets, the impact chain) and its
+Pure Python over a handful of numbers per group: the generic formulas every
+definition of the registry follows (count, ratio facteur × n / d, quotient), the
+few named calculations (median, the impact chain), prorated budgets, and the
 rounding (half up, as a person rounds, not the banker's rounding of `round`).
 """
 
@@ -9,38 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
-from indicators.registry import REGISTRY
+from indicators import measures
+from indicators.rounding import arrondi
+from indicators.impact_chain import MOIS_JOURS, euros_par_euro, net
+from indicators.registry import REGISTRY, Indicateur
 from indicators.types import Nature, Periode, Valeur
-
-MOIS_JOURS = Decimal("30.4375")  # 1 month in days (spec)
-
-
-def arrondi(value: float | Fraction | Decimal, decimals: int) -> float:
-    """Round half up to `decimals` digits (1.25 → 1.3), from the exact value when it is a Fraction."""
-    if isinstance(value, Fraction):
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-    elif isinstance(value, Decimal):
-        exact = value
-    else:
-        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def ratio(code: str, n: int, d: int) -> Valeur:
-    """100 × n / d to 1 decimal; no value when d = 0; n and d always kept."""
-    value = None if not d else arrondi(Fraction(100 * n, d), REGISTRY[code].decimales)
+    """facteur × n / d (100 for a ratio) to its decimals; no value when d = 0; n and d always kept."""
+    definition = REGISTRY[code]
+    value = None if not d else arrondi(Fraction(definition.facteur * n, d), definition.decimales)
     return Valeur(code, value, numerateur=n, denominateur=d)
 
 
 def quotient(code: str, n: float | None, d: float | None) -> Valeur:
-    """A figure divided by another (not a percentage): no value when either is missing or d = 0."""
+    """facteur × a figure divided by another (not a percentage): no value when either is missing or d = 0."""
     if n is None or not d:
         return Valeur(code, None)
-    return Valeur(code, arrondi(Decimal(repr(float(n))) / Decimal(repr(float(d))), REGISTRY[code].decimales))
+    definition = REGISTRY[code]
+    exact = definition.facteur * Decimal(repr(float(n))) / Decimal(repr(float(d)))
+    return Valeur(code, arrondi(exact, definition.decimales))
 
 
 def median(histogram: dict[int, int]) -> Fraction | None:
@@ -94,8 +89,10 @@ class Agregats:
     jours_hors_rsa: Counter = field(default_factory=Counter)  # step of the RSA scale -> days
     budget: Fraction | None = None
 
-    def n_jalons(self, type_: str) -> int:
-        return self.jalons.get(type_, 0)
+    @property
+    def budget_au_centime(self) -> float | None:
+        """The budget as shown (to the cent): what the quotients over a budget divide."""
+        return None if self.budget is None else arrondi(self.budget, 2)
 
     def __add__(self, other: Agregats) -> Agregats:
         """The aggregates of two disjoint groups of young people (every field adds up)."""
@@ -122,113 +119,68 @@ def count(code: str, n: int) -> Valeur:
 
 
 def valeurs(a: Agregats, codes: list[str], impact) -> dict[str, Valeur]:
-    """Every figure of `codes` for one group, in the order of `codes`.
+    """Every figure of `codes` for one group, in the order of `codes`, as their definitions declare it.
 
     `impact` holds the parameters: (montants by step, ParametresImpact) or None
     when no impact code is asked for.
     """
-    jalons = a.n_jalons
-    out: dict[str, Valeur] = {}
-    budget = None if a.budget is None else arrondi(a.budget, 2)
-    brut = None
-    if impact is not None:
-        montants = impact[0]
-        brut_exact = sum(
-            (Decimal(days) * Decimal(repr(montants[step])) / MOIS_JOURS for step, days in a.jours_hors_rsa.items()),
-            Decimal(0),
-        )
-        brut = arrondi(brut_exact, 2)
-    for code in codes:
-        match code:
-            case "jeunes_suivis":
-                v = count(code, a.jeunes)
-            case "nouveaux_entrants":
-                v = count(code, a.nouveaux)
-            case "jeunes_rsa_suivis":
-                v = count(code, a.rsa)
-            case "entretiens":
-                v = count(code, jalons("entretien"))
-            case "entretiens_par_jeune":
-                v = quotient(code, jalons("entretien"), a.jeunes)
-            case "sanctions_rsa":
-                v = count(code, jalons("rsa_sanction"))
-            case "budget_eur":
-                v = Valeur(code, budget)
-            case "cout_par_jeune_eur":
-                v = quotient(code, budget, a.jeunes)
-            case "acces_emploi":
-                v = ratio(code, a.emploi, a.jeunes)
-            case "acces_emploi_durable":
-                v = ratio(code, a.durable, a.jeunes)
-            case "acces_formation":
-                v = ratio(code, a.formation, a.jeunes)
-            case "immersions":
-                v = count(code, jalons("immersion"))
-            case "sorties_positives":
-                v = ratio(code, a.sorties_positives, a.sorties)
-            case "droits_ouverts":
-                v = count(code, jalons("droit_ouvert"))
-            case "partenaires_mobilises":
-                v = count(code, jalons("mobilisation_partenaire"))
-            case "delai_entree_jours":
-                followed = {d: n for d, n in a.delais.items() if d is not None}
-                m = median(followed)
-                v = Valeur(
-                    code,
-                    None if m is None else arrondi(m, REGISTRY[code].decimales),
-                    denominateur=sum(followed.values()),
-                )
-            case "entree_sous_30j":
-                within = sum(n for d, n in a.delais.items() if d is not None and d <= 30)
-                v = ratio(code, within, sum(a.delais.values()))
-            case "risques_detectes":
-                v = count(code, jalons("risque_rupture"))
-            case "ruptures_evitees":
-                v = count(code, jalons("rupture_evitee"))
-            case "ruptures_survenues":
-                v = count(code, jalons("rupture_survenue"))
-            case "taux_ruptures_evitees":
-                evitees = jalons("rupture_evitee")
-                v = ratio(code, evitees, evitees + jalons("rupture_survenue"))
-            case "risques_ouverts":
-                v = count(code, sum(a.risques_ouverts.values()))
-            case "parcours_securises":
-                v = ratio(code, a.securises, a.longs)
-            case "retours_dynamique":
-                v = count(code, a.retours)
-            case "ancrage_rsa":
-                v = ratio(code, a.ancres, a.au_rsa)
-            case "sorties_rsa":
-                v = count(code, jalons("rsa_sortie"))
-            case "maintien_hors_rsa_6m":
-                v = ratio(code, a.maintenus, a.sorties_anciennes)
-            case "mois_rsa_evites":
-                days = sum(a.jours_hors_rsa.values())
-                v = Valeur(code, arrondi(Decimal(days) / MOIS_JOURS, REGISTRY[code].decimales))
-            case "couts_evites_bruts_eur":
-                v = Valeur(code, brut)
-            case "couts_evites_nets_eur":
-                v = _nets(code, brut, impact[1])
-            case "euros_evites_par_euro_investi":
-                from indicators.models.impact import euros_par_euro
-
-                v = Valeur(code, euros_par_euro(_nets(code, brut, impact[1]).valeur, budget))
-            case _:
-                raise KeyError(f"indicateur inconnu : {code}")
-        out[code] = v
-    return out
+    return {code: valeur(REGISTRY[code], a, impact) for code in codes}
 
 
-def _nets(code: str, brut: float, params) -> Valeur:
+def valeur(d: Indicateur, a: Agregats, impact) -> Valeur:
+    """One figure from its measures: its named calculation, or the generic formula of its nature."""
+    lire = lambda nom: measures.get(nom).lire(a)
+    if d.calcul is not None:
+        return CALCULS[d.calcul](d, lire, impact)
+    n = lire(d.mesure_numerateur)
+    if d.mesure_denominateur is None:
+        if d.nature is Nature.COUNT:
+            return count(d.code, n)
+        return Valeur(d.code, None if n is None else arrondi(n * d.facteur, d.decimales))
+    if d.nature is Nature.RATIO:
+        return ratio(d.code, n, lire(d.mesure_denominateur))
+    return quotient(d.code, n, lire(d.mesure_denominateur))
+
+
+# --- the named calculations (measures.CALCULS) ------------------------------------------------------------
+def _mediane(d: Indicateur, lire, impact) -> Valeur:
+    followed = lire(d.mesure_numerateur)
+    m = median(followed)
+    return Valeur(d.code, None if m is None else arrondi(m, d.decimales), denominateur=sum(followed.values()))
+
+
+def _brut(d: Indicateur, lire, impact) -> float:
+    """Gross avoided allowances to the cent: the days out of the RSA at the amount in force at each sortie."""
+    montants = impact[0]
+    exact = sum(
+        (Decimal(days) * Decimal(repr(montants[step])) / MOIS_JOURS for step, days in lire(d.mesure_numerateur).items()),
+        Decimal(0),
+    )
+    return arrondi(exact, 2)
+
+
+def _couts_bruts(d: Indicateur, lire, impact) -> Valeur:
+    return Valeur(d.code, _brut(d, lire, impact))
+
+
+def _couts_nets(d: Indicateur, lire, impact) -> Valeur:
     """Net avoided costs, central case, with the low and high cases beside it (from the shown gross figure)."""
-    from indicators.models.impact import net
-
+    brut, params = _brut(d, lire, impact), impact[1]
     return Valeur(
-        code,
+        d.code,
         net(brut, params, "central"),
         details={"bas": net(brut, params, "bas"), "haut": net(brut, params, "haut"), "brut": brut},
     )
 
 
-def nature(code: str) -> Nature:
-    return REGISTRY[code].nature
+def _euros_par_euro(d: Indicateur, lire, impact) -> Valeur:
+    nets = net(_brut(d, lire, impact), impact[1], "central")
+    return Valeur(d.code, euros_par_euro(nets, lire(d.mesure_denominateur)))
+
+
+CALCULS: dict[str, Callable[[Indicateur, Callable[[str], object], object], Valeur]] = {
+    "mediane": _mediane,
+    "couts_bruts": _couts_bruts,
+    "couts_nets": _couts_nets,
+    "euros_par_euro": _euros_par_euro,
+}

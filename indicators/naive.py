@@ -5,7 +5,9 @@ never do). It exists for two jobs: the baseline the benchmark measures the
 engine against (`bench/indicateurs.py`), and a second, independent reading of
 spec/INDICATEURS.md that the property tests compare the SQL with, on random
 data sets. It is written for clarity, directly from the spec's sentences,
-sharing nothing with `indicators.sql` but the final arithmetic (`formules`).
+sharing nothing with `indicators.sql` but the final arithmetic (`formules`):
+it fills every measure (`indicators.measures`; every jalon type is counted), so
+an indicator built on existing measures needs no edit here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from indicators.formules import Agregats, prorata, valeurs
+from indicators.impact_chain import load_parameters
 from indicators.registry import CODES
 from indicators.types import Echelon, Filtres, Perimetre, Periode, Valeur
 from mlimpact import territoires, vocab
@@ -55,10 +58,8 @@ def compute_naive(
     as_of: dt.date | None = None,
     params=None,
 ) -> dict[str, Valeur]:
-    """All 31 indicators from whole tables in memory."""
+    """Every indicator of the registry from whole tables in memory (`formules.valeurs` reads their definitions)."""
     if params is None:
-        from indicators.models.impact import load_parameters
-
         params = load_parameters()
     jalons = tables["jalons"]
     if as_of is None:

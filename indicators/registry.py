@@ -1,7 +1,11 @@
 """The registry: one declarative definition per indicator of spec/INDICATEURS.md.
 
 Every page, report, export and the CLI read labels, units and directions here;
-the engine computes exactly these codes. The registry is checked when this
+the engine computes exactly these codes. Each definition also
+declares its arithmetic: its numerator and denominator as named measures
+(`indicators.measures`), the factor of its nature (`FACTEURS`), and, for the few
+figures no generic formula gives, a named calculation (`measures.CALCULS`).
+The engine derives from these which SQL passes to run. The registry is checked when this
 module loads, by small rule objects (as dbt MetricFlow validates its semantic
 manifest): each rule returns issues with a level, and any error stops the load.
 """
@@ -12,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from indicators import measures
+from indicators.measures import jalons
 from indicators.types import Famille, Nature, Niveau, Sens
 from mlimpact import vocab
 
@@ -48,7 +54,12 @@ NIVEAUX: dict[Niveau, str] = {
 class Indicateur:
     """One indicator: what it measures, in words a director understands, and how to read it.
 
-    `denominateur` is None for a count (its denominator is 1, as in DHIS2).
+    `numerateur` and `denominateur` say in words what `mesure_numerateur` and
+    `mesure_denominateur` compute (the names of measures, `indicators.measures`);
+    `denominateur` is None for a count (its denominator is 1, as in DHIS2). With
+    no `calcul`, the value follows from the nature: a count is its numerator, a
+    ratio facteur × n / d with n and d kept, any other nature facteur × n / d
+    (or facteur × n without a denominator), rounded to `decimales`.
     `domaines` names the vocabulary of a breakdown by domaine ("rupture" or
     "partenaire") when the indicator counts jalons that carry one; `precision`
     states the exact rule of spec/INDICATEURS.md where the definition simplifies.
@@ -67,10 +78,18 @@ class Indicateur:
     decimales: int = 0
     domaines: str | None = None
     precision: str = ""  # the exact rule, for the methodology annex, where the plain definition is not enough
+    mesure_numerateur: str = ""
+    mesure_denominateur: str | None = None
+    calcul: str | None = None  # a named calculation of measures.CALCULS, for what no generic formula gives
 
     @property
     def facteur(self) -> int:
         return FACTEURS[self.nature]
+
+    @property
+    def mesures(self) -> tuple[str, ...]:
+        """The names of the measures this indicator reads (numerator first)."""
+        return tuple(m for m in (self.mesure_numerateur, self.mesure_denominateur) if m)
 
 
 _C, _R, _N, _E = Nature.COUNT, Nature.RATIO, Nature.NUMBER, Nature.EUROS
@@ -91,6 +110,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _FLAT,
         _REA,
         "Jeunes ayant un accompagnement actif sur la période",
+        mesure_numerateur="jeunes",
     ),
     Indicateur(
         "nouveaux_entrants",
@@ -106,6 +126,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "Premier accompagnement : la date de début la plus ancienne parmi tous les accompagnements du "
             "jeune (du dispositif filtré, s'il y en a un)."
         ),
+        mesure_numerateur="nouveaux",
     ),
     Indicateur(
         "jeunes_rsa_suivis",
@@ -118,6 +139,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _FLAT,
         _REA,
         "Jeunes suivis ayant un accompagnement RSA actif sur la période",
+        mesure_numerateur="jeunes_rsa",
     ),
     Indicateur(
         "entretiens",
@@ -129,6 +151,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _FLAT,
         _REA,
         "Entretiens datés dans la période",
+        mesure_numerateur=jalons("entretien"),
     ),
     Indicateur(
         "entretiens_par_jeune",
@@ -142,6 +165,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         "Entretiens datés dans la période",
         _SUIVIS,
         decimales=1,
+        mesure_numerateur=jalons("entretien"),
+        mesure_denominateur="jeunes",
     ),
     Indicateur(
         "sanctions_rsa",
@@ -153,6 +178,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _DOWN,
         _REA,
         "Suspensions-remobilisations RSA datées dans la période",
+        mesure_numerateur=jalons("rsa_sanction"),
     ),
     Indicateur(
         "budget_eur",
@@ -170,6 +196,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "l'année dans la période ÷ jours de l'année) ; avec un filtre de dispositif, les financements de "
             "ce dispositif et ceux de « tous dispositifs »."
         ),
+        mesure_numerateur="budget",
     ),
     Indicateur(
         "cout_par_jeune_eur",
@@ -183,6 +210,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         "Budget de la période",
         _SUIVIS,
         decimales=2,
+        mesure_numerateur="budget",
+        mesure_denominateur="jeunes",
     ),
     # --- produit ----------------------------------------------------------------------------------
     Indicateur(
@@ -198,6 +227,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         "Jeunes suivis ayant une entrée en emploi dans la période",
         _SUIVIS,
         decimales=1,
+        mesure_numerateur="jeunes_emploi",
+        mesure_denominateur="jeunes",
     ),
     Indicateur(
         "acces_emploi_durable",
@@ -212,6 +243,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         "Jeunes suivis ayant une entrée en emploi durable dans la période",
         _SUIVIS,
         decimales=1,
+        mesure_numerateur="jeunes_emploi_durable",
+        mesure_denominateur="jeunes",
     ),
     Indicateur(
         "acces_formation",
@@ -225,6 +258,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         "Jeunes suivis ayant une entrée en formation dans la période",
         _SUIVIS,
         decimales=1,
+        mesure_numerateur="jeunes_formation",
+        mesure_denominateur="jeunes",
     ),
     Indicateur(
         "immersions",
@@ -236,6 +271,22 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _UP,
         _REA,
         "Immersions datées dans la période",
+        mesure_numerateur=jalons("immersion"),
+    ),
+    Indicateur(
+        "immersions_par_jeune",
+        _P,
+        _N,
+        "Immersions par jeune",
+        "Nombre moyen d'immersions en entreprise (PMSMP) commencées pendant la période par jeune suivi.",
+        "immersions par jeune",
+        _UP,
+        _REA,
+        "Immersions datées dans la période",
+        _SUIVIS,
+        decimales=2,
+        mesure_numerateur=jalons("immersion"),
+        mesure_denominateur="jeunes",
     ),
     Indicateur(
         "sorties_positives",
@@ -254,6 +305,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "Motifs positifs : emploi durable, emploi, alternance, formation qualifiante, reprise de "
             "scolarité, création d'entreprise."
         ),
+        mesure_numerateur="sorties_positives",
+        mesure_denominateur="sorties",
     ),
     Indicateur(
         "droits_ouverts",
@@ -266,6 +319,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _REA,
         "Ouvertures de droits datées dans la période",
         domaines="rupture",
+        mesure_numerateur=jalons("droit_ouvert"),
     ),
     Indicateur(
         "partenaires_mobilises",
@@ -279,6 +333,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _REA,
         "Mobilisations de partenaires datées dans la période",
         domaines="partenaire",
+        mesure_numerateur=jalons("mobilisation_partenaire"),
     ),
     Indicateur(
         "delai_entree_jours",
@@ -297,6 +352,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "Pour chaque orientation reçue dans la période par un jeune du périmètre (suivi ou non) : jours "
             "jusqu'au premier rendez-vous ou entretien daté du même jour ou après."
         ),
+        mesure_numerateur="delais_suivis",
+        calcul="mediane",
     ),
     Indicateur(
         "entree_sous_30j",
@@ -311,6 +368,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         "Orientations reçues dans la période",
         decimales=1,
         precision="Les orientations jamais suivies d'un rendez-vous comptent au dénominateur.",
+        mesure_numerateur="orientations_30j",
+        mesure_denominateur="orientations",
     ),
     # --- prevention -------------------------------------------------------------------------------
     Indicateur(
@@ -324,6 +383,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _REA,
         "Risques de rupture datés dans la période",
         domaines="rupture",
+        mesure_numerateur=jalons("risque_rupture"),
     ),
     Indicateur(
         "ruptures_evitees",
@@ -336,6 +396,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _RES,
         "Ruptures évitées datées dans la période",
         domaines="rupture",
+        mesure_numerateur=jalons("rupture_evitee"),
     ),
     Indicateur(
         "ruptures_survenues",
@@ -348,6 +409,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _RES,
         "Ruptures survenues datées dans la période",
         domaines="rupture",
+        mesure_numerateur=jalons("rupture_survenue"),
     ),
     Indicateur(
         "taux_ruptures_evitees",
@@ -362,6 +424,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         "Ruptures évitées et ruptures survenues dans la période",
         decimales=1,
         domaines="rupture",
+        mesure_numerateur=jalons("rupture_evitee"),
+        mesure_denominateur=jalons("rupture_evitee", "rupture_survenue"),
     ),
     Indicateur(
         "risques_ouverts",
@@ -378,6 +442,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "Risques datés au plus tard le dernier jour de la période, sans rupture évitée ni survenue du "
             "même jeune et du même domaine datée entre le risque et le dernier jour."
         ),
+        mesure_numerateur="risques_ouverts",
     ),
     Indicateur(
         "parcours_securises",
@@ -397,6 +462,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             " 90 jours entre deux dates successives parmi le début de la fenêtre de suivi, les jalons de "
             "cette fenêtre et sa fin."
         ),
+        mesure_numerateur="jeunes_securises",
+        mesure_denominateur="jeunes_90j",
     ),
     Indicateur(
         "retours_dynamique",
@@ -413,6 +480,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "Le jalon précédent est le dernier jalon du jeune daté strictement avant la situation ; il s'agit"
             " d'un décrochage, d'une sanction RSA, ou il date de plus de 90 jours."
         ),
+        mesure_numerateur="jeunes_retour",
     ),
     Indicateur(
         "ancrage_rsa",
@@ -431,6 +499,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "Une période de RSA va d'une ouverture du droit à la première sortie qui la suit ; « depuis au "
             "moins un an » : ouverte le dernier jour de la période et commencée au moins 365 jours avant."
         ),
+        mesure_numerateur="jeunes_ancres_rsa",
+        mesure_denominateur="jeunes_au_rsa",
     ),
     Indicateur(
         "sorties_rsa",
@@ -442,6 +512,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _UP,
         _RES,
         "Sorties du RSA datées dans la période",
+        mesure_numerateur=jalons("rsa_sortie"),
     ),
     Indicateur(
         "maintien_hors_rsa_6m",
@@ -460,6 +531,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "jour de la période reculés de 183 jours ; maintien : aucune réouverture dans les 183 jours qui "
             "suivent."
         ),
+        mesure_numerateur="sorties_rsa_maintenues",
+        mesure_denominateur="sorties_rsa_anciennes",
     ),
     # --- impact -----------------------------------------------------------------------------------
     Indicateur(
@@ -478,6 +551,7 @@ DEFINITIONS: tuple[Indicateur, ...] = (
             "Pour chaque sortie : jours jusqu'à la première réouverture, plafonnés à 365 jours et à la date "
             "des données, divisés par 30,4375."
         ),
+        mesure_numerateur="mois_hors_rsa",
     ),
     Indicateur(
         "couts_evites_bruts_eur",
@@ -493,6 +567,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         precision=(
             "Montant forfaitaire mensuel du RSA pour une personne seule, en vigueur à la date de chaque sortie."
         ),
+        mesure_numerateur="jours_hors_rsa",
+        calcul="couts_bruts",
     ),
     Indicateur(
         "couts_evites_nets_eur",
@@ -506,6 +582,8 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         _IMP,
         "Montant brut × (1 − effet d'aubaine) × (1 − part des autres acteurs)",
         decimales=2,
+        mesure_numerateur="jours_hors_rsa",
+        calcul="couts_nets",
     ),
     Indicateur(
         "euros_evites_par_euro_investi",
@@ -519,6 +597,9 @@ DEFINITIONS: tuple[Indicateur, ...] = (
         "Allocations RSA évitées (net)",
         "Budget de la période",
         decimales=2,
+        mesure_numerateur="jours_hors_rsa",
+        mesure_denominateur="budget",
+        calcul="euros_par_euro",
     ),
 )
 
@@ -590,7 +671,7 @@ class KnownKinds(Rule):
 
 
 class RatiosHaveDenominator(Rule):
-    """A ratio says what it divides by; a count does not (its denominator is 1)."""
+    """A ratio says what it divides by, in words and as a measure; a count does not (its denominator is 1)."""
 
     name = "ratio_denominateur"
 
@@ -599,8 +680,47 @@ class RatiosHaveDenominator(Rule):
         for d in definitions:
             if d.nature is Nature.RATIO and not (d.denominateur or "").strip():
                 issues.append(self.issue(d.code, "un ratio doit décrire son dénominateur"))
+            if d.nature is Nature.RATIO and not d.mesure_denominateur:
+                issues.append(self.issue(d.code, "un ratio doit nommer la mesure de son dénominateur"))
             if d.nature is Nature.COUNT and d.denominateur is not None:
                 issues.append(self.issue(d.code, "un comptage n'a pas de dénominateur", Level.WARNING))
+            if d.nature is Nature.COUNT and d.mesure_denominateur is not None:
+                issues.append(self.issue(d.code, "un comptage n'a pas de mesure au dénominateur"))
+        return issues
+
+
+class KnownMeasures(Rule):
+    """Every measure an indicator names exists (`indicators.measures`), and it names a numerator."""
+
+    name = "mesures_connues"
+
+    def check(self, definitions):
+        issues = []
+        for d in definitions:
+            if not d.mesure_numerateur:
+                issues.append(self.issue(d.code, "aucune mesure au numérateur"))
+            for nom in d.mesures:
+                try:
+                    measures.get(nom)
+                except KeyError as exc:
+                    issues.append(self.issue(d.code, exc.args[0]))
+        return issues
+
+
+class KnownCalculations(Rule):
+    """A named calculation is one of `measures.CALCULS`; ratios and counts never need one (generic formulas)."""
+
+    name = "calculs_connus"
+
+    def check(self, definitions):
+        issues = []
+        for d in definitions:
+            if d.calcul is None:
+                continue
+            if d.calcul not in measures.CALCULS:
+                issues.append(self.issue(d.code, f"calcul inconnu : {d.calcul!r}"))
+            if d.nature in (Nature.RATIO, Nature.COUNT):
+                issues.append(self.issue(d.code, "un ratio ou un comptage se calcule sans calcul nommé"))
         return issues
 
 
@@ -674,6 +794,8 @@ RULES: tuple[Rule, ...] = (
     UniqueCodes(),
     KnownKinds(),
     RatiosHaveDenominator(),
+    KnownMeasures(),
+    KnownCalculations(),
     TextsFilled(),
     SpecCodes(),
     SensibleDecimals(),
@@ -711,6 +833,27 @@ def get(code: str) -> Indicateur:
 def by_famille(famille: Famille) -> list[Indicateur]:
     return [d for d in REGISTRY.values() if d.famille is famille]
 
+
+def _derives(definitions: dict[str, Indicateur]) -> dict[str, tuple[str, ...]]:
+    """The counts each number or amount is built on: the counts of its measures (or of what they are built on).
+
+    Statistical confidentiality masks such a figure when one of those counts is
+    small (`indicators.disclosure.masking`): entretiens_par_jeune with entretiens
+    and jeunes_suivis, the impact chain with the RSA exits.
+    """
+    counts = {d.mesure_numerateur: d.code for d in definitions.values() if d.nature is Nature.COUNT}
+    out = {}
+    for d in definitions.values():
+        if d.nature in (Nature.NUMBER, Nature.EUROS):
+            bases = [measures.get(m).effectif or m for m in d.mesures]
+            found = tuple(dict.fromkeys(counts[m] for m in bases if m in counts))
+            if found:
+                out[d.code] = found
+    return out
+
+
+# Figures computed from other counts, and those counts (derived from the declarations).
+DERIVES: dict[str, tuple[str, ...]] = _derives(REGISTRY)
 
 DOMAINE_VOCABULARIES: dict[str, dict[str, str]] = {
     "rupture": vocab.DOMAINES_RUPTURE,

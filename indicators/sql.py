@@ -65,18 +65,6 @@ ST = Structure.__table__
 F = Financement.__table__
 SA = annuel.SUIVIS_ANNUELS
 
-# Jalon types whose count in P is an indicator (or part of one).
-COUNTED_TYPES = (
-    "entretien",
-    "rsa_sanction",
-    "immersion",
-    "droit_ouvert",
-    "mobilisation_partenaire",
-    "risque_rupture",
-    "rupture_evitee",
-    "rupture_survenue",
-    "rsa_sortie",
-)
 DOMAINE_TYPES = tuple(vocab.DOMAINES_PAR_TYPE)
 
 WORK_MEM = "256MB"  # PostgreSQL, for the duration of one computation (a setting of the transaction)
@@ -487,9 +475,9 @@ class Requetes:
         uncovered = select(literal("").label("grp"), *named).where(*conditions, D.c.couvert == 0, followed)
         return union_all(covered, uncovered).subquery("suivies")
 
-    def jalon_counts(self):
-        """Per (group, type): jalons of S(P) dated in P, for the counted types."""
-        rows = self._followed({"type": D.c.type}, D.c.type.in_(COUNTED_TYPES), self.in_period(D.c.date))
+    def jalon_counts(self, types: list[str]):
+        """Per (group, type): jalons of S(P) dated in P, of `types` (those the asked indicators count)."""
+        rows = self._followed({"type": D.c.type}, D.c.type.in_(types), self.in_period(D.c.date))
         return self.conn.execute(select(rows.c.grp, rows.c.type, func.count()).group_by(rows.c.grp, rows.c.type)).all()
 
     def situations(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from mlimpact import audit, territoires, vocab
 from mlimpact.access import AccesRefuse, Compte
@@ -31,6 +31,10 @@ def _check_admin(par: Compte | None) -> None:
 def get_account(conn: Connection, email: str) -> Compte | None:
     row = conn.execute(_COLUMNS.where(CompteRow.email == normalise_email(email))).one_or_none()
     return None if row is None else Compte(*row)
+
+
+def count_accounts(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(CompteRow)).scalar_one()
 
 
 def list_accounts(conn: Connection) -> list[Compte]:

@@ -52,6 +52,31 @@ def record(
     )
 
 
+def record_many(
+    conn: Connection, auteur: str, action: str, table: str, rows: list[dict], detail: str | None = None
+) -> None:
+    """Append one entry per row (`cle`, `avant`, `apres`) in one statement: the rows an import changed."""
+    if not rows:
+        return
+    now = dt.datetime.now(dt.UTC)
+    conn.execute(
+        Audit.__table__.insert(),
+        [
+            {
+                "horodatage": now,
+                "auteur": auteur,
+                "action": action,
+                "table_name": table,
+                "cle": None if r.get("cle") is None else str(r["cle"])[:200],
+                "avant": _json_safe(r.get("avant")),
+                "apres": _json_safe(r.get("apres")),
+                "detail": detail,
+            }
+            for r in rows
+        ],
+    )
+
+
 def entries(conn: Connection, limit: int = 500, table: str | None = None, cle: str | None = None, auteur: str | None = None) -> list[dict]:
     """The latest entries, newest first, optionally for one table, key or author."""
     columns = (Audit.horodatage, Audit.auteur, Audit.action, Audit.table_name.label("table"), Audit.cle, Audit.avant, Audit.apres, Audit.detail)

@@ -7,8 +7,13 @@ or writes, validates through the exchange format's one validation path
 locking on the `version` column: the caller hands back the row as it read it),
 audits every change, and bumps the data version so cached figures refresh.
 
-A refusal (`Invalide`, `Conflit`, `Introuvable`, `AccesRefuse`) is raised before
-anything is written. A jeune of another structure is reported as "introuvable",
+A refusal (`Invalide`, `Doublon`, `Conflit`, `Introuvable`, `AccesRefuse`) is
+raised before anything is written. `write` runs one of these functions in its
+own transaction: it retries a deadlock or a serialization failure a few times,
+and turns what the database refuses (a row deleted meanwhile, a base busy too
+long) into `Indisponible`, a French message; nothing is reported saved that
+was not committed. Adding a jalon and deleting a jeune both lock the jeune's
+row first, so the two never overlap. A jeune of another structure is reported as "introuvable",
 exactly like a jeune that does not exist: the refusal must not reveal that the
 identifier is in use elsewhere.
 """
@@ -16,19 +21,19 @@ identifier is in use elsewhere.
 from __future__ import annotations
 
 import datetime as dt
-import re
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, exists, func, not_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, exists, func, not_, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from mlimpact import audit, store, vocab
 from mlimpact.access import AccesRefuse, Compte, check_write, check_row_read
 from mlimpact.exchange.schema import TABLES
-from mlimpact.exchange.validation import Context, validate_record
+from mlimpact.exchange.validation import IDENTIFYING_ADVICE, Context, identifying_text, validate_record
 from mlimpact.models import Accompagnement, Audit, Jalon, Jeune
 
 J = Jeune.__table__
@@ -43,8 +48,6 @@ PREMIER_CONTACT = ("premier_rdv", "entretien")
 UN_AN = 365
 
 INTROUVABLE = "Jeune introuvable : aucun jeune de votre structure ne porte cet identifiant."
-_PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.\-]?\d{2}){4}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 # --- errors the forms show ---------------------------------------------------------------------------
@@ -61,6 +64,34 @@ class Invalide(Exception):
     def __init__(self, messages: dict[str, str]):
         self.messages = dict(messages)
         super().__init__(" ; ".join(f"{libelle(c)} : {m}" for c, m in self.messages.items()))
+
+
+class Doublon(Invalide):
+    """A jalon like one already stored (same jeune, type, date and domaine): saved only once the user confirms."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__({"date": message})
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Indisponible(Exception):
+    """The database could not take the write (busy, or a row changed under it): nothing was saved."""
+
+
+OCCUPEE = (
+    "La base est occupée par un autre enregistrement depuis trop longtemps : rien n'a été enregistré, "
+    "réessayez dans un instant."
+)
+REFUSEE = (
+    "L'enregistrement a été refusé par la base : une ligne liée a été supprimée ou modifiée entre-temps "
+    "(par exemple le jeune). Rien n'a été enregistré ; rechargez la page pour voir l'état actuel."
+)
+# PostgreSQL: deadlock_detected, serialization_failure (worth a retry: the other transaction has moved on).
+_RETRY_CODES = {"40P01", "40001"}
+ESSAIS = 4
 
 
 @dataclass(frozen=True)
@@ -175,10 +206,20 @@ def _colonnes(table: str, sql) -> list:
     return [sql.c[c] for c in TABLES[table].column_names] + [sql.c.version]
 
 
-def jeune(conn: Connection, compte: Compte, id_jeune: str) -> dict:
-    """The jeune's row, if the account may read it; `Introuvable` otherwise (also for another structure's)."""
+def jeune(conn: Connection, compte: Compte, id_jeune: str, lock: bool = False) -> dict:
+    """The jeune's row, if the account may read it; `Introuvable` otherwise (also for another structure's).
+
+    `lock`: hold the row until the transaction ends (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite a
+    no-op write takes the database's write lock first), so that a jalon added and the jeune deleted
+    at the same time are done one after the other: the deletion sees, and audits, every jalon it removes.
+    """
     ident = (id_jeune or "").strip()
-    row = _row(conn.execute(select(*_colonnes("jeunes", J)).where(J.c.id_jeune == ident))) if ident else None
+    if ident and lock and conn.dialect.name == "sqlite":
+        conn.execute(J.update().where(J.c.id_jeune == ident).values(version=J.c.version))
+    query = select(*_colonnes("jeunes", J)).where(J.c.id_jeune == ident)
+    if lock and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    row = _row(conn.execute(query)) if ident else None
     if row is None:
         raise Introuvable()
     try:
@@ -388,12 +429,9 @@ def jalon_warnings(conn: Connection, ligne: dict, today: dt.date) -> list[str]:
                 f"Rupture {issue} sans risque de rupture ouvert dans le domaine « {valeur_lisible('domaine', ligne['domaine'])} » "
                 "à cette date : pensez à enregistrer aussi le risque détecté."
             )
-    commentaire = ligne.get("commentaire") or ""
-    if _PHONE.search(commentaire) or _EMAIL.search(commentaire):
-        out.append(
-            "Le commentaire semble contenir un numéro de téléphone ou une adresse e-mail : retirez toute donnée "
-            "qui permettrait d'identifier le jeune."
-        )
+    trouve = identifying_text(ligne.get("commentaire"))
+    if trouve:  # the import's check too (one rule for both)
+        out.append(f"Le commentaire semble contenir {trouve} : {IDENTIFYING_ADVICE}")
     return out
 
 
@@ -547,7 +585,14 @@ def update_jeune(conn: Connection, compte: Compte, attendu: dict, valeurs: dict,
 
 
 def delete_jeune(conn: Connection, compte: Compte, attendu: dict) -> None:
-    """Delete the jeune with all their accompagnements and jalons; the audit keeps what was deleted."""
+    """Delete the jeune with all their accompagnements and jalons; the audit keeps what was deleted.
+
+    The jeune's row is locked first: a jalon being added waits, or is committed before the children
+    are read, so none disappears in the cascade without its line in the audit."""
+    try:
+        jeune(conn, compte, attendu["id_jeune"], lock=True)
+    except Introuvable:
+        raise version_conflict(conn, compte, "jeunes", attendu, None) from None
     actuel = row_to_update(conn, compte, "jeunes", attendu)
     ident = actuel["id_jeune"]
     lock(conn, compte, "jeunes", attendu, actuel)
@@ -607,7 +652,7 @@ def close_accompagnement(conn: Connection, compte: Compte, attendu: dict, date_f
                           today: dt.date) -> Enregistrement:
     """Close a spell: an end date and its motif, both required."""
     messages = {}
-    if date_fin is None:
+    if date_fin is None or str(date_fin).strip() == "":
         messages["date_fin"] = "obligatoire pour clore l'accompagnement."
     if not motif_fin:
         messages["motif_fin"] = "obligatoire pour clore l'accompagnement : choisissez le motif de fin."
@@ -639,15 +684,21 @@ def _valeurs_jalon(valeurs: dict) -> dict:
     return out
 
 
-def add_jalon(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
-    """Record a milestone; its identifier is generated (conseillers never type it)."""
-    row = jeune(conn, compte, id_jeune)
+def add_jalon(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date,
+              doublon_confirme: bool = False) -> Enregistrement:
+    """Record a milestone; its identifier is generated (conseillers never type it).
+
+    The jeune's row is locked for the transaction (see `jeune`). A jalon like one already stored
+    raises `Doublon` unless `doublon_confirme`."""
+    row = jeune(conn, compte, id_jeune, lock=True)
     check_write(compte, "jalons", row["code_structure"])
     ligne = _validate(
         "jalons",
         {**_valeurs_jalon(valeurs), "id_jalon": new_identifiant(conn, "jalons"), "id_jeune": row["id_jeune"]},
         today,
     )
+    if not doublon_confirme:
+        check_duplicate(conn, ligne)
     avertissements = jalon_warnings(conn, ligne, today)
     conn.execute(K.insert().values(**ligne, version=1))
     ligne = {**ligne, "version": 1}
@@ -656,19 +707,71 @@ def add_jalon(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, to
     return Enregistrement("jalons", ligne["id_jalon"], ligne, avertissements)
 
 
-def update_jalon(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date) -> Enregistrement:
-    """Change a milestone; `attendu` is the row as read (with its version)."""
+def update_jalon(conn: Connection, compte: Compte, attendu: dict, valeurs: dict, today: dt.date,
+                 doublon_confirme: bool = False) -> Enregistrement:
+    """Change a milestone; `attendu` is the row as read (with its version). Made like another one of the
+    jeune's jalons (same type, date and domaine): `Doublon` unless `doublon_confirme`."""
     actuel = row_to_update(conn, compte, "jalons", attendu)
     merged = {c: valeurs.get(c, actuel.get(c)) for c in CHAMPS_JALON}
     ligne = _validate("jalons", {**_valeurs_jalon(merged), "id_jalon": actuel["id_jalon"], "id_jeune": actuel["id_jeune"]}, today)
+    if not doublon_confirme and any(ligne[c] != actuel[c] for c in ("type", "date", "domaine")):
+        check_duplicate(conn, ligne)
     avertissements = jalon_warnings(conn, ligne, today)
     apres = _update(conn, compte, "jalons", attendu, actuel, ligne, compte.email)
     return Enregistrement("jalons", apres["id_jalon"], apres, avertissements)
 
 
+def check_duplicate(conn: Connection, ligne: dict) -> None:
+    """`Doublon` when another jalon of the jeune has the same type, date and domaine (what a second save of one
+    form gives)."""
+    domaine = K.c.domaine.is_(None) if ligne.get("domaine") is None else K.c.domaine == ligne["domaine"]
+    autre = conn.execute(
+        select(K.c.id_jalon).where(
+            K.c.id_jeune == ligne["id_jeune"], K.c.type == ligne["type"], K.c.date == ligne["date"], domaine,
+            K.c.id_jalon != ligne["id_jalon"],
+        ).limit(1)
+    ).first()
+    if autre is None:
+        return
+    raise Doublon(
+        f"Ce jeune a déjà un jalon « {valeur_lisible('type', ligne['type'])} » au {ligne['date']:%d/%m/%Y} "
+        f"({autre.id_jalon}) : c'est peut-être un doublon, rien n'a été enregistré. S'il s'agit bien d'un autre "
+        "jalon, cochez « Enregistrer quand même » puis enregistrez de nouveau."
+    )
+
+
 def delete_jalon(conn: Connection, compte: Compte, attendu: dict) -> None:
     actuel = row_to_update(conn, compte, "jalons", attendu)
     _delete(conn, compte, "jalons", attendu, actuel, compte.email)
+
+
+# --- one write, one transaction ----------------------------------------------------------------------------------
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+
+
+def write(engine: Engine, action: Callable[[Connection], object], essais: int = ESSAIS, pause: float = 0.05):
+    """Run `action(conn)` in a transaction of its own and return its result, once committed.
+
+    A deadlock or a serialization failure (PostgreSQL) is retried up to `essais` times, the whole
+    transaction again; a base still busy (SQLite's lock held past its busy timeout, or deadlocks
+    every time) raises `Indisponible` with OCCUPEE, and a constraint the database refuses (a row
+    deleted meanwhile) with REFUSEE. The refusals of the library pass through unchanged.
+    """
+    for essai in range(1, essais + 1):
+        try:
+            with engine.begin() as conn:
+                return action(conn)
+        except IntegrityError as exc:
+            raise Indisponible(REFUSEE) from exc
+        except OperationalError as exc:
+            if _sqlstate(exc) in _RETRY_CODES and essai < essais:
+                time.sleep(pause * essai)
+                continue
+            if _sqlstate(exc) in _RETRY_CODES or "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                raise Indisponible(OCCUPEE) from exc
+            raise
+    raise AssertionError("unreachable")
 
 
 # --- history -----------------------------------------------------------------------------------------------------

@@ -261,6 +261,16 @@ def bump_data_version(conn: Connection) -> int:
     return data_version(conn)
 
 
+def open_write_transaction(conn: Connection) -> None:
+    """SQLite: a write that changes nothing, so that the driver opens its transaction now.
+
+    The sqlite3 module begins a transaction at the first write only; a SAVEPOINT issued before
+    would open one of its own, and releasing it would commit.
+    """
+    table = Parametre.__table__
+    conn.execute(table.update().where(table.c.cle == DATA_VERSION).values(valeur=table.c.valeur))
+
+
 def current_data_version(engine: Engine) -> int:
     with engine.connect() as conn:
         return data_version(conn)

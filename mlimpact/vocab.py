@@ -187,6 +187,7 @@ INDICATEUR_CODES: dict[str, str] = {
     "acces_emploi_durable": "produit",
     "acces_formation": "produit",
     "immersions": "produit",
+    "immersions_par_jeune": "produit",
     "sorties_positives": "produit",
     "droits_ouverts": "produit",
     "partenaires_mobilises": "produit",

@@ -100,11 +100,10 @@ with onglets[0]:
                 if col.button(label, key=f"wl_{issue}_{risque['id_jalon']}", icon=":material/check:" if issue == "evitee" else ":material/close:",
                               help=f"Enregistrer « Rupture {label.lower()} » ({domaine.lower()}) pour ce jeune."):
                     try:
-                        with engine.begin() as conn:
-                            saved = worklist.mark_risque(conn, compte, risque, issue, today, date_issue)
+                        saved = parcours.write(engine, lambda conn, r=risque, i=issue: worklist.mark_risque(conn, compte, r, i, today, date_issue))
                     except parcours.Invalide as exc:
                         st.error(jf.sans_markdown(" ".join(exc.messages.values())))
-                    except (parcours.Conflit, parcours.Introuvable, AccesRefuse) as exc:
+                    except (parcours.Conflit, parcours.Introuvable, parcours.Indisponible, AccesRefuse) as exc:
                         st.error(jf.sans_markdown(str(exc)))
                     else:
                         cache.data_version.clear()  # the impact page reads the new figures at once

@@ -7,6 +7,7 @@ from indicators.disclosure.masking import DEFAULT_K, mask_table
 from mlimpact.territoires import nom_departement
 from ui import auth
 from ui import cache
+from presentation.figures import avec_affichage
 from presentation.formats import date_fr, entier
 
 compte = auth.page_account(__file__)
@@ -45,7 +46,7 @@ parts = pd.DataFrame(
     columns=["modalite", "libelle", "valeur", "numerateur", "denominateur"],
 )
 # Counts of young people per structure outside its own people: small ones masked, with secondary masking.
-shown = mask_table(parts, seuil) if seuil else parts.assign(affichage=parts["valeur"].map(entier))
+shown = avec_affichage(mask_table(parts, seuil) if seuil else parts, seuil)
 departements = [f"{dep} — {nom_departement(dep)}" for _, _, dep, _ in rows] + [""]
 table = pd.DataFrame(
     {"Code": shown["modalite"], "Structure": shown["libelle"], "Département": departements, "Jeunes": shown["affichage"]}

@@ -15,7 +15,8 @@ from indicators.registry import REGISTRY
 from mlimpact import audit, vocab
 from indicators.models import impact_settings
 from mlimpact.access import AccesRefuse
-from presentation.textes import echapper, texte_nombre
+from presentation.figures import texte_nombre
+from presentation.textes import echapper
 from ui import auth
 from ui import cache
 from presentation.formats import date_fr, euros, pourcent
@@ -103,7 +104,7 @@ with objectifs_tab:
             retire = st.selectbox("Objectif à retirer", [r["indicateur"] for r in rows], format_func=libelle_indicateur, key="conv_obj_retirer")
             if st.form_submit_button("Retirer l'objectif"):
                 write_rows(
-                    lambda conn: impact_settings.supprimer(conn, compte, "objectifs", code, (annee, retire)),
+                    lambda conn: impact_settings.delete_row(conn, compte, "objectifs", code, (annee, retire)),
                     f"Objectif retiré : {REGISTRY[retire].libelle} ({annee}).",
                 )
 
@@ -141,7 +142,7 @@ with financements_tab:
             )
             if st.form_submit_button("Retirer le financement"):
                 write_rows(
-                    lambda conn: impact_settings.supprimer(conn, compte, "financements", code, (annee, *retire_f)),
+                    lambda conn: impact_settings.delete_row(conn, compte, "financements", code, (annee, *retire_f)),
                     "Financement retiré.",
                 )
 

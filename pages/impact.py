@@ -20,7 +20,8 @@ from reports import contenu as ct
 from reports import excel as rapport_excel
 from reports import figures as fig
 from reports import pdf as rapport_pdf
-from presentation.textes import echapper, libelle_filtres, mois_incomplet, texte_nombre
+from presentation.figures import texte_nombre, texte_valeur
+from presentation.textes import echapper, libelle_filtres, mois_incomplet
 from ui import auth, cards, charts, filters
 from ui import cache
 from presentation.formats import date_fr, euros
@@ -148,7 +149,7 @@ def ventilations(nom: str) -> None:
     tables = cache.theme(db, version, compte, demande, nom)
     if nom == "departement":
         rsa = pd.DataFrame(
-            [{"Indicateur": REGISTRY[c].libelle, "Valeur": cards.valeur_texte(c, figs[c][0])} for c in ct.CHIFFRES_RSA]
+            [{"Indicateur": REGISTRY[c].libelle, "Valeur": texte_valeur(c, figs[c][0])} for c in ct.CHIFFRES_RSA]
         )
         st.dataframe(rsa, hide_index=True, width="stretch")
     # One picture for the theme's breakdowns (one chart to draw, not six), with all their figures in one table.

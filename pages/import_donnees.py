@@ -18,7 +18,7 @@ import streamlit as st
 
 from mlimpact import store
 from mlimpact.access import DroitsImport
-from mlimpact.exchange.importer import ImportResult, import_paths
+from mlimpact.exchange.importer import ImportResult, import_paths, record_report_download
 from mlimpact.exchange.reading import FileError, RowProblem, discover
 from mlimpact.exchange.schema import TABLES
 from ui import auth
@@ -132,6 +132,12 @@ def rapports(problemes: list[RowProblem]) -> dict[str, bytes]:
     return out
 
 
+def audit_download(problemes: list[RowProblem]) -> None:
+    """The report holds the refused rows' values: its download is recorded like any export."""
+    with engine.begin() as conn:
+        record_report_download(conn, compte.email, problemes)
+
+
 def show_message(bilan: Bilan) -> None:
     for erreur in bilan.erreurs:
         st.error(sans_markdown(erreur), icon=":material/block:")
@@ -177,9 +183,10 @@ def show_message(bilan: Bilan) -> None:
         if len(bilan.problemes) > 5_000:
             st.caption(f"Les 5 000 premières sur {entier(len(bilan.problemes))} ; le rapport téléchargeable les contient toutes.")
         for nom, contenu in rapports(bilan.problemes).items():
+            refusees = [p for p in bilan.problemes if nom.endswith(f"_{p.table}.csv")] or bilan.problemes
             st.download_button(
                 f"Télécharger le rapport des lignes refusées ({nom})", contenu, file_name=nom, mime="text/csv",
-                key=f"imp_rapport_{nom}", on_click="ignore", icon=":material/download:",
+                key=f"imp_rapport_{nom}", on_click=audit_download, args=(refusees,), icon=":material/download:",
             )
 
 

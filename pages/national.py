@@ -26,8 +26,9 @@ from indicators.types import Echelon, Famille, Nature, Perimetre, Valeur
 from mlimpact import territoires
 from ui import auth, carte, exports, filters
 from ui import cache
-from ui.cards import valeur_texte
 from ui.charts import show
+from presentation import figures
+from reports import contenu as ct
 from presentation.formats import date_fr, entier, nombre
 from presentation.theme import french
 
@@ -67,7 +68,7 @@ def format_d3(code: str) -> str:
 
 
 def texte(code: str, valeur: float | None) -> str:
-    return valeur_texte(code, Valeur(code, None if valeur is None or pd.isna(valeur) else float(valeur)), K)
+    return figures.texte_valeur(code, Valeur(code, None if valeur is None or pd.isna(valeur) else float(valeur)), K)
 
 
 def parametre(name: str, value: str) -> None:
@@ -203,7 +204,7 @@ def vue_departement() -> None:
     cols = st.columns(3)
     cols[0].metric(f"{ind.libelle} — {territoires.nom_departement(departement)}", row["affichage"] if row is not None else "—",
                    help=ind.definition, border=True)
-    cols[1].metric("France entière (référence)", valeur_texte(code, reference, K) if reference else "non disponible",
+    cols[1].metric("France entière (référence)", figures.texte_valeur(code, reference, K) if reference else "non disponible",
                    help="Valeur nationale agrégée, masquée comme toute valeur hors de votre département.", border=True)
     cols[2].metric("Structures du département", entier(len(tableau.structures)), border=True)
     if reference is None:
@@ -383,7 +384,7 @@ def vue_evolution() -> None:
         courant, avant, premier = tableau.structures, precedent.structures, "Structure"
     else:
         courant, avant, premier = deps_filtre, precedent.departements, "Département"
-    v = ajouter_rang(territorial.variation(courant, avant, code))
+    v = ajouter_rang(figures.avec_variation(territorial.variation(courant, avant, code), code, K))
     unite_var = " (en points)" if ind.nature is Nature.RATIO else ""
     shown = pd.DataFrame({
         "Rang": v["Rang"], "Code": v["code"].astype(str), premier: v["libelle"].astype(str),
@@ -395,21 +396,13 @@ def vue_evolution() -> None:
     download(f"evolution-{code}", shown, {"Évolution et classement": shown}, key="nat_exp_evolution")
 
 
-def fenetre_tendance() -> tuple[dt.date, dt.date, dt.date]:
-    """Twelve whole months ending with the period's last month (not after the data), and the twelve before."""
-    fin = min(periode.fin, as_of)
-    debut = dt.date(fin.year - 1, fin.month, 1) + dt.timedelta(days=32)
-    debut = debut.replace(day=1)
-    avant = dt.date(debut.year - 1, debut.month, 1)
-    return avant, debut, fin
-
-
 def vue_tendances() -> None:
     perimetre = Perimetre(Echelon.DEPARTEMENT, departement) if departemental else (
         Perimetre(Echelon.REGION, region) if region else Perimetre())
     nom = territoires.nom_departement(departement) if departemental else (territoires.nom_region(region) if region else "France entière")
     st.subheader(f"Tendances mensuelles — {nom}")
-    avant, debut, fin = fenetre_tendance()
+    debut, fin = ct.fenetre_tendance(periode, as_of, mois=12)  # twelve months, compared with the twelve before
+    avant = dt.date(debut.year - 1, debut.month, 1)
     st.caption("Les douze derniers mois complets de la période, comparés aux douze mois précédents. "
                "Un mois masqué n'a pas de point ; le mois en cours, incomplet, est laissé de côté.")
     onglets = st.tabs([FAMILLES_COURTES[f] for f in Famille], key="famille", on_change="rerun", bind="query-params")
@@ -457,7 +450,7 @@ def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date) -> pd.DataFr
         rows.append({
             "rang": rang, "mois": MOIS_COURTS[r.mois.month - 1], "serie": label_now if current else label_before,
             "valeur": None if r.masque or r.valeur is None or pd.isna(r.valeur) else float(r.valeur),
-            "affichage": valeur_texte(choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque)), K),
+            "affichage": figures.texte_valeur(choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque)), K),
         })
     rows.sort(key=lambda r: (r["serie"] != label_now, r["rang"]))
     return pd.DataFrame(rows, columns=["rang", "mois", "serie", "valeur", "affichage"])

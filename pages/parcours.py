@@ -45,13 +45,14 @@ def apply(action: Callable, succes: Callable[[parcours.Enregistrement | None], s
     `relu`: the session key of the row as read (see `attendu`), forgotten once saved.
     """
     try:
-        with engine.begin() as conn:
-            saved = action(conn)
+        saved = parcours.write(engine, action)
+    except parcours.Doublon as exc:
+        return jf.Reponse(doublon=str(exc))
     except parcours.Invalide as exc:
         return jf.Reponse(messages=exc.messages)
     except parcours.Conflit as exc:
         return jf.Reponse(erreur=str(exc), changements=_changements(exc))
-    except (parcours.Introuvable, AccesRefuse) as exc:
+    except (parcours.Introuvable, parcours.Indisponible, AccesRefuse) as exc:
         return jf.Reponse(erreur=str(exc))
     if relu:
         st.session_state.pop(relu, None)
@@ -180,7 +181,8 @@ with st.expander("Créer un jeune", icon=":material/person_add:"):
                                              help="Ni nom, ni numéro de sécurité sociale, ni e-mail : un code.")}
         places["id_jeune"] = st.empty()
         cols = st.columns(3)
-        nouveau["annee_naissance"] = cols[0].number_input("Année de naissance", min_value=1950, max_value=today.year - 14, value=None, step=1, key="c_annee")
+        nouveau["annee_naissance"] = cols[0].number_input("Année de naissance", value=None, step=1, key="c_annee",
+                                                          help=f"Entre 1950 et {today.year - 14}.")
         nouveau["sexe"] = cols[1].selectbox("Sexe", list(vocab.SEXES), index=None, format_func=vocab.SEXES.get, placeholder="Choisissez", key="c_sexe")
         nouveau["niveau_formation"] = cols[2].selectbox(
             "Niveau de formation", list(vocab.NIVEAUX_FORMATION), index=None, format_func=vocab.NIVEAUX_FORMATION.get,
@@ -192,7 +194,7 @@ with st.expander("Créer un jeune", icon=":material/person_add:"):
         nouveau["qpv"] = cols[0].checkbox("Réside en QPV", key="c_qpv", help="Quartier prioritaire de la politique de la ville.")
         nouveau["frr"] = cols[1].checkbox("Réside en zone FRR", key="c_frr", help="France Ruralités Revitalisation.")
         nouveau["rqth"] = cols[2].checkbox("RQTH", key="c_rqth", help="Reconnaissance de la qualité de travailleur handicapé.")
-        nouveau["date_premier_accueil"] = cols[3].date_input("Date du premier accueil", value=None, max_value=today, format="DD/MM/YYYY", key="c_accueil")
+        nouveau["date_premier_accueil"] = jf.date_field("Date du premier accueil", None, "c_accueil", cols[3])
         places["date_premier_accueil"] = st.empty()
         if st.form_submit_button("Créer le jeune", type="primary"):
             reponse = apply(
@@ -275,7 +277,7 @@ with onglets[0]:
         "ajout",
         today,
         lambda valeurs: apply(
-            lambda conn: parcours.add_jalon(conn, compte, ident, valeurs, today),
+            lambda conn: parcours.add_jalon(conn, compte, ident, valeurs, today, valeurs.get("doublon_confirme", False)),
             lambda saved: f"Jalon enregistré : {jf.libelle_type(saved.ligne['type'])} du {date_fr(saved.ligne['date'])}.",
         ),
     )
@@ -283,8 +285,16 @@ with onglets[0]:
 
 # --- jalons: list, edit, delete ------------------------------------------------------------------------------------
 def _libelle_jalon(ligne: dict) -> str:
+    """Date, type, domaine, amount, the start of the comment, and the identifier: two jalons never read alike."""
     texte = f"{date_fr(ligne['date'])} — {vocab.TYPES_JALON[ligne['type']][1]}"
-    return texte + (f" ({vocab.ALL_DOMAINES[ligne['domaine']].lower()})" if ligne.get("domaine") else "")
+    if ligne.get("domaine"):
+        texte += f" ({vocab.ALL_DOMAINES[ligne['domaine']].lower()})"
+    if ligne.get("montant_eur") is not None and not pd.isna(ligne["montant_eur"]):
+        texte += f" — {euros(ligne['montant_eur'], 2, vide='')}"
+    commentaire = str(ligne.get("commentaire") or "").strip()
+    if commentaire:
+        texte += f" — « {commentaire[:30]}{'…' if len(commentaire) > 30 else ''} »"
+    return f"{texte} — {ligne['id_jalon']}"
 
 
 with onglets[1]:
@@ -314,7 +324,7 @@ with onglets[1]:
                 prefixe,
                 today,
                 lambda valeurs: apply(
-                    lambda conn: parcours.update_jalon(conn, compte, lu, valeurs, today),
+                    lambda conn: parcours.update_jalon(conn, compte, lu, valeurs, today, valeurs.get("doublon_confirme", False)),
                     lambda saved: f"Jalon modifié : {_libelle_jalon(saved.ligne)}.",
                     relu("jalons", choix),
                 ),
@@ -357,7 +367,7 @@ with onglets[2]:
         valeurs = {"dispositif": st.selectbox("Dispositif", list(vocab.DISPOSITIFS), index=None, format_func=vocab.DISPOSITIFS.get,
                                               placeholder="Choisissez un dispositif", key="a_disp")}
         places["dispositif"] = st.empty()
-        valeurs["date_debut"] = st.date_input("Date de début", value=today, format="DD/MM/YYYY", key="a_debut")
+        valeurs["date_debut"] = jf.date_field("Date de début", today, "a_debut")
         places["date_debut"] = st.empty()
         valeurs["financeur"] = st.selectbox("Financeur (facultatif)", FINANCEURS, format_func=lambda f: vocab.FINANCEURS.get(f, "Non renseigné"), key="a_fin") or None
         places["financeur"] = st.empty()
@@ -376,7 +386,7 @@ with onglets[2]:
             with st.form(f"clore_{a_clore}_{lu['version']}"):
                 st.markdown("**Clore l'accompagnement**")
                 places = {}
-                date_fin = st.date_input("Date de fin", value=today, format="DD/MM/YYYY", key=f"a_date_fin_{a_clore}")
+                date_fin = jf.date_field("Date de fin", today, f"a_date_fin_{a_clore}")
                 places["date_fin"] = st.empty()
                 motif = st.selectbox("Motif de fin", MOTIFS, index=None, format_func=vocab.MOTIFS_FIN.get,
                                      placeholder="Choisissez le motif (obligatoire)", key=f"a_motif_{a_clore}")
@@ -401,9 +411,9 @@ with onglets[2]:
                 valeurs = {
                     "dispositif": cols[0].selectbox("Dispositif", list(vocab.DISPOSITIFS), index=list(vocab.DISPOSITIFS).index(lu["dispositif"]),
                                                     format_func=vocab.DISPOSITIFS.get, key=f"m_disp_{choix}"),
-                    "date_debut": cols[1].date_input("Date de début", value=lu["date_debut"], format="DD/MM/YYYY", key=f"m_debut_{choix}"),
-                    "date_fin": cols[2].date_input("Date de fin", value=lu["date_fin"], format="DD/MM/YYYY", key=f"m_fin_{choix}",
-                                                   help="Laissez vide tant que l'accompagnement est en cours."),
+                    "date_debut": jf.date_field("Date de début", lu["date_debut"], f"m_debut_{choix}", cols[1]),
+                    "date_fin": jf.date_field("Date de fin", lu["date_fin"], f"m_fin_{choix}", cols[2],
+                                              help="JJ/MM/AAAA ; laissez vide tant que l'accompagnement est en cours."),
                     "motif_fin": cols[3].selectbox("Motif de fin", MOTIFS, index=MOTIFS.index(lu["motif_fin"]) if lu["motif_fin"] else None,
                                                    format_func=vocab.MOTIFS_FIN.get, placeholder="Aucun (en cours)", key=f"m_motif_{choix}"),
                     "financeur": cols[4].selectbox("Financeur", FINANCEURS, index=FINANCEURS.index(lu["financeur"] or ""),
@@ -430,8 +440,8 @@ with onglets[3]:
         places = {}
         cols = st.columns(3)
         valeurs = {
-            "annee_naissance": cols[0].number_input("Année de naissance", min_value=1950, max_value=today.year - 14,
-                                                    value=int(lu["annee_naissance"]), step=1, key=f"f_annee_{ident}"),
+            "annee_naissance": cols[0].number_input("Année de naissance", value=int(lu["annee_naissance"]), step=1,
+                                                    key=f"f_annee_{ident}", help=f"Entre 1950 et {today.year - 14}."),
             "sexe": cols[1].selectbox("Sexe", list(vocab.SEXES), index=list(vocab.SEXES).index(lu["sexe"]), format_func=vocab.SEXES.get, key=f"f_sexe_{ident}"),
             "niveau_formation": cols[2].selectbox(
                 "Niveau de formation", list(vocab.NIVEAUX_FORMATION),
@@ -445,8 +455,7 @@ with onglets[3]:
         valeurs["qpv"] = cols[0].checkbox("Réside en QPV", value=bool(lu["qpv"]), key=f"f_qpv_{ident}")
         valeurs["frr"] = cols[1].checkbox("Réside en zone FRR", value=bool(lu["frr"]), key=f"f_frr_{ident}")
         valeurs["rqth"] = cols[2].checkbox("RQTH", value=bool(lu["rqth"]), key=f"f_rqth_{ident}")
-        valeurs["date_premier_accueil"] = cols[3].date_input("Date du premier accueil", value=lu["date_premier_accueil"], max_value=today,
-                                                             format="DD/MM/YYYY", key=f"f_accueil_{ident}")
+        valeurs["date_premier_accueil"] = jf.date_field("Date du premier accueil", lu["date_premier_accueil"], f"f_accueil_{ident}", cols[3])
         places["date_premier_accueil"] = st.empty()
         if st.form_submit_button("Enregistrer la fiche", type="primary"):
             fin_de_formulaire("fiche", apply(

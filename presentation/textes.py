@@ -1,4 +1,4 @@
-"""French wording shared by the impact page, the PDF and the Excel file: scope, filters, data date.
+"""French wording shared by the impact page, the PDF and the Excel file: scope, filters, data date (figures: `presentation.figures`).
 
 Structure names come from imported files: they are free text. The page shows
 them through `echapper` (Markdown neutralised), the PDF and the workbook as
@@ -8,14 +8,11 @@ plain text; nothing here produces HTML.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 
-from indicators.disclosure.masking import DEFAULT_K, libelle_masque
-from indicators.registry import REGISTRY
-from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode, Valeur
+from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
-from presentation.formats import NBSP, date_fr, entier, euros, mois_annee, nombre, pourcent
+from presentation.formats import date_fr, mois_annee
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -28,10 +25,6 @@ FILTRES_LIBELLES = {
     "frr": ("Zone France Ruralités Revitalisation", None),
     "rqth": ("RQTH", None),
 }
-
-
-# Units written after a number (the registry's unit is for sentences: « entretiens par jeune »).
-UNITES_COURTES = {"entretiens par jeune": "par jeune", "€ par € investi": "€"}
 
 
 def echapper(text: str) -> str:
@@ -82,41 +75,3 @@ def mois_incomplet(periode: Periode, as_of: dt.date | None) -> str | None:
         f"Mois incomplet : les données de {mois_annee(as_of)} s'arrêtent au {date_fr(as_of)}. "
         "Les chiffres de la période ne sont pas encore définitifs."
     )
-
-
-def texte_figure(code: str, valeur: Valeur | None, k: int = DEFAULT_K) -> str:
-    """A figure as the page shows it: French format, unit, or its masked wording (« < 11 », « secret »)."""
-    ind = REGISTRY[code]
-    if valeur is None:
-        return "—"
-    if valeur.masque:
-        return libelle_masque(valeur, k, ind.nature)
-    return texte_nombre(code, valeur.valeur)
-
-
-def texte_nombre(code: str, value: float | None) -> str:
-    """A plain number of indicator `code` in French with its unit."""
-    ind = REGISTRY[code]
-    if value is None or math.isnan(value):
-        return "—"
-    if ind.nature is Nature.RATIO:
-        return pourcent(value, ind.decimales)
-    if ind.nature is Nature.EUROS:
-        return euros(value, 0)
-    if ind.nature is Nature.COUNT:
-        return entier(value)
-    return f"{nombre(value, ind.decimales)}{NBSP}{UNITES_COURTES.get(ind.unite, ind.unite)}"
-
-
-def texte_variation(code: str, actuel: Valeur | None, precedent: Valeur | None) -> str:
-    """The change against the previous period in the indicator's unit (points for a ratio); « — » when unknown."""
-    if not actuel or not precedent or actuel.valeur is None or precedent.valeur is None:
-        return "—"
-    ind = REGISTRY[code]
-    diff = actuel.valeur - precedent.valeur
-    sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
-    if ind.nature is Nature.RATIO:
-        return f"{sign}{nombre(abs(diff), 1)}{NBSP}pt"
-    if ind.nature is Nature.EUROS:
-        return f"{sign}{euros(abs(diff), 0)}"
-    return f"{sign}{nombre(abs(diff), ind.decimales)}"

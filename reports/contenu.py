@@ -32,6 +32,7 @@ from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Vale
 from mlimpact import audit
 from indicators.models import impact_settings
 from mlimpact.access import Compte, masking_threshold, check_scope
+from presentation.figures import avec_affichage
 from presentation.textes import libelle_perimetre, libelle_periode
 
 # The figures each family's monthly trend draws (few, so the trend stays quick to compute).
@@ -164,14 +165,19 @@ def parametres(bind: Engine | Connection, perimetre: Perimetre) -> modele.Parame
         return impact_settings.parameters(conn, structure_de(perimetre))
 
 
-def fenetre_tendance(periode: Periode, as_of: dt.date | None) -> tuple[dt.date, dt.date]:
-    """The months a trend draws: those of the period, at least 12 and at most 24, ending with the data."""
+def fenetre_tendance(periode: Periode, as_of: dt.date | None, mois: int | None = None) -> tuple[dt.date, dt.date]:
+    """The months a trend draws, ending with the period's last month (not after the data).
+
+    Those of the period, at least 12 and at most 24; exactly `mois` months when given (the national view: 12).
+    """
     fin = min(periode.fin, as_of) if as_of else periode.fin
     fin = max(fin, periode.debut)
     last = fin.replace(day=1)
     first = periode.debut.replace(day=1)
     months = (last.year - first.year) * 12 + last.month - first.month + 1
-    if months < TENDANCE_MIN_MOIS:
+    if mois is not None:
+        first = _months_before(last, mois - 1)
+    elif months < TENDANCE_MIN_MOIS:
         first = _months_before(last, TENDANCE_MIN_MOIS - 1)
     elif months > TENDANCE_MAX_MOIS:
         first = _months_before(last, TENDANCE_MAX_MOIS - 1)
@@ -257,8 +263,9 @@ def tendance(table: pd.DataFrame, famille: Famille) -> pd.DataFrame:
 
 
 def ventilation(bind, compte: Compte, demande: Demande, code: str, dimension: str) -> pd.DataFrame:
-    """One breakdown, masked (primary and secondary) for the account, with its code and dimension."""
+    """One breakdown, masked (primary and secondary) for the account, with its code, dimension and `affichage`."""
     table = service.breakdown(bind, compte, demande.periode, demande.perimetre, code, dimension, demande.filtres, demande.as_of)
+    table = avec_affichage(table, masking_threshold(compte, demande.perimetre), code)
     table.insert(0, "dimension", dimension)
     table.insert(0, "code", code)
     return table

@@ -26,7 +26,8 @@ from indicators.types import Famille, Filtres, Perimetre, Periode
 from mlimpact.access import Compte
 from mlimpact.exchange.writing import neutralise
 from reports import contenu as ct
-from presentation.textes import libelle_filtres, libelle_periode, texte_figure
+from presentation.figures import texte_valeur
+from presentation.textes import libelle_filtres, libelle_periode
 
 TITRE_MAX = 31  # Excel's limit on a sheet name
 _INTERDITS = re.compile(r"[\[\]:*?/\\]")
@@ -93,11 +94,11 @@ def _indicateurs(c: ct.Contenu) -> pd.DataFrame:
                 "code": code,
                 "libelle": ind.libelle,
                 "valeur": actuel.valeur,
-                "affichage": texte_figure(code, actuel, c.k or 11),
+                "affichage": texte_valeur(code, actuel, c.k or 11),
                 "numerateur": actuel.numerateur,
                 "denominateur": actuel.denominateur,
                 "periode_precedente": precedent.valeur,
-                "affichage_precedente": texte_figure(code, precedent, c.k or 11),
+                "affichage_precedente": texte_valeur(code, precedent, c.k or 11),
                 "unite": ind.unite,
                 "masque": bool(actuel.masque),
                 "definition": ind.definition,

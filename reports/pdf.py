@@ -35,7 +35,8 @@ from mlimpact.access import Compte
 from reports import contenu as ct
 from reports import figures as fig
 from reports.fonts import police
-from presentation.textes import libelle_filtres, libelle_periode, mois_incomplet, texte_figure, texte_nombre, texte_variation
+from presentation.figures import texte_ecart, texte_nombre, texte_valeur, texte_variation
+from presentation.textes import libelle_filtres, libelle_periode, mois_incomplet
 from presentation.formats import date_fr, euros
 
 POLICE = "DejaVu"
@@ -243,7 +244,7 @@ def _departement(c: ct.Contenu) -> str:
 
 
 def _v(c: ct.Contenu, code: str) -> str:
-    return texte_figure(code, c.figures[code][0], c.k or 11)
+    return texte_valeur(code, c.figures[code][0], c.k or 11)
 
 
 def _synthese(pdf: RapportPDF, c: ct.Contenu) -> None:
@@ -268,7 +269,7 @@ def _synthese(pdf: RapportPDF, c: ct.Contenu) -> None:
             pdf.cell(40, 6.5, _v(c, code), align="R")
             pdf.set_font(POLICE, size=9)
             pdf.set_text_color(*GRIS)
-            pdf.cell(0, 6.5, f"({texte_figure(code, precedent, c.k or 11)})", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(0, 6.5, f"({texte_valeur(code, precedent, c.k or 11)})", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_text_color(0, 0, 0)
         if famille is Famille.IMPACT:
             pdf.paragraphe(_phrase_fourchette(c), size=9)
@@ -297,8 +298,8 @@ def _tableau_famille(c: ct.Contenu, famille: Famille) -> pd.DataFrame:
         rows.append(
             {
                 "Indicateur": ind.libelle,
-                "Valeur": texte_figure(code, actuel, c.k or 11),
-                "Période préc.": texte_figure(code, precedent, c.k or 11),
+                "Valeur": texte_valeur(code, actuel, c.k or 11),
+                "Période préc.": texte_valeur(code, precedent, c.k or 11),
                 "Évolution": texte_variation(code, actuel, precedent),
                 f"Objectif {c.annee_objectifs}": "" if obj is None else texte_nombre(code, obj.cible),
                 "Statut": "" if obj is None else STATUTS[obj.statut].replace("Objectif ", "").replace("Année en cours : ", ""),
@@ -411,17 +412,11 @@ def _objectifs(pdf: RapportPDF, c: ct.Contenu) -> None:
                 "Indicateur": r.libelle,
                 "Objectif": texte_nombre(r.indicateur, r.cible),
                 "Résultat": texte_nombre(r.indicateur, None if pd.isna(r.resultat) else float(r.resultat)),
-                "Écart": "—" if pd.isna(r.ecart) else _ecart(r.indicateur, float(r.ecart)),
+                "Écart": "—" if pd.isna(r.ecart) else texte_ecart(r.indicateur, float(r.ecart)),
                 "Statut": r.statut_libelle,
             }
         )
     pdf.tableau(pd.DataFrame(rows), largeurs=(55, 28, 28, 22, 47), droite={1, 2, 3})
-
-
-def _ecart(code: str, value: float) -> str:
-    sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    text = texte_nombre(code, abs(value))
-    return f"{sign}{text.replace(' %', ' pt')}" if REGISTRY[code].nature.value == "ratio" else f"{sign}{text}"
 
 
 def _annexe(pdf: RapportPDF, c: ct.Contenu) -> None:

@@ -3,7 +3,9 @@
 The account is looked up in the store from the identity on every run, never
 trusted from session state, so a forged state cannot change a role. The demo
 mode must be asked for (MLIMPACT_DEMO=1, as `make run` does) and refuses to start
-on a store that does not hold the demo data set.
+on a store that does not hold the demo data set, or that holds any account (a
+visitor picking « admin » would see them). An OIDC identity signs in only when
+its provider asserts that its e-mail address is verified (`email_verified`).
 """
 
 from __future__ import annotations
@@ -37,11 +39,23 @@ def oidc_configured() -> bool:
 
 
 def check_demo_store(db: str) -> None:
-    """Refuse the demo mode unless the store holds the demo data set (and only it)."""
+    """Refuse the demo mode unless the store holds the demo data set (and only it), and no account.
+
+    Checked on every run, uncached: an account created meanwhile stops the demo at the next click."""
     if cache.dataset(db, cache.data_version(db)) != DEMO_DATASET:
         raise ModeDemoRefuse(
             "Le mode démonstration refuse de démarrer : cette base ne contient pas le jeu de démonstration "
             "(ou d'autres données y ont été importées). Utilisez une base de démonstration ou la connexion ProConnect."
+        )
+    with cache.engine(db).connect() as conn:
+        comptes = accounts.count_accounts(conn)
+    if comptes:
+        raise ModeDemoRefuse(
+            f"Le mode démonstration refuse de démarrer : cette base contient {comptes} compte(s) de connexion "
+            "(créés avec `mlimpact utilisateur`). En démonstration, tout visiteur choisit son rôle et verrait ces comptes. "
+            "Pour revenir à la démonstration, supprimez-les (`mlimpact utilisateur ADRESSE --supprimer`, pour chacun) "
+            "puis relancez `make run` ; pour une base réelle, "
+            "configurez la connexion ProConnect (docs/connexion.md)."
         )
 
 
@@ -73,6 +87,16 @@ def _oidc_account(db: str) -> Compte:
         st.button("Se connecter avec ProConnect", on_click=st.login, type="primary")
         st.stop()
     email = str(st.user.get("email") or "")
+    if email and str(st.user.get("email_verified")).lower() != "true":
+        st.title("Accès non autorisé")
+        st.error(
+            "Votre fournisseur d'identité n'atteste pas que votre adresse e-mail est vérifiée : la connexion est "
+            "refusée, car le compte est retrouvé par cette adresse. Vérifiez votre adresse auprès de votre "
+            "fournisseur d'identité (ProConnect), puis reconnectez-vous."
+        )
+        st.text(f"Identité : {email}")
+        st.button("Se déconnecter", on_click=st.logout)
+        st.stop()
     compte = cache.account(db, accounts.normalise_email(email)) if email else None
     if compte is None:
         st.title("Accès non autorisé")

@@ -27,7 +27,9 @@ from mlimpact import overview as ov
 from mlimpact import store
 from mlimpact.config import database_url
 from mlimpact.db import make_engine
+from mlimpact.migrate import upgrade
 from mlimpact.access import AccesRefuse, Compte
+from presentation.figures import avec_affichage, tableau_affiche
 from reports import contenu as ct
 
 
@@ -42,6 +44,12 @@ def current_db() -> str:
 @st.cache_resource(show_spinner=False)
 def engine(db: str) -> Engine:
     return make_engine(db)
+
+
+@st.cache_resource(show_spinner="Création ou mise à jour du schéma de la base…")
+def schema(db: str) -> tuple[str | None, str]:
+    """Create or upgrade the store's schema, once per process and database (a failure is tried again next run)."""
+    return upgrade(engine(db))
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -163,12 +171,13 @@ def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | No
 # --- the national view (indicators.disclosure.territorial) -----------------------------------------------------
 @st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
 def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres, k: int):
-    return territorial.tableau(engine(db), compte, periode, code, filtres, k=k)
+    return tableau_affiche(territorial.tableau(engine(db), compte, periode, code, filtres, k=k))
 
 
 @st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres des structures…")
 def territorial_structures(db, version, compte, periode, departement, code, total_masque, filtres, k) -> pd.DataFrame:
-    return territorial.structures(engine(db), compte, periode, departement, code, total_masque, filtres, k=k)
+    table = territorial.structures(engine(db), compte, periode, departement, code, total_masque, filtres, k=k)
+    return avec_affichage(table, k, code)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -11,40 +11,15 @@ from dataclasses import dataclass
 import streamlit as st
 
 from indicators.registry import REGISTRY, SENS
-from indicators.types import Nature, Sens, Valeur
-from presentation.formats import entier, euros, nombre, pourcent
+from indicators.types import Sens, Valeur
+from presentation import figures
+from presentation.formats import nombre
 
 
-def valeur_texte(code: str, valeur: Valeur | None, k: int = 11) -> str:
-    """A figure in French format, or the masked wording ("< 11", "secret"), or "—"."""
-    ind = REGISTRY[code]
-    if valeur is None:
-        return "—"
-    if valeur.masque:
-        return f"< {k}" if ind.nature is Nature.COUNT else "secret"
-    if valeur.valeur is None:
-        return "—"
-    if ind.nature is Nature.RATIO:
-        return pourcent(valeur.valeur, 1)
-    if ind.nature is Nature.EUROS:
-        return euros(valeur.valeur, 0)
-    if ind.nature is Nature.COUNT:
-        return entier(valeur.valeur)
-    return nombre(valeur.valeur, ind.decimales)
-
-
-def variation_texte(code: str, actuel: Valeur | None, precedent: Valeur | None) -> str | None:
-    """The change against the previous period, in the indicator's unit (points for a ratio)."""
-    if not actuel or not precedent or actuel.valeur is None or precedent.valeur is None:
-        return None
-    ind = REGISTRY[code]
-    diff = actuel.valeur - precedent.valeur
-    sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
-    if ind.nature is Nature.RATIO:
-        return f"{sign}{nombre(abs(diff), 1)} pt"
-    if ind.nature is Nature.EUROS:
-        return f"{sign}{euros(abs(diff), 0)}"
-    return f"{sign}{nombre(abs(diff), ind.decimales)}"
+def variation_delta(code: str, actuel: Valeur | None, precedent: Valeur | None) -> str | None:
+    """The change as `st.metric` takes it: the text of `presentation.figures`, None when it is not a figure."""
+    text = figures.texte_variation(code, actuel, precedent)
+    return text if figures.est_chiffre(text) else None
 
 
 def delta_color(code: str) -> str:
@@ -70,12 +45,12 @@ def card(
 ) -> None:
     """Draw one indicator as a metric with its definition one click away."""
     ind = REGISTRY[code]
-    delta = variation_texte(code, valeur, precedent)
+    delta = variation_delta(code, valeur, precedent)
     arrow_delta = delta.replace("−", "-", 1) if delta else None  # Streamlit reads the direction from an ASCII minus
     flat = bool(delta) and delta.startswith("±")
     st.metric(
         ind.libelle,
-        valeur_texte(code, valeur, k),
+        figures.texte_valeur(code, valeur, k),
         delta=arrow_delta,
         delta_color=delta_color(code) if delta and not flat else "off",
         delta_arrow="off" if flat else "auto",

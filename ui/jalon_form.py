@@ -3,10 +3,14 @@
 The type is chosen first, outside the form, so the form can show the domaine
 (ruptures, droits, partenaires) or the amount (aide FAJ) only when the type takes
 one. The form itself is an `st.form` (keyboard: Tab between fields, the submit
-button with Enter). Saving is the caller's `enregistrer` function, which goes
-through the library (same validation as the import); what it answers is drawn
-here: errors under their field, warnings that did not block, or a success
-message after a rerun that shows the new state of the page.
+button with Enter). Dates and amounts are typed as text (`JJ/MM/AAAA`,
+`150,50`) and read by the library's one validation, the import's: a date that
+cannot be read, or far out of bounds, blocks the save with a French message
+under its field (a date picker would silently turn `32/13` into another day).
+Saving is the caller's `enregistrer` function, which goes through the library;
+what it answers is drawn here: errors under their field, a likely duplicate to
+confirm, warnings that did not block, or a success message after a rerun that
+shows the new state of the page.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ import pandas as pd
 import streamlit as st
 
 from mlimpact import vocab
+from mlimpact.exchange.validation import JALON_DATE_MIN
 
 AVERTISSEMENT_COMMENTAIRE = (
     "N'écrivez ni nom, ni numéro de téléphone, ni adresse, ni information de santé : le commentaire reste "
     "factuel et ne doit pas permettre d'identifier le jeune."
 )
-DATE_MIN = dt.date(1950, 1, 1)
+DATE_MIN = JALON_DATE_MIN  # the first date a jalon may take (the validation's bound)
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:^=&])")
 
 
@@ -44,6 +49,7 @@ class Reponse:
     succes: str | None = None
     avertissements: list[str] = field(default_factory=list)
     cle: str | None = None  # the key of the row saved
+    doublon: str | None = None  # a likely duplicate: saved only once the user confirms
 
     @property
     def ok(self) -> bool:
@@ -59,6 +65,28 @@ def types_ordonnes() -> list[str]:
 def libelle_type(type_jalon: str) -> str:
     famille, libelle = vocab.TYPES_JALON[type_jalon]
     return f"{vocab.FAMILLES_JALON[famille]} — {libelle}"
+
+
+# --- fields typed as text, read by the one validation ------------------------------------------------------
+FORMAT_DATE = "JJ/MM/AAAA"
+
+
+def date_text(valeur: dt.date | None) -> str:
+    return valeur.strftime("%d/%m/%Y") if isinstance(valeur, dt.date) else ""
+
+
+def date_field(label: str, valeur: dt.date | None, key: str, container=st, help: str | None = None) -> str:
+    """A date typed as `JJ/MM/AAAA` (keyboard only, labelled with its format); the library reads and checks it."""
+    return container.text_input(
+        f"{label} ({FORMAT_DATE})", value=date_text(valeur), max_chars=10, placeholder=FORMAT_DATE, key=key,
+        help=help or "Tapez la date au format JJ/MM/AAAA, par exemple 03/10/2026.",
+    )
+
+
+def montant_text(valeur) -> str:
+    if valeur is None or pd.isna(valeur):
+        return ""
+    return f"{float(valeur):.2f}".replace(".", ",")
 
 
 # --- flash messages: shown on the run after a save (the save ends with a rerun) --------------------------------
@@ -150,10 +178,7 @@ def jalon_form(
     places: dict = {}
     with st.form(f"{base}_form", border=True):
         valeurs: dict = {"type": type_jalon}
-        valeurs["date"] = st.date_input(
-            "Date du jalon", value=initial.get("date") or today, min_value=DATE_MIN, max_value=today,
-            format="DD/MM/YYYY", key=f"{base}_date",
-        )
+        valeurs["date"] = date_field("Date du jalon", initial.get("date") or today, f"{base}_date")
         places["date"] = st.empty()
         domaines = vocab.DOMAINES_PAR_TYPE.get(type_jalon)
         if domaines:
@@ -165,10 +190,9 @@ def jalon_form(
             )
             places["domaine"] = st.empty()
         if type_jalon in vocab.TYPES_AVEC_MONTANT:
-            valeurs["montant_eur"] = st.number_input(
-                "Montant de l'aide (€)", min_value=0.0, max_value=1_000_000.0, step=10.0, format="%.2f",
-                value=float(initial["montant_eur"]) if initial.get("montant_eur") is not None else None,
-                key=f"{base}_montant", help="Facultatif ; en euros, par exemple 150,50.",
+            valeurs["montant_eur"] = st.text_input(
+                "Montant de l'aide (€)", value=montant_text(initial.get("montant_eur")), max_chars=12, placeholder="150,50",
+                key=f"{base}_montant", help="Facultatif ; en euros, de 0 à 10 000, par exemple 150,50.",
             )
             places["montant_eur"] = st.empty()
         valeurs["commentaire"] = st.text_area(
@@ -177,10 +201,20 @@ def jalon_form(
         )
         st.caption(AVERTISSEMENT_COMMENTAIRE)
         places["commentaire"] = st.empty()
+        doublon = st.session_state.get(f"{key_prefix}__doublon")
+        if doublon:
+            st.warning(sans_markdown(doublon), icon=":material/content_copy:")
+            valeurs["doublon_confirme"] = st.checkbox(
+                "Enregistrer quand même : ce n'est pas un doublon", key=f"{base}_doublon_confirme",
+            )
         soumis = st.form_submit_button(bouton, type="primary")
     reponse = save(valeurs) if soumis else None
+    if reponse is not None and reponse.doublon:  # drawn again with the warning and the confirmation
+        st.session_state[f"{key_prefix}__doublon"] = reponse.doublon
+        st.rerun(scope="app")
     if reponse is not None and reponse.ok:
         announce(annonce, reponse)
+        st.session_state.pop(f"{key_prefix}__doublon", None)
         st.session_state[f"{key_prefix}__nonce"] = nonce + 1
         st.rerun(scope="app")
     if reponse is not None:

@@ -34,27 +34,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from indicators.registry import DERIVES  # figures computed from other counts: masked when one is small
 from indicators.types import Nature, Valeur
 
 DEFAULT_K = 11
 
-# Figures computed from other counts: masked when one of those counts is small.
-DERIVES: dict[str, tuple[str, ...]] = {
-    "entretiens_par_jeune": ("entretiens", "jeunes_suivis"),
-    "cout_par_jeune_eur": ("jeunes_suivis",),
-    "mois_rsa_evites": ("sorties_rsa",),
-    "couts_evites_bruts_eur": ("sorties_rsa",),
-    "couts_evites_nets_eur": ("sorties_rsa",),
-    "euros_evites_par_euro_investi": ("sorties_rsa",),
-}
 # Numbers whose denominator is money, not people: that denominator never triggers masking.
 DENOMINATEUR_MONETAIRE: frozenset[str] = frozenset({"euros_evites_par_euro_investi"})
 # Figures that describe money spent, not people: never masked.
 JAMAIS_MASQUES: frozenset[str] = frozenset({"budget_eur"})
-
-SECRET = "secret"
-VIDE = "—"
-
 
 # --- one figure ----------------------------------------------------------------------------------------
 def petit(x, k: int) -> bool:
@@ -138,12 +126,6 @@ def mask_values(
         else:
             out[code] = v
     return out
-
-
-def libelle_masque(valeur: Valeur, k: int = DEFAULT_K, nature: Nature | None = None) -> str:
-    """What a masked figure shows: "< 11" for a count, "secret" for anything else."""
-    nature = nature or nature_de(valeur.code, valeur)
-    return f"< {k}" if nature is Nature.COUNT else SECRET
 
 
 # --- the suppression engine ----------------------------------------------------------------------------
@@ -245,7 +227,35 @@ def recoverable(hidden: np.ndarray, relations: Sequence[Relation]) -> list[int]:
 
 
 # --- tidy breakdown tables ------------------------------------------------------------------------------
-DECIMALES: dict[Nature, int] = {Nature.COUNT: 0, Nature.RATIO: 1, Nature.NUMBER: 1, Nature.EUROS: 0}
+def mask_rows(
+    table: pd.DataFrame, sens: np.ndarray, relations: Sequence[Relation], k: int, blank: Sequence[str],
+    caches: Iterable[int] = (),
+) -> pd.DataFrame:
+    """Rows of `table` masked jointly (primary then secondary) under `relations`; k ≤ 1 masks nothing.
+
+    `sens` holds the counts each row discloses (see `suppress`). `caches` are
+    rows hidden already by another table that publishes them: forced hidden
+    here (given a small count, which only marks them, since secondary
+    suppression never reads a hidden cell's size). The `blank` columns are
+    emptied where hidden; `masque` (hidden) and `petit` (hidden because the row
+    is itself a small count, not only to protect another) are added. The text
+    of each cell is written above this layer (`presentation.figures.avec_affichage`).
+    """
+    out = table.copy().reset_index(drop=True)
+    s = np.nan_to_num(np.asarray(sens, dtype=float).reshape(len(out), -1), nan=0.0)
+    primary = np.array([any(petit(x, k) for x in row) for row in s], dtype=bool)
+    if k > 1:
+        s[list(caches)] = 1.0
+        hidden = suppress(s, relations, k)
+    else:
+        hidden = np.zeros(len(out), dtype=bool)
+    for col in dict.fromkeys(blank):
+        if col in out:
+            out[col] = _nullable(out[col])
+            out.loc[hidden, col] = pd.NA
+    out["masque"] = hidden
+    out["petit"] = hidden & primary
+    return out
 
 
 def mask_table(
@@ -259,9 +269,8 @@ def mask_table(
     label_col: str = "modalite",
     group_col: str | None = None,
     total_publie: bool = False,
-    decimales: int | None = None,
 ) -> pd.DataFrame:
-    """A breakdown table with small cells masked, primary then secondary; adds `masque` and `affichage`.
+    """A breakdown table with small cells masked, primary then secondary; adds `masque` and `petit` (see `mask_rows`).
 
     The table is tidy: one row per modalité (`modalite`, `libelle`, `valeur`,
     `numerateur`, `denominateur`), the total row labelled `total_row_label` in
@@ -275,22 +284,11 @@ def mask_table(
     `total_publie`: the total is shown elsewhere (a KPI card) though not in the
     table, so the parts are protected as if it were. k ≤ 1 masks nothing.
     """
-    out = df.copy().reset_index(drop=True)
-    count_cols = tuple(count_cols) if count_cols is not None else _default_count_cols(out, nature, value_col)
-    sens = _sensibles(out, nature, count_cols)
-    relations = _relations(out, label_col, total_row_label, group_col, total_publie)
-    hidden = suppress(sens, relations, k) if k > 1 else np.zeros(len(out), dtype=bool)
-    blank = [c for c in dict.fromkeys((value_col, *count_cols, "numerateur", "denominateur")) if c in out]
-    for col in blank:
-        out[col] = _nullable(out[col])
-        out.loc[hidden, col] = pd.NA
-    out["masque"] = hidden
-    places = DECIMALES[nature] if decimales is None else decimales
-    out["affichage"] = [
-        (f"< {k}" if nature is Nature.COUNT else SECRET) if h else formater(v, nature, places)
-        for v, h in zip(out[value_col], hidden)
-    ]
-    return out
+    df = df.reset_index(drop=True)
+    count_cols = tuple(count_cols) if count_cols is not None else _default_count_cols(df, nature, value_col)
+    relations = _relations(df, label_col, total_row_label, group_col, total_publie)
+    blank = (value_col, *count_cols, "numerateur", "denominateur")
+    return mask_rows(df, _sensibles(df, nature, count_cols), relations, k, blank)
 
 
 def _default_count_cols(df: pd.DataFrame, nature: Nature, value_col: str) -> tuple[str, ...]:
@@ -354,28 +352,14 @@ def _nullable(col: pd.Series) -> pd.Series:
     return numbers.astype("Float64")
 
 
-def formater(value, nature: Nature, decimales: int) -> str:
-    """A shown figure in French: `1 234`, `45,3 %`, `12 345 €`."""
-    from presentation import formats
-
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return VIDE
-    value = float(value)
-    if nature is Nature.RATIO:
-        return formats.pourcent(value, decimales)
-    if nature is Nature.EUROS:
-        return formats.euros(value, decimales)
-    return formats.nombre(value, decimales)
-
-
 # --- two-way tables with margins --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TableauMasque:
-    """A two-way count table after masking: values (masked cells empty), the mask, and the text to show."""
+    """A two-way count table after masking: values (masked cells empty), the mask, and the cells hidden as small counts."""
 
     valeurs: pd.DataFrame
     masque: pd.DataFrame
-    affichage: pd.DataFrame
+    petit: pd.DataFrame
 
 
 def mask_crosstab(df: pd.DataFrame, k: int = DEFAULT_K, total_label: str = "Total") -> TableauMasque:
@@ -405,10 +389,5 @@ def mask_crosstab(df: pd.DataFrame, k: int = DEFAULT_K, total_label: str = "Tota
     hidden = (suppress(flat, relations, k) if k > 1 else np.zeros(len(flat), dtype=bool)).reshape(n_rows, n_cols)
     masque = pd.DataFrame(hidden, index=df.index, columns=df.columns)
     shown = values.astype("Float64").mask(masque)
-    affichage = pd.DataFrame(
-        [[f"< {k}" if hidden[i, j] else formater(shown.iat[i, j], Nature.COUNT, 0) for j in range(n_cols)]
-         for i in range(n_rows)],
-        index=df.index,
-        columns=df.columns,
-    )
-    return TableauMasque(shown, masque, affichage)
+    primary = np.array([petit(x, k) for x in flat[:, 0]], dtype=bool).reshape(n_rows, n_cols)
+    return TableauMasque(shown, masque, pd.DataFrame(hidden & primary, index=df.index, columns=df.columns))

@@ -103,11 +103,11 @@ def breakdown(
     as_of: dt.date | None = None,
     k: int = DEFAULT_K,
 ) -> pd.DataFrame:
-    """A breakdown table with primary and secondary masking (columns `masque`, `affichage` added)."""
+    """A breakdown table with primary and secondary masking (columns `masque`, `petit` added; text: `presentation.figures`)."""
     _checked(bind, compte, perimetre)
     table = moteur.breakdown(bind, periode, perimetre, code, dimension, filtres, as_of)
     definition = REGISTRY[code]
-    return mask_table(table, masking_threshold(compte, perimetre, k), nature=definition.nature, decimales=definition.decimales)
+    return mask_table(table, masking_threshold(compte, perimetre, k), nature=definition.nature)
 
 
 def trend(

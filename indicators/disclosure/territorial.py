@@ -31,7 +31,6 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -39,7 +38,7 @@ from sqlalchemy import Connection, Engine
 
 from indicators import formules
 from indicators.disclosure import service
-from indicators.disclosure.masking import DEFAULT_K, SECRET, VIDE, Relation, formater, petit, suppress
+from indicators.disclosure.masking import DEFAULT_K, Relation, mask_rows
 from indicators.registry import REGISTRY
 from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode, Sens, Valeur
 from mlimpact import territoires
@@ -50,7 +49,7 @@ K_ENV = "MLIMPACT_MIN_CELL"
 ACCES: tuple[str, ...] = ("delai_entree_jours", "entree_sous_30j", "risques_ouverts", "ancrage_rsa")
 
 NATIONAL, REGION, DEPARTEMENT, STRUCTURE = "national", "region", "departement", "structure"
-COLONNES = ["niveau", "code", "libelle", "region", "departement", "valeur", "masque", "affichage"]
+COLONNES = ["niveau", "code", "libelle", "region", "departement", "valeur", "masque", "petit"]
 TOTAL = "Total"
 
 
@@ -156,45 +155,17 @@ def sensibles(table: pd.DataFrame, nature: Nature) -> np.ndarray:
     return col("denominateur").reshape(-1, 1)
 
 
-def mask(
-    cells: pd.DataFrame, relations: list[Relation], k: int, nature: Nature, decimales: int,
-    caches: Iterable[int] = (),
-) -> pd.DataFrame:
+def mask(cells: pd.DataFrame, relations: list[Relation], k: int, nature: Nature, caches: Iterable[int] = ()) -> pd.DataFrame:
     """Mask rows of `cells` (valeur, numerateur, denominateur) jointly under `relations` (k ≤ 1: nothing).
 
     `caches` are rows hidden already by another table that publishes them
-    (forced hidden here: given a small count, which only marks them, since
-    secondary suppression never reads a hidden cell's size). Returns the rows
-    with `valeur` emptied where hidden, `masque` and `affichage` (French text,
-    "< k" or "secret"); numerator and denominator are dropped.
+    (`masking.mask_rows`). Returns the rows with `valeur` emptied where
+    hidden, `masque` and `petit`; numerator and denominator are dropped. The
+    text (« < 11 », « secret », the figure) is written by `presentation.figures.avec_affichage`.
     """
-    out = cells.copy().reset_index(drop=True)
-    s = np.nan_to_num(sensibles(out, nature), nan=0.0)
-    primary = np.array([any(petit(x, k) for x in row) for row in s], dtype=bool)
-    forced = list(caches)
-    if k > 1:
-        s[forced] = 1.0
-        hidden = suppress(s, relations, k)
-    else:
-        hidden = np.zeros(len(out), dtype=bool)
-    valeurs = pd.to_numeric(out["valeur"], errors="coerce").astype("Float64")
-    valeurs[hidden] = pd.NA
-    out["valeur"] = valeurs
-    out["masque"] = hidden
-    out["affichage"] = [
-        libelle_masque(nature, k, bool(p)) if h else formater(v, nature, decimales)
-        for v, h, p in zip(valeurs, hidden, primary)
-    ]
+    out = mask_rows(cells, sensibles(cells.reset_index(drop=True), nature), relations, k, ("valeur",), caches)
+    out["valeur"] = pd.to_numeric(out["valeur"], errors="coerce").astype("Float64")
     return out.drop(columns=[c for c in ("numerateur", "denominateur") if c in out])
-
-
-def libelle_masque(nature: Nature, k: int, petit_effectif: bool) -> str:
-    """What a masked cell says: "< 11" for a small count, "secret" otherwise.
-
-    A count hidden only to protect another cell (secondary masking) may be
-    large: writing "< 11" on it would be false, so it says "secret".
-    """
-    return f"< {k}" if nature is Nature.COUNT and petit_effectif else SECRET
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -206,11 +177,6 @@ def _row(niveau: str, code: str, libelle: str, region: str | None, departement: 
         "niveau": niveau, "code": code, "libelle": libelle, "region": region, "departement": departement,
         "valeur": r.valeur, "numerateur": r.numerateur, "denominateur": r.denominateur,
     }
-
-
-def _decimales(code: str) -> int:
-    definition = REGISTRY[code]
-    return 0 if definition.nature is Nature.COUNT else (1 if definition.nature is Nature.RATIO else definition.decimales)
 
 
 def _split(masked: pd.DataFrame) -> tuple[pd.Series | None, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -271,14 +237,14 @@ def tableau(
         raise AccesRefuse("La vue nationale est réservée au bureau national, aux départements et aux administrateurs.")
     perimetre = Perimetre()
     seuil = masking_threshold(compte, perimetre, k)
-    nature, decimales = REGISTRY[code].nature, _decimales(code)
+    nature = REGISTRY[code].nature
     deps = _parts(bind, compte, periode, perimetre, code, "departement", filtres, as_of)
     if nature in (Nature.COUNT, Nature.RATIO):
         regs = roll_up(deps, code)
     else:  # a median is not a sum of its parts: the région figures are computed, not added up
         regs = _parts(bind, compte, periode, perimetre, code, "region", filtres, as_of)
     cells, relations = _national_cells(deps, regs)
-    national, regions, departements, _ = _split(mask(cells, relations, seuil, nature, decimales))
+    national, regions, departements, _ = _split(mask(cells, relations, seuil, nature))
     return Tableau(code, periode, seuil, national, regions, departements, pd.DataFrame(columns=COLONNES))
 
 
@@ -286,10 +252,10 @@ def _tableau_departement(bind, compte: Compte, periode, code, filtres, as_of, k)
     departement = compte.departement
     perimetre = Perimetre(Echelon.DEPARTEMENT, departement)
     seuil = masking_threshold(compte, perimetre, k)
-    nature, decimales = REGISTRY[code].nature, _decimales(code)
+    nature = REGISTRY[code].nature
     st = _parts(bind, compte, periode, perimetre, code, "structure", filtres, as_of)
     cells, relations = _departement_cells(st, departement)
-    _, _, dep, structures = _split(mask(cells, relations, seuil, nature, decimales))
+    _, _, dep, structures = _split(mask(cells, relations, seuil, nature))
     return Tableau(code, periode, seuil, None, pd.DataFrame(columns=COLONNES), dep, structures)
 
 
@@ -312,56 +278,32 @@ def structures(
     """
     perimetre = Perimetre(Echelon.DEPARTEMENT, departement)
     seuil = masking_threshold(compte, perimetre, k)
-    nature, decimales = REGISTRY[code].nature, _decimales(code)
+    nature = REGISTRY[code].nature
     st = _parts(bind, compte, periode, perimetre, code, "structure", filtres, as_of)
     cells, relations = _departement_cells(st, departement)
-    masked = mask(cells, relations, seuil, nature, decimales, caches=[0] if total_masque else [])
+    masked = mask(cells, relations, seuil, nature, caches=[0] if total_masque else [])
     return masked[COLONNES].reset_index(drop=True)
 
 
 # --- comparisons ------------------------------------------------------------------------------------------
-def arrondi(value: float, decimales: int) -> float:
-    """Half-up rounding, as the figures themselves are rounded."""
-    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimales), rounding=ROUND_HALF_UP))
-
-
-def texte_variation(code: str, diff: float | None) -> str:
-    """A change in the indicator's unit: points for a ratio ("+2,5 pt"), else the unit's figure."""
-    if diff is None or pd.isna(diff):
-        return VIDE
-    nature = REGISTRY[code].nature
-    sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
-    body = formater(abs(diff), Nature.NUMBER if nature is Nature.RATIO else nature, _decimales(code))
-    return f"{sign}{body}{' pt' if nature is Nature.RATIO else ''}"
-
-
 def variation(courant: pd.DataFrame, precedent: pd.DataFrame, code: str) -> pd.DataFrame:
-    """Each territory of `courant` with its previous value and the change (masked where either figure is).
+    """Each territory of `courant` with its previous value and the change (empty where either figure is masked).
 
-    Columns added: valeur_prec, masque_prec, affichage_prec, variation,
-    affichage_variation ("secret" when either figure is masked, "—" when one is missing).
+    Columns added: valeur_prec, masque_prec, petit_prec, variation (rounded
+    half up like the figures). The text is `presentation.figures.avec_variation`.
     """
-    prev = precedent[["code", "valeur", "masque", "affichage"]].rename(
-        columns={"valeur": "valeur_prec", "masque": "masque_prec", "affichage": "affichage_prec"}
+    prev = precedent[["code", "valeur", "masque", "petit"]].rename(
+        columns={"valeur": "valeur_prec", "masque": "masque_prec", "petit": "petit_prec"}
     )
     out = courant.merge(prev, on="code", how="left")
-    out["masque_prec"] = out["masque_prec"].astype("boolean").fillna(False).astype(bool)
-    out["affichage_prec"] = out["affichage_prec"].fillna(VIDE)
-    decimales = _decimales(code)
-    diffs, texts = [], []
-    for v, p, m, mp in zip(out["valeur"], out["valeur_prec"], out["masque"], out["masque_prec"]):
-        if m or mp:
-            diffs.append(None)
-            texts.append(SECRET)
-        elif pd.isna(v) or pd.isna(p):
-            diffs.append(None)
-            texts.append(VIDE)
-        else:
-            d = arrondi(float(v) - float(p), decimales)
-            diffs.append(d)
-            texts.append(texte_variation(code, d))
+    for col in ("masque_prec", "petit_prec"):
+        out[col] = out[col].astype("boolean").fillna(False).astype(bool)
+    decimales = REGISTRY[code].decimales
+    diffs = [
+        None if m or mp or pd.isna(v) or pd.isna(p) else formules.arrondi(float(v) - float(p), decimales)
+        for v, p, m, mp in zip(out["valeur"], out["valeur_prec"], out["masque"], out["masque_prec"])
+    ]
     out["variation"] = pd.array(diffs, dtype="Float64")
-    out["affichage_variation"] = texts
     return out
 
 
@@ -447,7 +389,7 @@ def hors_bande(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
     `tables` maps each access indicator to its masked territory table. One row
     per territory flagged at least once; for each indicator its shown figure
-    and a flag: "▲ défavorable" beyond the band, "▲▲ défavorable (atypique)"
+    (the table's `affichage`, when the caller wrote it) and a flag: "▲ défavorable" beyond the band, "▲▲ défavorable (atypique)"
     beyond Tukey's fence; a masked figure is never flagged. Most flags first.
     """
     flags: dict[str, dict] = {}
@@ -455,7 +397,7 @@ def hors_bande(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         d = dispersion(table)
         for r in table.itertuples(index=False):
             entry = flags.setdefault(str(r.code), {"code": str(r.code), "libelle": r.libelle, "region": r.region, "signalements": 0})
-            entry[f"{code}__affichage"] = r.affichage
+            entry[f"{code}__affichage"] = getattr(r, "affichage", None)
             side = None if r.masque else cote(r.valeur, d, code)
             if side == "defavorable":
                 strong = r.valeur < d.borne_basse or r.valeur > d.borne_haute

@@ -180,7 +180,7 @@ def save(
     return action
 
 
-def supprimer(conn: Connection, compte: Compte, table: str, code_structure: str, key: tuple) -> bool:
+def delete_row(conn: Connection, compte: Compte, table: str, code_structure: str, key: tuple) -> bool:
     """Delete one objectif or financement (key: its columns after code_structure); audited. False when absent."""
     _table(table)
     check_write(compte, table, code_structure)

@@ -10,11 +10,12 @@ not over at as_of, a result is provisional: "en cours", never "non atteint".
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
+from indicators.rounding import arrondi
 from indicators.types import Sens, Valeur
 from mlimpact import vocab
 from mlimpact.models import Jalon, Objectif
@@ -67,7 +68,7 @@ def objectifs_vs_resultats(
                 "sens": direction,
                 "cible": float(cible),
                 "resultat": resultat,
-                "ecart": None if resultat is None else _arrondi(_dec(resultat) - _dec(cible)),
+                "ecart": None if resultat is None else arrondi(_dec(resultat) - _dec(cible), 2),
                 "statut": statut,
                 "statut_libelle": STATUTS[statut],
             }
@@ -131,7 +132,3 @@ def _latest(conn: Connection) -> dt.date | None:
 
 def _dec(x: float) -> Decimal:
     return Decimal(repr(float(x)))
-
-
-def _arrondi(x: Decimal) -> float:
-    return float(x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

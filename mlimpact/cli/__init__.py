@@ -15,16 +15,20 @@ from rich.table import Table as RichTable
 from mlimpact import __version__
 from mlimpact.cli.common import (
     Exit,
+    FrenchCommand,
+    auteur_option,
+    author,
     database_errors,
     db_option,
     ensure_schema,
     err,
     fail,
-    nombre,
+    french_help,
     open_engine,
     out,
     progress_bar,
 )
+from presentation.formats import entier
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -33,18 +37,7 @@ class FrenchGroup(click.Group):
     """A group whose help speaks French."""
 
     def get_help_option(self, ctx):
-        return _french_help(super().get_help_option(ctx))
-
-
-class FrenchCommand(click.Command):
-    def get_help_option(self, ctx):
-        return _french_help(super().get_help_option(ctx))
-
-
-def _french_help(option):
-    if option is not None:
-        option.help = "Affiche cette aide et quitte."
-    return option
+        return french_help(super().get_help_option(ctx))
 
 
 click.Group.command_class = FrenchCommand
@@ -98,15 +91,16 @@ def sample(scale: str, seed: int, out_dir: Path | None, db: str | None) -> None:
             where = "la base"
     out.print(f"Jeu « {scale} » (graine {seed}) écrit dans {where} :")
     for table, n in counts.items():
-        out.print(f"  {table:<16} {nombre(n):>12}")
+        out.print(f"  {table:<16} {entier(n):>12}")
 
 
 @app.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--partial", is_flag=True, help="Garder les lignes valides et rejeter les autres.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Écrire les lignes rejetées (avec motif_rejet) dans ce fichier CSV.")
+@auteur_option
 @db_option
-def import_(paths: tuple[Path, ...], partial: bool, report: Path | None, db: str | None) -> None:
+def import_(paths: tuple[Path, ...], partial: bool, report: Path | None, auteur: str | None, db: str | None) -> None:
     """Importe des fichiers CSV, un classeur .xlsx, un dossier ou une archive .zip au format d'échange.
 
     Sans --partial, une seule ligne rejetée annule tout l'import.
@@ -117,7 +111,7 @@ def import_(paths: tuple[Path, ...], partial: bool, report: Path | None, db: str
     with database_errors():
         ensure_schema(engine)
         with progress_bar() as progress:
-            result = import_paths(engine, list(paths), partial=partial, progress=progress)
+            result = import_paths(engine, list(paths), partial=partial, progress=progress, author=author(auteur))
     for message in result.errors:
         err.print(f"Erreur : {message}", markup=False, soft_wrap=True)
     for message in dict.fromkeys(result.notices):
@@ -145,15 +139,16 @@ def print_counts(result) -> None:
     for col in ("table", "insérées", "mises à jour", "inchangées", "rejetées"):
         table.add_column(col, justify="left" if col == "table" else "right")
     for name, *figures in result.summary_rows():
-        table.add_row(name, *[nombre(n) for n in figures])
+        table.add_row(name, *[entier(n) for n in figures])
     out.print(table)
 
 
 @app.command("export")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--structure", "structures", multiple=True, metavar="CODE", help="N'exporter que cette structure (répétable).")
+@auteur_option
 @db_option
-def export(out_dir: Path, structures: tuple[str, ...], db: str | None) -> None:
+def export(out_dir: Path, structures: tuple[str, ...], auteur: str | None, db: str | None) -> None:
     """Écrit les données de la base au format d'échange (un CSV par table)."""
     from mlimpact import store
     from mlimpact.exchange.exporter import export_dir
@@ -167,10 +162,10 @@ def export(out_dir: Path, structures: tuple[str, ...], db: str | None) -> None:
             if unknown:
                 raise fail(f"structure inconnue : {', '.join(sorted(unknown))}.")
         with progress_bar() as progress:
-            counts = export_dir(engine, out_dir, structures=list(structures) or None, progress=progress)
+            counts = export_dir(engine, out_dir, structures=list(structures) or None, progress=progress, auteur=author(auteur))
     out.print(f"Export écrit dans {out_dir} :")
     for table, n in counts.items():
-        out.print(f"  {table:<16} {nombre(n):>12}")
+        out.print(f"  {table:<16} {entier(n):>12}")
 
 
 @app.command("demo")

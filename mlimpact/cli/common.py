@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from contextlib import contextmanager
 
 import click
@@ -20,6 +21,39 @@ db_option = click.option(
     metavar="URL",
     help="URL SQLAlchemy de la base (sinon MLIMPACT_DATABASE_URL, sinon le fichier SQLite par défaut).",
 )
+
+
+auteur_option = click.option(
+    "--auteur",
+    "auteur",
+    default=None,
+    metavar="NOM",
+    help="Auteur inscrit au journal d'audit (par défaut : l'utilisateur du système qui lance la commande).",
+)
+
+
+def author(auteur: str | None) -> str:
+    """Who a command acts for in the audit trail: `--auteur`, else the system user, never a shared « cli »."""
+    if auteur and auteur.strip():
+        return auteur.strip()[:254]
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in the environment (a container without one): say where it came from
+        user = ""
+    return user or "ligne de commande (utilisateur inconnu)"
+
+
+class FrenchCommand(click.Command):
+    """A command whose --help option speaks French (a command made outside the group too)."""
+
+    def get_help_option(self, ctx):
+        return french_help(super().get_help_option(ctx))
+
+
+def french_help(option):
+    if option is not None:
+        option.help = "Affiche cette aide et quitte."
+    return option
 
 
 class Exit(click.exceptions.Exit):
@@ -86,11 +120,6 @@ def ensure_schema(engine) -> None:
         raise fail("la base n'est pas à jour : lancez d'abord `mlimpact init-db`.")
 
 
-
-
-def nombre(n: float) -> str:
-    """French digit grouping with a narrow no-break space."""
-    return f"{n:,}".replace(",", "\u202f")
 
 
 def parse_date(value: str) -> dt.date:

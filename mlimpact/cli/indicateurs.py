@@ -245,8 +245,8 @@ def _csv_cell(value) -> str:
 def print_table(periode, perimetre, filtres, as_of, values, k: int) -> None:
     from rich.table import Table
 
-    from indicators.disclosure.masking import libelle_masque
     from indicators.registry import FAMILLES_COURTES, REGISTRY
+    from presentation.figures import texte_valeur
     from presentation.formats import date_fr
 
     where = "France entière" if perimetre.code is None else f"{_echelon_fr(perimetre.echelon)} {perimetre.code}"
@@ -262,7 +262,7 @@ def print_table(periode, perimetre, filtres, as_of, values, k: int) -> None:
             famille = d.famille
             table.add_section()
             table.add_row(f"[bold]{FAMILLES_COURTES[famille]}[/bold]", "", "", "")
-        shown = libelle_masque(v, k, d.nature) if v.masque else format_value(v.valeur, d)
+        shown = texte_valeur(code, v, k)
         table.add_row(f"  {d.libelle}", shown, _int_fr(v.numerateur), _int_fr(v.denominateur))
     out.print(table)
     notes = [f"Données au {date_fr(as_of)}." if as_of else "Base sans jalon."]
@@ -280,16 +280,3 @@ def _int_fr(value) -> str:
     from presentation.formats import entier
 
     return "" if value is None else entier(int(value))
-
-
-def format_value(value, definition) -> str:
-    """A figure in French with its unit: `1 234 jeunes`, `45,3 %`, `1 234,56 €`."""
-    from presentation.formats import NBSP, euros, nombre, pourcent
-
-    if value is None:
-        return "—"
-    if definition.nature is Nature.RATIO:
-        return pourcent(value, definition.decimales)
-    if definition.nature is Nature.EUROS:
-        return euros(value, definition.decimales)
-    return f"{nombre(value, definition.decimales)}{NBSP}{definition.unite}"

@@ -4,7 +4,7 @@ The command only parses arguments and calls `reports.pdf.rapport`, the same
 function as the impact page's download button, so both hand over the same
 document. It acts as an administrator (the structure's figures unmasked, as
 its own people see them) and the report is recorded in the audit trail with
-the author `cli`.
+the system user who ran it, or `--auteur`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from pathlib import Path
 
 import click
 
+from mlimpact.cli import common
 from mlimpact.cli.common import DATE, database_errors, db_option, ensure_schema, fail, open_engine, out
-
-AUTEUR_CLI = "cli"
 
 
 def register(app: click.Group) -> None:
@@ -27,8 +26,9 @@ def register(app: click.Group) -> None:
 @click.option("--debut", type=DATE, required=True, help="Premier jour de la période (AAAA-MM-JJ ou JJ/MM/AAAA).")
 @click.option("--fin", type=DATE, required=True, help="Dernier jour de la période, inclus.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Le fichier PDF à écrire.")
+@common.auteur_option
 @db_option
-def rapport(structure: str, debut, fin, out_path: Path, db: str | None) -> None:
+def rapport(structure: str, debut, fin, out_path: Path, auteur: str | None, db: str | None) -> None:
     """Écrit le rapport PDF pour le Conseil départemental, le même que celui de la page Impact."""
     from indicators.engine import PerimetreInconnu
     from indicators.types import Echelon, Perimetre, Periode
@@ -43,7 +43,7 @@ def rapport(structure: str, debut, fin, out_path: Path, db: str | None) -> None:
     if not out_path.parent.exists():
         raise fail(f"le dossier {out_path.parent} n'existe pas.")
     engine = open_engine(db)
-    compte = Compte(AUTEUR_CLI, "admin")
+    compte = Compte(common.author(auteur), "admin")
     with database_errors():
         ensure_schema(engine)
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from mlimpact import audit, store
 from mlimpact.access import TOUT, DroitsImport
@@ -52,10 +54,10 @@ class ImportResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all good, 1 done with rejected rows or empty tables, 2 unusable file (spec/CLI.md)."""
+        """0 all good (an empty table is a remark), 1 done with rejected rows, 2 unusable file or database (spec/CLI.md)."""
         if self.errors:
             return 2
-        return 1 if self.problems or any("aucune ligne" in n for n in self.notices) else 0
+        return 1 if self.problems else 0
 
     def table(self, name: str) -> TableCounts:
         return self.counts.setdefault(name, TableCounts())
@@ -137,14 +139,19 @@ class _Run:
         progress: Progress | None,
         droits: DroitsImport,
         dry_run: bool = False,
+        author: str = "cli",
+        label: str = "",
     ):
         self.conn, self.ctx, self.partial, self.result, self.progress = conn, ctx, partial, result, progress
-        self.droits, self.dry_run = droits, dry_run
+        self.droits, self.dry_run, self.author, self.label = droits, dry_run, author, label
         self.seen = {t: _KeySet() for t in TABLES}  # keys met in the files (duplicates)
         self.accepted = {t: _KeySet() for t in TABLES}  # keys valid in this import (references)
         self.rejected_keys: dict[str, set[str]] = {t: set() for t in TABLES}
         self.empty_at_start = {t: store.row_count(conn, t) == 0 for t in TABLES}
-        self.pipeline = store.CopyPipeline(conn) if conn.dialect.name == "postgresql" else None
+        # With --partial, a row the database refuses is isolated in a savepoint: writes must be synchronous.
+        self.pipeline = store.CopyPipeline(conn) if conn.dialect.name == "postgresql" and not partial else None
+        if partial and conn.dialect.name == "sqlite":
+            store.open_write_transaction(conn)  # savepoints must nest in a transaction SQLite knows of
 
     def finish_writing(self) -> None:
         """Wait for the COPY running in the background (PostgreSQL); raises its error."""
@@ -169,6 +176,8 @@ class _Run:
         checked = validate(chunk.table, chunk.frame, chunk.lines, self.ctx)
         raw_by_line = _RawRows(chunk)
         self.reject(checked.problems)
+        for line, _column, message in checked.warnings:
+            self.result.notices.append(f"{chunk.source}, ligne {line} : {message}")
         rows, lines = checked.rows, np.asarray(checked.lines, dtype=np.int64)
         if self.progress:
             self.progress(table.name, len(chunk.lines))
@@ -181,9 +190,41 @@ class _Run:
         rows, lines = self._check_references(table.name, rows, lines, raw_by_line)
         if rows.empty:
             return
-        self.accepted[table.name].add(_KeySet.hashes(rows[list(table.key)]))
         if self.writing:
-            self._upsert(table.name, rows)
+            rows = self._write(table.name, rows, lines, raw_by_line)
+        self.accepted[table.name].add(_KeySet.hashes(rows[list(table.key)]))
+
+    def _write(self, name: str, rows: pd.DataFrame, lines: np.ndarray, raw_by_line) -> pd.DataFrame:
+        """Upsert the rows; with --partial, the rows the database refuses are rejected, the others kept.
+
+        All-or-nothing: a database error ends the import (import_paths rolls everything back).
+        Partial: the chunk is written in a savepoint; if the database refuses it, the savepoint is
+        rolled back and the chunk is halved until the refused rows are alone. Returns the rows kept.
+        """
+        if not self.partial:
+            self._upsert(name, rows)
+            return rows
+        counts = self.result.table(name)
+        before = vars(counts).copy()
+        savepoint = self.conn.begin_nested()
+        try:
+            self._upsert(name, rows)
+            savepoint.commit()
+            return rows
+        except DATABASE_ERRORS as exc:
+            savepoint.rollback()
+            vars(counts).update(before)
+            if not refused_row(exc):
+                raise
+            if len(rows) == 1:
+                self._bad(name, lines, np.ones(1, dtype=bool), "", [database_message(exc)], raw_by_line)
+                return rows.iloc[:0]
+        half = len(rows) // 2
+        kept = [
+            self._write(name, part.reset_index(drop=True), part_lines, raw_by_line)
+            for part, part_lines in ((rows.iloc[:half], lines[:half]), (rows.iloc[half:], lines[half:]))
+        ]
+        return pd.concat(kept, ignore_index=True)
 
     def _bad(self, table: str, lines: np.ndarray, mask: np.ndarray, column: str, messages, raw_by_line) -> None:
         problems = [
@@ -229,7 +270,7 @@ class _Run:
             of_jeune = store.jeunes_structures(self.conn, existing["id_jeune"])
             owners = {k: of_jeune.get(j) for k, j in zip(existing[key[0]], existing["id_jeune"], strict=True)}
         foreign = rows[key[0]].map(lambda k: k in owners and owners[k] not in allowed).to_numpy(dtype=bool)
-        message = "identifiant déjà utilisé par une autre structure ; choisissez-en un autre."
+        message = REFUSED_KEY
         self._bad(name, lines, foreign, key[0], [message] * int(foreign.sum()), raw_by_line)
         return rows.loc[~foreign].reset_index(drop=True), lines[~foreign]
 
@@ -282,10 +323,70 @@ class _Run:
         counts.inserted += store.insert_rows(self.conn, name, rows.loc[is_new])
         counts.updated += store.update_rows(self.conn, name, rows.loc[changed])
         counts.unchanged += int((~is_new & ~changed).sum())
+        self._audit_changes(name, merged.loc[changed], others)
+
+    def _audit_changes(self, name: str, merged: pd.DataFrame, others: list[str]) -> None:
+        """One audit entry per overwritten row: its key and, compactly, the columns that changed, before
+        and after. Keyed like the forms' entries (a jeune's rows by id_jeune), so the young person's
+        history shows what an import changed, next to the conseillers' edits."""
+        if merged.empty:
+            return
+        key = list(TABLES[name].key)
+        entries = []
+        for row in merged.to_dict("records"):
+            diff = [c for c in others if row[c] != row[f"{c}__old"]]
+            ident = {k: row[k] for k in key}
+            avant = {**ident, **{c: _audit_value(row[f"{c}__old"]) for c in diff}}
+            apres = {**ident, **{c: _audit_value(row[c]) for c in diff}}
+            cle = row["id_jeune"] if "id_jeune" in row else ", ".join(str(row[k]) for k in key)
+            entries.append({"cle": cle, "avant": avant, "apres": apres})
+        audit.record_many(self.conn, self.author, "update", name, entries, detail=f"import {self.label}".strip())
 
 
 def _plain(value):
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _audit_value(text):
+    """A value of the exchange format's text (the formula guard of the export undone), None when empty."""
+    if text is None or text == "" or (isinstance(text, float) and np.isnan(text)):
+        return None
+    text = str(text)
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "'") else text
+
+
+REFUSED_KEY = "identifiant refusé : il ne peut pas être utilisé pour votre structure ; choisissez-en un autre."
+
+try:  # the raw errors of the drivers, raised past SQLAlchemy by executemany and COPY
+    from psycopg import Error as _PsycopgError
+except ImportError:  # pragma: no cover - PostgreSQL support not installed
+    _PsycopgError = sqlite3.Error
+DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, _PsycopgError, OverflowError)
+
+
+def refused_row(exc: BaseException) -> bool:
+    """An error about the values of the rows written (a CHECK, a key, a number out of range), not about
+    the database itself (locked, unreachable, disk full)."""
+    inner = getattr(exc, "orig", None) or exc
+    if isinstance(inner, OverflowError | sqlite3.IntegrityError | sqlite3.DataError):
+        return True
+    sqlstate = getattr(inner, "sqlstate", None) or ""
+    return sqlstate.startswith(("22", "23"))  # PostgreSQL: data exception, integrity constraint violation
+
+
+def database_message(exc: BaseException) -> str:
+    """A French sentence for a value the database refused (never the driver's English)."""
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner)
+    constraint = next((w.strip('"\'') for w in text.replace(":", " ").split() if w.strip('"\'').startswith("ck_")), None)
+    if constraint:
+        return f"valeur refusée par une règle de la base de données ({constraint})."
+    sqlstate = getattr(inner, "sqlstate", None) or ""
+    if isinstance(inner, OverflowError) or sqlstate == "22003":
+        return "nombre hors des bornes admises par la base de données."
+    if isinstance(inner, sqlite3.IntegrityError) or sqlstate.startswith("23"):
+        return "ligne refusée par une règle de la base de données (clé, référence ou contrainte)."
+    return "valeur refusée par la base de données."
 
 
 def import_paths(
@@ -321,7 +422,8 @@ def import_paths(
         tx = conn.begin()
         run = None
         try:
-            run = _Run(conn, ctx, partial, result, progress, droits, dry_run)
+            label = ", ".join(Path(p).name for p in paths)
+            run = _Run(conn, ctx, partial, result, progress, droits, dry_run, author, label)
             for source in sources:
                 result.table(source.table)
                 try:
@@ -348,10 +450,11 @@ def import_paths(
                 if not keep:
                     for counts in result.counts.values():
                         counts.inserted = counts.updated = counts.unchanged = 0
-        except FileError as exc:
+        except (FileError, *DATABASE_ERRORS) as exc:
             _settle(run)
             tx.rollback()
-            result.errors.append(str(exc))
+            result.errors.append(str(exc) if isinstance(exc, FileError) else _database_failure(exc))
+            result.written = False
             for counts in result.counts.values():
                 counts.inserted = counts.updated = counts.unchanged = 0
         except BaseException:
@@ -361,11 +464,34 @@ def import_paths(
     return result
 
 
+def _database_failure(exc: BaseException) -> str:
+    if refused_row(exc):
+        return (
+            f"la base de données a refusé une ligne : {database_message(exc)} Rien n'a été importé "
+            "(relancez avec l'option d'import partiel pour garder les autres lignes)."
+        )
+    return "la base de données est inaccessible ou a refusé l'écriture ; rien n'a été importé. Réessayez plus tard."
+
+
 def _settle(run: _Run | None) -> None:
     """Before a rollback: let a background COPY end (its own error no longer matters)."""
     if run is not None:
         with contextlib.suppress(Exception):
             run.finish_writing()
+
+
+def record_report_download(conn: Connection, author: str, problems: list[RowProblem]) -> None:
+    """The report of the rejected rows holds their values: handing it over is an export, audited."""
+    tables = sorted({p.table for p in problems})
+    audit.record(
+        conn,
+        author,
+        "export",
+        ", ".join(tables) or "*",
+        cle="rapport des lignes refusées",
+        apres={t: sum(p.table == t for p in problems) for t in tables},
+        detail=f"{len(problems)} ligne(s) refusée(s) téléchargée(s)",
+    )
 
 
 def _audit(conn: Connection, author: str, paths, result: ImportResult) -> None:

@@ -15,6 +15,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -26,7 +27,13 @@ from mlimpact.exchange.schema import TABLES, Table
 
 CHUNK_ROWS = 50_000
 _BLOCK = 1 << 20
-csv.field_size_limit(1 << 20)
+# Bounds on what a file may hold, checked before anything is read whole (docs/robustness.md).
+MAX_LINE = 64 * 1024  # bytes of one line (so characters of one field): a row of the format is a few hundred
+MAX_MEMBERS = 100  # files in a .zip, an .xlsx or a folder: the format has six tables
+MAX_UNCOMPRESSED = 4 << 30  # bytes once decompressed, for a whole archive
+MAX_RATIO = 200  # decompressed / compressed size of a member over MIN_RATIO_CHECK: a zip bomb beyond
+MIN_RATIO_CHECK = 1 << 20
+csv.field_size_limit(MAX_LINE)
 
 
 class FileError(Exception):
@@ -115,6 +122,8 @@ def discover(paths: list[Path]) -> tuple[list[Source], list[str]]:
             found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".xlsx", ".zip"))
             if not found:
                 raise FileError(f"{path} : aucun fichier .csv, .xlsx ou .zip dans ce dossier.")
+            if len(found) > MAX_MEMBERS:
+                raise FileError(f"{path} : {len(found)} fichiers dans ce dossier ; {MAX_MEMBERS} au plus sont acceptés.")
             for p in found:
                 s, n = _discover_file(p)
                 sources += s
@@ -157,12 +166,16 @@ def _xlsx_sources(name: str, opener: Callable[[], IO[bytes]]) -> tuple[list[Sour
     from openpyxl import load_workbook
 
     try:
+        with opener() as fh, zipfile.ZipFile(fh) as zf:
+            check_archive(name, zf)
         with opener() as fh:
             wb = load_workbook(fh, read_only=True, data_only=True)
             sheets = list(wb.sheetnames)
             wb.close()
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise FileError(f"{name} : classeur Excel illisible ou endommagé ({type(exc).__name__}).") from None
+    except FileError:
+        raise
+    except Exception:  # openpyxl raises many kinds for a damaged workbook
+        raise FileError(f"{name} : classeur Excel illisible ou endommagé ; enregistrez-le à nouveau au format .xlsx.") from None
     sources, notices = [], []
     for sheet in sheets:
         table = table_for_name(sheet)
@@ -175,15 +188,34 @@ def _xlsx_sources(name: str, opener: Callable[[], IO[bytes]]) -> tuple[list[Sour
     return sources, notices
 
 
+def check_archive(name: str, zf: zipfile.ZipFile) -> None:
+    """Refuse an archive (.zip or .xlsx) whose size once decompressed is out of bounds, before reading it."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise FileError(
+            f"{name} : l'archive contient {len(infos)} fichiers ; {MAX_MEMBERS} au plus sont acceptés. "
+            "Regroupez les lignes d'une même table dans un seul fichier."
+        )
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED:
+        raise FileError(f"{name} : l'archive décompressée dépasserait {MAX_UNCOMPRESSED >> 30} Gio ; découpez l'import.")
+    for info in infos:
+        if info.file_size > MIN_RATIO_CHECK and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise FileError(
+                f"{name} : le fichier {info.filename} de l'archive se décompresse {info.file_size // max(info.compress_size, 1)} fois "
+                "plus gros qu'il n'est compressé : archive refusée (bombe de décompression ?)."
+            )
+
+
 def _zip_sources(path: Path) -> tuple[list[Source], list[str]]:
     try:
         with zipfile.ZipFile(path) as zf:
+            check_archive(path.name, zf)
             members = [m for m in zf.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
-            bad = zf.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         raise FileError(f"{path.name} : archive .zip illisible ou tronquée.") from None
-    if bad is not None:
-        raise FileError(f"{path.name} : le membre {bad} de l'archive est endommagé.")
+    # A damaged member is found when it is read (its CRC is checked at its end, before any row is used):
+    # no pass over the whole archive beforehand.
     sources, notices = [], []
     for member in members:
         opener = _zip_opener(path, member.filename)
@@ -224,12 +256,14 @@ def detect_encoding(name: str, opener: Callable[[], IO[bytes]]) -> str:
     utf8 = codecs.getincrementaldecoder("utf-8")()
     cp1252_ok, utf8_ok, size = True, True, 0
     cp = codecs.getincrementaldecoder("cp1252")()
+    run, line = 0, 1  # bytes since the last line break, and its line number
     try:
         with opener() as fh:
             while block := fh.read(_BLOCK):
                 size += len(block)
                 if b"\x00" in block:
                     raise FileError(f"{name} : fichier binaire (octets nuls) ; un fichier CSV en texte est attendu.")
+                run, line = _check_line_lengths(name, block, run, line)
                 if utf8_ok:
                     try:
                         utf8.decode(block)
@@ -245,8 +279,10 @@ def detect_encoding(name: str, opener: Callable[[], IO[bytes]]) -> str:
                     utf8.decode(b"", final=True)
                 except UnicodeDecodeError:
                     utf8_ok = False
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise FileError(f"{name} : lecture impossible ({exc}).") from None
+    except (zipfile.BadZipFile, EOFError, zlib.error):
+        raise FileError(f"{name} : fichier endommagé dans l'archive (données tronquées ou somme de contrôle fausse).") from None
+    except OSError as exc:
+        raise FileError(f"{name} : lecture impossible ({exc.strerror or 'erreur du système de fichiers'}).") from None
     if size == 0:
         raise FileError(f"{name} : fichier vide.")
     if utf8_ok:
@@ -256,6 +292,21 @@ def detect_encoding(name: str, opener: Callable[[], IO[bytes]]) -> str:
     raise FileError(f"{name} : encodage non reconnu ; enregistrez le fichier en UTF-8 ou en Windows-1252.")
 
 
+def _check_line_lengths(name: str, block: bytes, run: int, line: int) -> tuple[int, int]:
+    """Refuse a line longer than MAX_LINE as soon as it is seen (a 1 GiB line is never held whole)."""
+    pieces = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    longest = max(run + len(pieces[0]), max(map(len, pieces[1:]), default=0))
+    if longest > MAX_LINE:
+        at = line if run + len(pieces[0]) == longest else line + next(i for i, p in enumerate(pieces) if len(p) == longest)
+        raise FileError(
+            f"{name}, ligne {at} : ligne trop longue (plus de {MAX_LINE // 1024} Kio) ; "
+            + "un fichier du format d'échange a des lignes de quelques centaines de caractères. "
+            "Un guillemet n'est peut-être pas fermé, ou ce n'est pas un fichier CSV."
+        )
+    run = run + len(pieces[0]) if len(pieces) == 1 else len(pieces[-1])
+    return run, line + len(pieces) - 1
+
+
 def _text(name: str, opener: Callable[[], IO[bytes]], encoding: str) -> IO[str]:
     return io.TextIOWrapper(opener(), encoding=encoding, newline="")
 
@@ -263,8 +314,29 @@ def _text(name: str, opener: Callable[[], IO[bytes]], encoding: str) -> IO[str]:
 def _peek_header(name: str, opener: Callable[[], IO[bytes]]) -> list[str]:
     encoding = detect_encoding(name, opener)
     with _text(name, opener, encoding) as fh:
-        first = fh.readline()
-    return next(csv.reader([first], delimiter=_separator(first)), [])
+        first = fh.readline(MAX_LINE + 1)
+    return _parse_header(name, first)
+
+
+def _parse_header(name: str, first: str) -> list[str]:
+    try:
+        return next(csv.reader([first], delimiter=_separator(first)), [])
+    except csv.Error as exc:
+        raise FileError(f"{name}, ligne 1 : en-tête illisible ({_csv_error(exc)}).") from None
+
+
+def _csv_error(exc: csv.Error) -> str:
+    """The csv module's English reason, in French."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"champ trop long, plus de {MAX_LINE // 1024} Kio"
+    if "unexpected end of data" in text or "EOF" in text:
+        return "fin de fichier au milieu d'un champ entre guillemets"
+    if "expected" in text and "after" in text:
+        return "caractère inattendu après un guillemet fermant"
+    if "new-line character seen in unquoted field" in text:
+        return "saut de ligne inattendu"
+    return "format CSV invalide"
 
 
 def _separator(header_line: str) -> str:
@@ -310,11 +382,11 @@ def _read_csv(source: Source, notices: list[str], chunk_rows: int) -> Iterator[R
     encoding = detect_encoding(source.name, source.open_bytes)
     table = TABLES[source.table]
     with _text(source.name, source.open_bytes, encoding) as fh:
-        first = fh.readline()
+        first = fh.readline(MAX_LINE + 1)
         if not first.strip():
             raise FileError(f"{source.name} : la première ligne doit être l'en-tête des colonnes ; elle est vide.")
         sep = _separator(first)
-        header = next(csv.reader([first], delimiter=sep))
+        header = _parse_header(source.name, first)
         mapped, header_notices = _map_header(source, table, header)
         notices.extend(header_notices)
         reader = csv.reader(fh, delimiter=sep, strict=True)
@@ -330,7 +402,7 @@ def _csv_rows(source: Source, reader) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise FileError(
-                f"{source.name}, ligne {last + 1} : ligne illisible ({exc}) ; "
+                f"{source.name}, ligne {last + 1} : ligne illisible ({_csv_error(exc)}) ; "
                 "un guillemet n'est peut-être pas fermé, ou le fichier est tronqué."
             ) from None
         last = reader.line_num + 1
@@ -342,13 +414,18 @@ def _read_xlsx(source: Source, notices: list[str], chunk_rows: int) -> Iterator[
 
     assert source.workbook_path is not None
     table = TABLES[source.table]
-    with source.workbook_path() as fh:
+    with source.workbook_path() as fh, source.workbook_path() as fh_formulas:
         try:
             wb = load_workbook(fh, read_only=True, data_only=True)
             rows = wb[source.sheet].iter_rows(values_only=True)
             header_cells = next(rows, None)
-        except Exception as exc:
-            raise FileError(f"{source.name} : feuille illisible ({type(exc).__name__}).") from None
+            # The same sheet with its formulas: a formula cell whose value was never computed and saved
+            # (a workbook written by a program, not by Excel) reads as empty above; it must not pass as empty.
+            wbf = load_workbook(fh_formulas, read_only=True, data_only=False)
+            formulas = wbf[source.sheet].iter_rows(values_only=True)
+            next(formulas, None)
+        except Exception:
+            raise FileError(f"{source.name} : feuille illisible ; enregistrez le classeur à nouveau au format .xlsx.") from None
         if header_cells is None:
             raise FileError(f"{source.name} : feuille vide.")
         header = [_cell_text(c) or "" for c in header_cells]
@@ -357,16 +434,33 @@ def _read_xlsx(source: Source, notices: list[str], chunk_rows: int) -> Iterator[
         mapped, header_notices = _map_header(source, table, header)
         notices.extend(header_notices)
 
-        def numbered() -> Iterator[tuple[int, list[str]]]:
+        def numbered() -> Iterator[tuple[int, list[str]] | RowProblem]:
             for line, cells in enumerate(rows, start=2):
+                written = next(formulas, ())
                 values = [_cell_text(c) or "" for c in cells]
                 while len(values) > len(header) and not values[-1]:
                     values.pop()
-                if any(values):
+                uncomputed = [
+                    i for i, (value, formula) in enumerate(zip(cells, written, strict=False))
+                    if value is None and isinstance(formula, str) and formula.startswith("=") and i < len(mapped) and mapped[i]
+                ]
+                if uncomputed:
+                    issues = [(mapped[i], FORMULA_WITHOUT_VALUE) for i in uncomputed]
+                    row = {h: (values[i] if i < len(values) else None) for i, h in enumerate(header)}
+                    message = " ; ".join(f"{c} : {m}" for c, m in issues)
+                    yield RowProblem(table.name, line, issues[0][0], message, row, issues)
+                elif any(values):
                     yield line, values
 
         yield from _chunks(source, table, header, mapped, numbered(), chunk_rows)
         wb.close()
+        wbf.close()
+
+
+FORMULA_WITHOUT_VALUE = (
+    "cellule calculée par une formule dont la valeur n'a jamais été enregistrée ; ouvrez le classeur dans "
+    "Excel ou LibreOffice et enregistrez-le, ou remplacez la formule par sa valeur."
+)
 
 
 def _cell_text(value) -> str | None:
@@ -389,7 +483,7 @@ def _chunks(
     table: Table,
     header: list[str],
     mapped: list[str | None],
-    rows: Iterator[tuple[int, list[str]]],
+    rows: Iterator[tuple[int, list[str]] | RowProblem],
     chunk_rows: int,
 ) -> Iterator[RawChunk | RowProblem]:
     width = len(header)
@@ -398,7 +492,12 @@ def _chunks(
     lines: list[int] = []
     data: list[list[str]] = []
     any_row = False
-    for line, row in rows:
+    for item in rows:
+        if isinstance(item, RowProblem):
+            any_row = True
+            yield item
+            continue
+        line, row = item
         if len(row) == 0 or (len(row) == 1 and not row[0].strip()):
             continue  # blank line
         any_row = True

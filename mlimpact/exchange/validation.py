@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,12 +22,62 @@ from mlimpact.exchange.schema import TABLES, Column, Kind, Table
 
 TRUE_WORDS = {"1", "oui", "true", "o", "vrai", "yes", "y"}
 FALSE_WORDS = {"0", "non", "false", "n", "faux", "no", ""}
-_NIR = re.compile(r"^[12]\s?\d{2}\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{3}(\s?\d{2})?$")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Invisible characters and direction overrides: they let two identifiers look alike,
-# or make a name read backwards on screen.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Invisible characters, fillers, direction marks and overrides, tags, variation selectors, private use:
+# they let two identifiers look alike, hide text, or make a name read backwards on screen.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ue000-\uf8ff\U000e0000-\U000e0fff\U000f0000-\U0010ffff]"
+)
+
+# --- personal data in identifiers and free text -----------------------------------------------------------
+_SEP = r"[\s.\-]?"
+_NO_ALNUM_BEFORE, _NO_ALNUM_AFTER = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
+# NIR: sex, year, month, département (2A/2B in Corsica), commune, order, optional key; any separators.
+_NIR = re.compile(
+    _NO_ALNUM_BEFORE + rf"[1-478]{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}(?:\d{{2}}|2[AaBb]){_SEP}\d{{3}}{_SEP}\d{{3}}(?:{_SEP}\d{{2}})?"
+    + _NO_ALNUM_AFTER
+)
+_PHONE = re.compile(_NO_ALNUM_BEFORE + rf"(?:(?:\+|00)\s?33{_SEP}(?:\(0\))?{_SEP}|0)[1-9](?:{_SEP}\d{{2}}){{4}}" + _NO_ALNUM_AFTER)
+# An e-mail address, also written to dodge a filter: jean(at)exemple.fr, jean [at] exemple [point] fr.
+_AT = r"(?:@|\s*[\(\[\{<]\s*(?:at|arobase|@)\s*[\)\]\}>]\s*|\s+(?:at|arobase)\s+)"
+_DOT = r"(?:\.|\s*[\(\[\{<]\s*(?:dot|point)\s*[\)\]\}>]\s*)"
+_EMAIL = re.compile(rf"[\w.+\-]+{_AT}[\w\-]+(?:{_DOT}[\w\-]+)*{_DOT}[A-Za-z]{{2,}}", re.IGNORECASE)
+IDENTIFYING = (
+    (_NIR, "un numéro de sécurité sociale"),
+    (_PHONE, "un numéro de téléphone"),
+    (_EMAIL, "une adresse e-mail"),
+)
+# The keys of the rows about a young person: pseudonymous, never a NIR, a phone number or an e-mail.
+IDENTIFIERS = ("id_jeune", "id_accompagnement", "id_jalon")
+# Free text about a young person: what it seems to hold is pointed out (a warning), as the forms do.
+FREE_TEXT = ("commentaire",)
+IDENTIFYING_ADVICE = "retirez toute donnée qui permettrait d'identifier le jeune."
+
+
+def identifying_text(text: str | None) -> str | None:
+    """What personal data a text seems to hold ("un numéro de téléphone"…), or None.
+
+    The one check behind the forms' warning on a comment and the import's, and behind the
+    refusal of an identifier that identifies.
+    """
+    if not text:
+        return None
+    for pattern, what in IDENTIFYING:
+        if pattern.search(text):
+            return what
+    return None
+
+
+# Bounds of the format (FORMAT.md v1.1); the database CHECKs hold the fixed ones (models.py).
+MIN_BIRTH_YEAR = 1950
+MIN_YEAR = 2000
+JALON_DATE_MIN = dt.date(MIN_YEAR, 1, 1)  # the first date a jalon may take
+YEARS_AHEAD = 5
+MAX_JALON_AMOUNT = 10_000
+MAX_FINANCEMENT = 100_000_000
+MAX_CIBLE = 1_000_000_000
+MAX_DIGITS = 15  # digits before the decimal point that a decimal may have at all (exact in a float)
 
 
 @dataclass
@@ -40,6 +90,10 @@ class Context:
     def max_birth_year(self) -> int:
         return self.today.year - 14
 
+    @property
+    def max_year(self) -> int:
+        return self.today.year + YEARS_AHEAD
+
 
 @dataclass
 class Validated:
@@ -48,6 +102,7 @@ class Validated:
     rows: pd.DataFrame
     lines: list[int]
     problems: list[RowProblem]
+    warnings: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, message): kept rows
 
 
 class _Collector:
@@ -63,6 +118,12 @@ class _Collector:
         for pos in positions:
             text = message(self.raw.iat[pos, self.raw.columns.get_loc(column)]) if callable(message) else message
             self.by_row.setdefault(int(pos), []).append((column, text))
+
+    def flagged(self, column: str) -> np.ndarray:
+        """Rows already refused for this column (a bound is not checked on a value that did not parse)."""
+        out = np.zeros(len(self.raw), dtype=bool)
+        out[[p for p, issues in self.by_row.items() if any(c == column for c, _ in issues)]] = True
+        return out
 
     def bad(self) -> np.ndarray:
         out = np.zeros(len(self.raw), dtype=bool)
@@ -115,7 +176,24 @@ def validate(table_name: str, raw: pd.DataFrame, lines: list[int], ctx: Context)
     bad = bag.bad()
     good = frame.loc[~bad].reset_index(drop=True)
     good_lines = [line for line, b in zip(lines, bad, strict=True) if not b]
-    return Validated(good, good_lines, bag.problems())
+    return Validated(good, good_lines, bag.problems(), _warnings(table, frame, lines, bad))
+
+
+def _warnings(table: Table, frame: pd.DataFrame, lines: list[int], bad: np.ndarray) -> list[tuple[int, str, str]]:
+    """Free text of the kept rows that seems to hold personal data: pointed out, not refused."""
+    out = []
+    for name in FREE_TEXT:
+        if name not in frame.columns:
+            continue
+        s = frame[name].astype("string").where(~bad)
+        suspect = np.zeros(len(s), dtype=bool)
+        for pattern, _ in IDENTIFYING:
+            suspect |= s.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+        for pos in np.flatnonzero(suspect & ~bad):
+            what = identifying_text(s.iat[pos])
+            label = table.column(name).label or name
+            out.append((lines[pos], name, f"le {label} semble contenir {what} ; {IDENTIFYING_ADVICE}"))
+    return out
 
 
 def _blank(series: pd.Series) -> pd.Series:
@@ -132,6 +210,7 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
     kind = column.kind
     if kind is Kind.TEXT:
         s = unneutralise(s).str.normalize("NFC")
+        too_long = np.zeros(len(s), dtype=bool)
         if column.max_length:
             too_long = present & (s.str.len().fillna(0).to_numpy() > column.max_length)
             bag.add(too_long, column.name, f"texte trop long ; {column.max_length} caractères au plus.")
@@ -139,8 +218,8 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         bag.add(control, column.name, "caractères de contrôle interdits dans le texte.")
         invisible = present & s.str.contains(_INVISIBLE, regex=True).fillna(False).to_numpy(dtype=bool)
         bag.add(invisible, column.name, "caractères invisibles ou d'inversion du sens d'écriture interdits.")
-        if column.name == "id_jeune":
-            _check_pseudonym(s, present, bag)
+        if column.name in IDENTIFIERS:
+            _check_pseudonym(column.name, s, present & ~too_long, bag)
         return s.astype(object).where(s.notna(), None)
     if kind is Kind.ENUM:
         out = s.map(_enum_lookup(column, s), na_action="ignore")
@@ -149,7 +228,7 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         bag.add(unknown, column.name, lambda v: f"valeur inconnue {_quote(v)} ; attendu : {expected}.")
         return out.astype(object).where(out.notna(), None)
     if kind is Kind.INT:
-        ok = s.str.fullmatch(r"-?\d{1,9}(\.0+)?").fillna(False).to_numpy(dtype=bool)
+        ok = s.str.fullmatch(r"-?[0-9]{1,9}(\.0+)?").fillna(False).to_numpy(dtype=bool)
         bag.add(present & ~ok, column.name, lambda v: f"{_quote(v)} n'est pas un nombre entier.")
         values = pd.to_numeric(s.where(ok), errors="coerce")
         return values.fillna(0).astype("int64")
@@ -160,8 +239,8 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         bag.add(~(truthy | falsy), column.name, lambda v: f"{_quote(v)} n'est pas un booléen ; attendu oui/non, 1/0, true/false ou O/N.")
         return pd.Series(truthy, index=s.index)
     if kind is Kind.DATE:
-        iso = pd.to_datetime(s.where(s.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)), format="%Y-%m-%d", errors="coerce")
-        fr = pd.to_datetime(s.where(s.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}").fillna(False)), format="%d/%m/%Y", errors="coerce")
+        iso = pd.to_datetime(s.where(s.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False)), format="%Y-%m-%d", errors="coerce")
+        fr = pd.to_datetime(s.where(s.str.fullmatch(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}").fillna(False)), format="%d/%m/%Y", errors="coerce")
         dates = iso.fillna(fr)
         bad = present & dates.isna().to_numpy(dtype=bool)
         bag.add(bad, column.name, lambda v: f"date invalide {_quote(v)} ; attendu AAAA-MM-JJ ou JJ/MM/AAAA.")
@@ -170,9 +249,13 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         return dates.astype("datetime64[s]")
     if kind is Kind.DECIMAL:
         cleaned = s.str.replace(r"[\s\u00a0\u202f€]", "", regex=True).str.replace(",", ".", regex=False)
-        ok = cleaned.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False).to_numpy(dtype=bool)
+        # ASCII digits only: \d also matches other scripts' digits (١٢٣), which to_numeric turns into a silent NaN
+        ok = cleaned.str.fullmatch(r"-?[0-9]+(\.[0-9]+)?").fillna(False).to_numpy(dtype=bool)
         bag.add(present & ~ok, column.name, lambda v: f"{_quote(v)} n'est pas un nombre décimal (ex. 1234,50).")
-        values = pd.to_numeric(cleaned.where(ok), errors="coerce").astype("float64")
+        digits = cleaned.str.extract(r"^-?0*([0-9]*)", expand=False).str.len().fillna(0).to_numpy()
+        huge = present & ok & (digits > MAX_DIGITS)
+        bag.add(huge, column.name, lambda v: f"nombre {_quote(v)} hors de toute borne plausible.")
+        values = pd.to_numeric(cleaned.where(ok & ~huge), errors="coerce").astype("float64")
         return values.round(2)
     raise AssertionError(kind)
 
@@ -190,20 +273,18 @@ def _enum_lookup(column: Column, s: pd.Series) -> dict[str, str | None]:
     return lookup
 
 
-def _check_pseudonym(s: pd.Series, present: np.ndarray, bag: _Collector) -> None:
-    email = s.str.contains(_EMAIL, regex=True).fillna(False).to_numpy(dtype=bool)
-    bag.add(present & email, "id_jeune", "ressemble à une adresse e-mail ; l'identifiant doit être pseudonyme.")
-    nir = s.str.fullmatch(_NIR).fillna(False).to_numpy(dtype=bool)
-    bag.add(present & nir, "id_jeune", "ressemble à un numéro de sécurité sociale ; l'identifiant doit être pseudonyme.")
+def _check_pseudonym(name: str, s: pd.Series, present: np.ndarray, bag: _Collector) -> None:
+    for pattern, what in IDENTIFYING:
+        found = present & s.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+        bag.add(found, name, f"ressemble à {what} ; l'identifiant doit être pseudonyme.")
+        present = present & ~found  # one reason per identifier is enough
 
 
 def _check_rows(table: Table, f: pd.DataFrame, bag: _Collector, ctx: Context) -> None:
     """Rules that involve several columns, or the import date."""
     name = table.name
     if name == "jeunes":
-        year = f["annee_naissance"]
-        bad = (year < 1950) | (year > ctx.max_birth_year)
-        bag.add(bad & (year != 0), "annee_naissance", f"attendu une année entre 1950 et {ctx.max_birth_year}.")
+        _bound(bag, f, "annee_naissance", MIN_BIRTH_YEAR, ctx.max_birth_year, f"attendu une année entre {MIN_BIRTH_YEAR} et {ctx.max_birth_year}.")
     elif name == "accompagnements":
         has_end = f["date_fin"].notna()
         bag.add(has_end & (f["date_fin"] < f["date_debut"]), "date_fin", "la date de fin précède la date de début.")
@@ -213,15 +294,31 @@ def _check_rows(table: Table, f: pd.DataFrame, bag: _Collector, ctx: Context) ->
     elif name == "jalons":
         today = pd.Timestamp(ctx.today)
         bag.add(f["date"] > today, "date", f"date dans le futur ; un jalon ne peut pas être postérieur au {ctx.today:%d/%m/%Y}.")
+        bag.add(f["date"] < pd.Timestamp(JALON_DATE_MIN), "date", f"date trop ancienne ; un jalon ne peut pas être antérieur au {JALON_DATE_MIN:%d/%m/%Y}.")
         _check_domaines(f, bag)
         has_amount = f["montant_eur"].notna()
         bag.add(has_amount & ~f["type"].isin(vocab.TYPES_AVEC_MONTANT), "montant_eur", "un montant ne s'indique que pour une aide FAJ (aide_faj).")
         bag.add(has_amount & (f["montant_eur"] < 0), "montant_eur", "le montant doit être positif ou nul.")
+        _bound(bag, f, "montant_eur", 0, MAX_JALON_AMOUNT,
+               f"montant invraisemblable ; attendu entre 0 et {_euros(MAX_JALON_AMOUNT)} (un montant plus élevé est refusé).")
     elif name in ("financements", "objectifs"):
-        year = f["annee"]
-        bag.add((year != 0) & ((year < 2000) | (year > 2100)), "annee", "attendu une année entre 2000 et 2100.")
+        _bound(bag, f, "annee", MIN_YEAR, ctx.max_year, f"attendu une année entre {MIN_YEAR} et {ctx.max_year}.")
         if name == "financements":
             bag.add(f["montant_eur"] < 0, "montant_eur", "le montant doit être positif ou nul.")
+            _bound(bag, f, "montant_eur", 0, MAX_FINANCEMENT, f"attendu un montant entre 0 et {_euros(MAX_FINANCEMENT)}.")
+        else:
+            _bound(bag, f, "cible", -MAX_CIBLE, MAX_CIBLE, "cible hors de toute borne plausible.")
+
+
+def _bound(bag: _Collector, f: pd.DataFrame, column: str, low: float, high: float, message: str) -> None:
+    """A value outside [low, high] (or not finite) is refused, unless its column was refused already."""
+    values = f[column].astype("float64")
+    outside = values.notna() & ~((values >= low) & (values <= high))  # NaN-safe: inf and nan are outside
+    bag.add(outside.to_numpy(dtype=bool) & ~bag.flagged(column), column, message)
+
+
+def _euros(amount: int) -> str:
+    return f"{amount:,} €".replace(",", "\u202f")
 
 
 def _check_domaines(f: pd.DataFrame, bag: _Collector) -> None:

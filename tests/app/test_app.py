@@ -96,21 +96,43 @@ def test_admin_page_creates_an_account_and_shows_the_audit(app_on, sqlite_templa
     at = app_on(url, demo_role="admin")
     at.switch_page("../pages/admin.py").run()
     assert not at.exception
-    at.text_input(key="admin_email").set_value("Nouvelle.Conseillere@ml13.fr")
+    at.text_input(key="admin_email").set_value("pas-un-email")
     at.selectbox(key="admin_role").set_value("conseiller")
     at.selectbox(key="admin_structure").set_value("ML13001")
     at.button[0].click().run()
+    assert "Adresse e-mail invalide" in at.error[0].value
+    at.text_input(key="admin_email").set_value("Nouvelle.Conseillere@ml13.fr")
+    at.button[0].click().run()
     assert not at.exception
     assert "Compte créé : nouvelle.conseillere@ml13.fr" in at.success[0].value
-    at.text_input(key="admin_email").set_value("pas-un-email")
-    at.button[0].click().run()
-    assert "Adresse e-mail invalide" in at.error[0].value
     with make_engine(url).connect() as conn:
         assert accounts.get_account(conn, "nouvelle.conseillere@ml13.fr").code_structure == "ML13001"
         [entry] = audit.entries(conn, table="comptes")
         assert entry["auteur"] == "admin@demo.invalid"
-    at.run()
-    assert "nouvelle.conseillere@ml13.fr" in set(at.dataframe[0].value["E-mail"])
+    at.run()  # an account in the store: the demo mode stops at the next run, before any page
+    assert not at.exception and not at.dataframe
+    assert "refuse de démarrer : cette base contient 1 compte(s)" in at.error[0].value
+
+
+def test_demo_mode_refuses_a_demo_store_that_holds_an_account(app_on, demo_database, tmp_path):
+    """`mlimpact utilisateur … --role admin` on the demo store: an anonymous visitor picking « admin » saw the real accounts."""
+    import sqlite3
+
+    from mlimpact import accounts
+
+    target = tmp_path / "demo.db"
+    with sqlite3.connect(demo_database.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    url = f"sqlite:///{target}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        accounts.save_account(conn, "vraie.admin@ministere.example", "admin", auteur="cli")
+    engine.dispose()
+    at = app_on(url)
+    assert not at.exception and not at.metric and not at.selectbox
+    [message] = [e.value for e in at.error]
+    assert "refuse de démarrer : cette base contient 1 compte(s)" in message
+    assert "mlimpact utilisateur ADRESSE --supprimer" in message and "vraie.admin" not in message
 
 
 @pytest.mark.parametrize("role", ["conseiller", "directeur", "departement", "bureau"])
@@ -141,3 +163,30 @@ def test_the_server_preloads_every_module_the_pages_import(tmp_path):
     sys.modules.pop("colorsys", None)
     assert preload(tmp_path) == ["colorsys", "json", "presentation", "presentation.formats"]
     assert "colorsys" in sys.modules
+
+
+@pytest.mark.parametrize("store", ["missing", "empty", "old"])
+def test_the_app_starts_on_a_store_whose_schema_is_missing_or_old(app_on, tmp_path, store):
+    """Before: `sqlite3.OperationalError: no such table: parametres` on every page. Now the schema is brought up first."""
+    from alembic import command
+
+    from mlimpact.migrate import alembic_config, current_revision, head_revision
+
+    path = tmp_path / "store.db"
+    url = f"sqlite:///{path}"
+    if store == "empty":
+        path.touch()
+    elif store == "old":
+        engine = make_engine(url)
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0003")
+        assert current_revision(engine) == "0003"
+        engine.dispose()
+    at = app_on(url)
+    assert not at.exception, at.exception
+    assert "refuse de démarrer" in at.error[0].value  # the demo's own refusal: the store was read, schema and all
+    engine = make_engine(url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

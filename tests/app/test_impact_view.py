@@ -23,7 +23,7 @@ from mlimpact.access import Compte
 from mlimpact.db import make_engine
 from tests.conftest import ROOT
 from tests.db.test_report import copie_demo
-from ui.cards import valeur_texte
+from presentation.figures import texte_valeur as valeur_texte
 
 ROLES = [
     ("conseiller", {}),

@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from indicators.disclosure import service
 from indicators.disclosure import territorial
+from presentation import figures
 from indicators.disclosure.masking import DEFAULT_K, Relation, petit, recoverable
 from indicators.registry import FAMILLES_COURTES, REGISTRY
 from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode
@@ -99,7 +100,7 @@ def test_regions_added_up_equal_the_engines_regions(demo):
 
 @pytest.mark.parametrize("code", ["jeunes_suivis", "risques_ouverts", "sanctions_rsa", "ancrage_rsa", "entree_sous_30j"])
 def test_the_table_shows_the_services_figures_and_hides_every_small_one(demo, code):
-    t = territorial.tableau(demo, BUREAU, ANNEE, code, k=K)
+    t = figures.tableau_affiche(territorial.tableau(demo, BUREAU, ANNEE, code, k=K))
     nature = REGISTRY[code].nature
     deps = raw(demo, BUREAU, Perimetre(), code, "departement")
     national = service.compute(demo, BUREAU, ANNEE, Perimetre(), codes=[code], k=0)[code]
@@ -220,7 +221,7 @@ def test_joint_masking_never_shows_a_small_count_nor_lets_one_be_solved(groups, 
     relations.append(Relation(0, tuple(deps)))
     cells = pd.DataFrame(rows).assign(numerateur=None, denominateur=None)
     caches = [regions[0]] if forced else []
-    out = territorial.mask(cells, relations, K, Nature.COUNT, 0, caches=caches)
+    out = figures.avec_affichage(territorial.mask(cells, relations, K, Nature.COUNT, caches=caches), K, "jeunes_suivis")
     hidden = out["masque"].to_numpy(dtype=bool)
     assert all(hidden[c] for c in caches)
     for v, h, text in zip(cells["valeur"], hidden, out["affichage"]):
@@ -236,7 +237,7 @@ def frame(values: dict[str, float | None], masked: tuple[str, ...] = ()) -> pd.D
     return pd.DataFrame({
         "code": list(values), "libelle": [f"D{c}" for c in values], "region": ["93"] * len(values),
         "valeur": pd.array([None if c in masked else v for c, v in values.items()], dtype="Float64"),
-        "masque": [c in masked for c in values],
+        "masque": [c in masked for c in values], "petit": False,
         "affichage": ["secret" if c in masked else str(v) for c, v in values.items()],
     })
 
@@ -265,11 +266,12 @@ def test_ranking_follows_the_direction_of_improvement_and_leaves_masked_ones_out
 def test_variation_is_masked_when_either_figure_is():
     now = frame({"01": 30.0, "02": 10.0, "03": 12.0}, masked=("02",))
     before = frame({"01": 27.5, "02": 12.0, "03": 13.0}, masked=("03",))
-    v = territorial.variation(now, before, "acces_emploi").set_index("code")
-    assert v.loc["01", "affichage_variation"] == "+2,5 pt" and v.loc["01", "variation"] == pytest.approx(2.5)
+    v = figures.avec_variation(territorial.variation(now, before, "acces_emploi"), "acces_emploi", K).set_index("code")
+    # one rule for a change (presentation.figures): a no-break space before « pt », as the PDF writes it
+    assert v.loc["01", "affichage_variation"] == "+2,5\u00a0pt" and v.loc["01", "variation"] == pytest.approx(2.5)
     assert v.loc["02", "affichage_variation"] == "secret" and pd.isna(v.loc["02", "variation"])
     assert v.loc["03", "affichage_variation"] == "secret"
-    assert territorial.texte_variation("jeunes_suivis", -3.0) == "−3"
+    assert figures.texte_ecart("jeunes_suivis", -3.0) == "−3"
 
 
 def test_access_flags_only_the_unfavourable_side():
@@ -555,7 +557,7 @@ def test_filters_reach_the_figures(monkeypatch, demo_database):
     assert not at.exception
     shown = table_by_code(at.dataframe[0].value, REGISTRY["jeunes_suivis"].libelle)
     engine = make_engine(demo_database)
-    expected = territorial.tableau(engine, BUREAU, ANNEE, "jeunes_suivis", Filtres(dispositif="RSA"), k=K).departements
+    expected = figures.tableau_affiche(territorial.tableau(engine, BUREAU, ANNEE, "jeunes_suivis", Filtres(dispositif="RSA"), k=K)).departements
     assert shown == dict(zip(expected["code"], expected["affichage"]))
 
 
@@ -567,7 +569,7 @@ def test_a_median_joins_the_map_once_the_engine_breaks_it_down(demo, monkeypatch
     if not territorial.ventilable(code):  # what the proposed engine change does
         monkeypatch.setattr(engine, "BREAKDOWN_NATURES", (*engine.BREAKDOWN_NATURES, Nature.NUMBER))
     assert code in territorial.indicateurs_carte()
-    t = territorial.tableau(demo, BUREAU, ANNEE, code, k=K)
+    t = figures.tableau_affiche(territorial.tableau(demo, BUREAU, ANNEE, code, k=K))
     deps = raw(demo, BUREAU, Perimetre(), code, "departement")
     regions = raw(demo, BUREAU, Perimetre(), code, "region")
     for r in t.departements.itertuples():

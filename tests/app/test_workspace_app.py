@@ -163,10 +163,11 @@ def test_adding_a_valid_jalon(app, engine):
     before = len(jalons_of(engine, ident))
     at = app("../pages/parcours.py", jeune=ident)
     assert at.selectbox(key="ajout_0_type").value == "entretien"
-    labels = {w.label for w in [*at.date_input, *at.text_area, *at.selectbox, *at.number_input]}
+    labels = {w.label for w in [*at.text_input, *at.text_area, *at.selectbox, *at.number_input]}
     assert "Domaine" not in labels and "Montant de l'aide (€)" not in labels  # an entretien needs neither
+    assert "Date du jalon (JJ/MM/AAAA)" in labels and at.text_input(key="ajout_0_date").value == f"{TODAY:%d/%m/%Y}"
     assert any("N'écrivez ni nom" in c.value for c in at.caption)
-    at.date_input(key="ajout_0_date").set_value(TODAY - dt.timedelta(days=2))
+    at.text_input(key="ajout_0_date").set_value(f"{TODAY - dt.timedelta(days=2):%d/%m/%Y}")
     at.text_area(key="ajout_0_commentaire").set_value("Point sur la recherche de stage")
     button(at, "Enregistrer le jalon").click().run()
     assert not at.exception and not errors(at)
@@ -182,14 +183,69 @@ def test_adding_a_valid_jalon(app, engine):
     assert {m.label: m.value for m in at.metric}["Jalons"] == str(before + 1)
 
 
-def test_an_faj_aid_shows_and_saves_its_amount(app, engine):
+def test_an_faj_amount_typed_the_french_way_is_saved_as_typed(app, engine):
+    """`150,50` was stored as 15 050,00 € by a number field that dropped the comma; now it is read by the validation."""
     ident = a_jeune(engine)
     at = app("../pages/parcours.py", jeune=ident)
     at.selectbox(key="ajout_0_type").set_value("aide_faj").run()
-    at.number_input(key="ajout_0_montant").set_value(150.5)
+    assert "150,50" in at.text_input(key="ajout_0_montant").help
+    at.text_input(key="ajout_0_montant").set_value("20 000")
+    button(at, "Enregistrer le jalon").click().run()
+    assert errors(at) == ["Montant de l'aide : montant invraisemblable ; attendu entre 0 et 10\u202f000 € (un montant plus élevé est refusé)."]
+    assert after_widget(at, "ajout_0_montant").type == "error"
+    at.text_input(key="ajout_0_montant").set_value("150,50")
     button(at, "Enregistrer le jalon").click().run()
     assert not errors(at)
     assert [j["montant_eur"] for j in jalons_of(engine, ident) if j["type"] == "aide_faj" and j["date"] == TODAY] == [150.5]
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("31/02/2026", "date invalide « 31/02/2026 » ; attendu AAAA-MM-JJ ou JJ/MM/AAAA."),
+    ("32/13", "date invalide « 32/13 » ; attendu AAAA-MM-JJ ou JJ/MM/AAAA."),
+    ("01/01/2030", f"date dans le futur ; un jalon ne peut pas être postérieur au {TODAY:%d/%m/%Y}."),
+    ("15/06/1999", "date trop ancienne ; un jalon ne peut pas être antérieur au 01/01/2000."),
+    ("", "valeur manquante ; ce champ est obligatoire."),
+])
+def test_a_date_that_cannot_be_read_or_is_out_of_bounds_blocks_the_save(app, engine, typed, message):
+    """A date picker stored today's date for 01/01/2030 and turned 32/13 into another day; now nothing is saved."""
+    ident = a_jeune(engine)
+    before = jalons_of(engine, ident)
+    at = app("../pages/parcours.py", jeune=ident)
+    at.text_input(key="ajout_0_date").set_value(typed)
+    at.text_area(key="ajout_0_commentaire").set_value("date tapée")
+    button(at, "Enregistrer le jalon").click().run()
+    assert not at.exception
+    assert errors(at) == [f"Date du jalon : {message}"]
+    assert after_widget(at, "ajout_0_date").type == "error"  # right under its field
+    assert jalons_of(engine, ident) == before  # nothing written
+
+
+def test_the_same_jalon_twice_asks_before_saving_and_the_list_tells_them_apart(app, engine):
+    ident = a_jeune(engine)
+    at = app("../pages/parcours.py", jeune=ident)
+    jour = f"{TODAY - dt.timedelta(days=3):%d/%m/%Y}"
+    at.text_input(key="ajout_0_date").set_value(jour)
+    button(at, "Enregistrer le jalon").click().run()
+    assert any("Jalon enregistré" in s for s in successes(at))
+    count = len(jalons_of(engine, ident))
+
+    at.text_input(key="ajout_1_date").set_value(jour)  # the same form, sent again
+    button(at, "Enregistrer le jalon").click().run()
+    assert not at.exception and not successes(at)
+    [warning] = [w.value.replace("\\", "") for w in at.warning if "doublon" in w.value]
+    assert f"Ce jeune a déjà un jalon « Entretien » au {jour}" in warning and "rien n'a été enregistré" in warning
+    assert len(jalons_of(engine, ident)) == count
+    assert at.text_input(key="ajout_1_date").value == jour  # what was typed is kept
+    at.checkbox(key="ajout_1_doublon_confirme").check()
+    button(at, "Enregistrer le jalon").click().run()
+    assert any("Jalon enregistré" in s for s in successes(at))
+    twins = [j for j in jalons_of(engine, ident) if j["type"] == "entretien" and f"{j['date']:%d/%m/%Y}" == jour]
+    assert len(twins) == 2 and len(jalons_of(engine, ident)) == count + 1
+    assert not any("doublon" in w.value for w in at.warning)  # the next jalon starts without the question
+
+    options = at.selectbox(key="j_choix").options
+    assert len(options) == len(set(options))  # every entry of the edit list can be told apart
+    assert all(any(j["id_jalon"] in o for o in options) for j in twins)
 
 
 def test_invalid_jalons_are_refused_with_the_message_under_the_field(app, engine):
@@ -285,6 +341,15 @@ def test_creating_a_jeune(app, engine):
     assert any("Identifiant pseudonyme uniquement" in c.value for c in at.caption)
     button(at, "Créer le jeune").click().run()
     assert set(errors(at)) == {"Année de naissance : valeur manquante ; ce champ est obligatoire.", "Sexe : valeur manquante ; ce champ est obligatoire."}
+    at.number_input(key="c_annee").set_value(1930)
+    at.selectbox(key="c_sexe").set_value("F")
+    at.text_input(key="c_accueil").set_value("31/02/2026")
+    button(at, "Créer le jeune").click().run()
+    assert set(errors(at)) == {
+        f"Année de naissance : attendu une année entre 1950 et {TODAY.year - 14}.",
+        "Date du premier accueil : date invalide « 31/02/2026 » ; attendu AAAA-MM-JJ ou JJ/MM/AAAA.",
+    }
+    at.text_input(key="c_accueil").set_value("")
     at.text_input(key="c_id").set_value("prenom.nom@mail.fr")
     at.number_input(key="c_annee").set_value(2006)
     at.selectbox(key="c_sexe").set_value("F")
@@ -313,7 +378,7 @@ def test_opening_and_closing_an_accompagnement(app, engine):
     button(at, "Ouvrir l'accompagnement").click().run()
     assert errors(at) == ["Dispositif : valeur manquante ; ce champ est obligatoire."]
     at.selectbox(key="a_disp").set_value("CEJ")
-    at.date_input(key="a_debut").set_value(TODAY - dt.timedelta(days=30))
+    at.text_input(key="a_debut").set_value(f"{TODAY - dt.timedelta(days=30):%d/%m/%Y}")
     button(at, "Ouvrir l'accompagnement").click().run()
     assert any("Accompagnement ouvert : CEJ" in s for s in successes(at))
     with engine.connect() as conn:
@@ -340,14 +405,14 @@ def test_editing_and_deleting_an_accompagnement(app, engine):
     at.run()
     ident = opened.cle
     at.selectbox(key="a_choix").set_value(ident).run()
-    at.date_input(key=f"m_fin_{ident}").set_value(TODAY - dt.timedelta(days=1))
+    at.text_input(key=f"m_fin_{ident}").set_value(f"{TODAY - dt.timedelta(days=1):%d/%m/%Y}")
     button(at, "Enregistrer les modifications").click().run()
     assert errors(at) == ["Motif de fin : obligatoire quand la date de fin est renseignée."]
-    at.date_input(key=f"m_fin_{ident}").set_value(TODAY - dt.timedelta(days=100))
+    at.text_input(key=f"m_fin_{ident}").set_value(f"{TODAY - dt.timedelta(days=100):%d/%m/%Y}")
     at.selectbox(key=f"m_motif_{ident}").set_value("reorientation")
     button(at, "Enregistrer les modifications").click().run()
     assert errors(at) == ["Date de fin : la date de fin précède la date de début."]
-    at.date_input(key=f"m_fin_{ident}").set_value(TODAY - dt.timedelta(days=1))
+    at.text_input(key=f"m_fin_{ident}").set_value(f"{TODAY - dt.timedelta(days=1):%d/%m/%Y}")
     at.selectbox(key=f"m_disp_{ident}").set_value("CEJ")
     button(at, "Enregistrer les modifications").click().run()
     assert any("Accompagnement modifié : CEJ" in s for s in successes(at))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from mlimpact import vocab
 from mlimpact.db import make_engine
 from mlimpact.overview import overview
-from tests.support.browser_helpers import demo_sign_in, wait_for_app
 from presentation.formats import entier
+from tests.support.browser_helpers import demo_sign_in
+from ui import menu
 
 pytestmark = pytest.mark.browser
 
@@ -31,9 +33,14 @@ def test_a_conseiller_sees_one_structure(page: Page, running_app, artefacts):
     page.screenshot(path=str(artefacts / "accueil-conseiller.png"), full_page=True)
 
 
-def test_one_menu_only(page: Page, running_app):
-    """st.navigation in the entry point is the only menu: no page folder adds a second one."""
-    page.goto(running_app.url)
-    wait_for_app(page)
-    assert page.get_by_test_id("stSidebarNav").count() <= 1
-    assert page.get_by_role("link", name="Accueil").count() <= 1
+@pytest.mark.parametrize("role", list(vocab.ROLES))
+def test_one_menu_only(page: Page, running_app, role):
+    """st.navigation in the entry point is the only menu, with exactly the role's pages, each once."""
+    demo_sign_in(page, running_app.url, vocab.ROLES[role])
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav).to_have_count(1)
+    expect(page.locator("nav")).to_have_count(1)
+    links = nav.get_by_test_id("stSidebarNavLink")
+    expect(links).to_have_count(len(menu.pages_for(role)))
+    titles = [text.splitlines()[-1].strip() for text in links.all_inner_texts()]  # after the icon's ligature
+    assert titles == [p.titre for p in menu.pages_for(role)]

@@ -43,6 +43,7 @@ DIRECTION_SUB = "pc-3f9a1c-direction"  # opaque, as ProConnect's `sub`
 DIRECTION_EMAIL = "Direction.Vaucluse-Nord@mission-locale.example"  # mixed case: the store keeps it lower-cased
 STRANGER_SUB = "pc-77b02e-sans-compte"
 STRANGER_EMAIL = "sans.compte@mission-locale.example"
+UNVERIFIED_SUB = "pc-51d0e4-non-verifiee"  # asserts the direction's address, without having verified it
 USER_COOKIE = "_streamlit_user"
 # The first run after a page load can take a while (a fresh Streamlit process, parallel workers).
 LOAD = 30_000
@@ -52,8 +53,9 @@ LOAD = 30_000
 @pytest.fixture(scope="module")
 def provider():
     mock = MockProvider().start()
-    mock.add_user(DIRECTION_SUB, email=DIRECTION_EMAIL, given_name="Camille", usual_name="Martin")
-    mock.add_user(STRANGER_SUB, email=STRANGER_EMAIL, given_name="Dominique", usual_name="Durand")
+    mock.add_user(DIRECTION_SUB, email=DIRECTION_EMAIL, email_verified=True, given_name="Camille", usual_name="Martin")
+    mock.add_user(STRANGER_SUB, email=STRANGER_EMAIL, email_verified=True, given_name="Dominique", usual_name="Durand")
+    mock.add_user(UNVERIFIED_SUB, email=DIRECTION_EMAIL.lower(), email_verified=False, given_name="Claude", usual_name="Faux")
     yield mock
     mock.stop()
 
@@ -165,6 +167,18 @@ def test_an_identity_without_account_is_refused(page: Page, oidc_app, provider, 
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
     expect(page.get_by_text("Ce que contient la base")).to_have_count(0)
     page.screenshot(path=str(artefacts / "connexion-oidc-refus.png"), full_page=True)
+
+
+def test_an_unverified_address_does_not_sign_in_as_its_account(page: Page, oidc_app, provider):
+    """Before: the account was found by e-mail alone, so `email_verified=false` signed in as the direction."""
+    sign_in(page, oidc_app.url, provider, UNVERIFIED_SUB)
+
+    expect(page.get_by_role("heading", name="Accès non autorisé")).to_be_visible(timeout=LOAD)
+    expect(page.get_by_text("n'atteste pas que votre adresse e-mail est vérifiée")).to_be_visible()
+    expect(page.get_by_role("button", name=LOGOUT_BUTTON)).to_be_visible()
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(page.get_by_text(f"Direction de Mission Locale · {STRUCTURE}")).to_have_count(0)
 
 
 def test_demo_mode_cannot_be_switched_on_when_auth_is_configured(page: Page, oidc_app_demo_env, provider):

@@ -225,6 +225,7 @@ EXPECTED_2024 = {
     "acces_emploi_durable": (11.8, 2, 17),  # J01 cdi, J12 cdd_long: 100 × 2 / 17 = 11.76
     "acces_formation": (11.8, 2, 17),  # J05 qualifiante, J19 préparatoire
     "immersions": (2, None, None),  # J18 02-01, J19 04-19
+    "immersions_par_jeune": (0.12, None, None),  # immersions / jeunes suivis = 2 / 17 = 0.1176… (2 decimals)
     # ended in P: A04 (2024-01-01 = d1, emploi_durable +), A05 (abandon), A07 (emploi +), A09 (formation
     # qualifiante +), A13 (emploi_durable +), A15 (2024-12-31 = d2, alternance +): 100 × 5 / 6 = 83.33
     "sorties_positives": (83.3, 5, 6),

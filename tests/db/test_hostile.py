@@ -103,9 +103,10 @@ def test_xlsx_formula_cells_are_never_evaluated(sqlite_engine, tmp_path):
     path = tmp_path / "s.xlsx"
     wb.save(path)
     result = import_paths(sqlite_engine, [path], today=TODAY)
-    # Formulas are never evaluated: only a value the spreadsheet saved is read, and this one has none.
+    # Formulas are never evaluated: only a value the spreadsheet saved is read; this one has none, and
+    # the cell is refused as such (not read as empty).
     assert result.exit_code == 1
-    assert (result.problems[0].column, "obligatoire" in result.problems[0].message) == ("nom", True)
+    assert (result.problems[0].column, "formule" in result.problems[0].message) == ("nom", True)
 
 
 def test_zip_with_hostile_member_names(sqlite_engine, tmp_path):

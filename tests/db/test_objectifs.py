@@ -127,3 +127,48 @@ def test_only_the_structure_and_year_asked(store):
 )
 def test_atteint(resultat, cible, sens, expected):
     assert atteint(resultat, cible, sens) is expected
+
+
+# --- the indicator code of a target: checked by the exchange format, not by a CHECK (migration 0008) -------
+def test_an_unknown_indicator_code_is_refused_on_import_in_french(store, tmp_path):
+    from sqlalchemy import text
+
+    bad = {**TABLES, "objectifs": TABLES["objectifs"] + "ML13001;2025;taux_de_bonheur;50\n"}
+    result = import_paths(store, [write_tables(tmp_path / "bad", bad)], today=dt.date(2026, 2, 1), author="tests")
+    assert result.exit_code == 1
+    assert [(p.table, p.column) for p in result.problems] == [("objectifs", "indicateur")]
+    assert "valeur inconnue" in result.problems[0].message and "taux_de_bonheur" in str(result.problems[0])
+    with store.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM objectifs WHERE indicateur = 'taux_de_bonheur'")).scalar() == 0
+
+
+def test_migration_0008_drops_the_check_and_keeps_the_targets(store):
+    """Down to 0007 (the CHECK of the 31 codes refuses a new one), up again: the same targets, no CHECK."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import IntegrityError
+
+    from mlimpact.migrate import current_revision, head_revision
+    from tests.db.test_engine import migrate
+
+    def targets():
+        with store.connect() as conn:
+            return sorted(conn.execute(text("SELECT code_structure, annee, indicateur, cible FROM objectifs")).all())
+
+    def checks():
+        """The CHECKs of objectifs on the indicator code (migration 0009 adds others, on the year and the target)."""
+        return [c["name"] for c in inspect(store).get_check_constraints("objectifs") if "indicateur" in c["name"]]
+
+    before = targets()
+    assert len(before) == 7 and checks() == []
+    migrate(store, command.downgrade, "0007")
+    assert current_revision(store) == "0007" and checks() == ["ck_objectifs_indicateur"]
+    assert targets() == before
+    with pytest.raises(IntegrityError), store.begin() as conn:
+        conn.execute(text("INSERT INTO objectifs VALUES ('ML13001', 2025, 'immersions_par_jeune', 1)"))
+    migrate(store, command.upgrade, "head")
+    assert current_revision(store) == head_revision() and checks() == []
+    assert targets() == before
+    with store.begin() as conn:  # a code the registry adds later needs no migration
+        conn.execute(text("INSERT INTO objectifs VALUES ('ML13001', 2025, 'immersions_par_jeune', 1)"))
+    assert len(targets()) == 8

@@ -32,7 +32,8 @@ from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Objectif
 from reports import contenu as ct
 from reports import excel, fonts, pdf
-from presentation.textes import echapper, libelle_perimetre, mois_incomplet, texte_figure
+from presentation.figures import texte_valeur as texte_figure
+from presentation.textes import echapper, libelle_perimetre, mois_incomplet
 from tests.support.exchange_files import write_tables
 
 STRUCTURE = "ML13001"
@@ -259,8 +260,8 @@ def test_objectives_are_validated_written_audited_and_bump_the_data_version(smal
     assert entries[0]["avant"]["cible"] == 42.5 and entries[0]["apres"]["cible"] == 45.0
     assert entries[0]["auteur"] == DIRECTEUR.email and entries[0]["cle"] == "ML13001|2026|acces_emploi"
     with engine.begin() as conn:
-        assert impact_settings.supprimer(conn, DIRECTEUR, "objectifs", STRUCTURE, (2026, "acces_emploi"))
-        assert not impact_settings.supprimer(conn, DIRECTEUR, "objectifs", STRUCTURE, (2026, "acces_emploi"))
+        assert impact_settings.delete_row(conn, DIRECTEUR, "objectifs", STRUCTURE, (2026, "acces_emploi"))
+        assert not impact_settings.delete_row(conn, DIRECTEUR, "objectifs", STRUCTURE, (2026, "acces_emploi"))
     with engine.connect() as conn:
         assert conn.execute(select(Objectif).where(Objectif.annee == 2026)).first() is None
         assert audit.entries(conn, table="objectifs")[0]["action"] == "delete"

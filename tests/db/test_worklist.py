@@ -161,9 +161,10 @@ def test_one_rule_for_open_risks_in_sql_and_over_a_jeunes_rows(demo_database):
         structure_of = dict(conn.execute(select(Jeune.id_jeune, Jeune.code_structure)).all())
         for au in (today(), D(2025, 6, 30)):
             par_sql = {s: {r.id_jalon for r in conn.execute(parcours.requete_risques_ouverts(au, s))} for s in structures}
+            # One call over every jeune's rows: the rule matches a risk with the issues of its own jeune only.
             par_jeune: dict[str, set[str]] = {s: set() for s in structures}
-            for ident, rows in jalons.groupby("id_jeune"):
-                par_jeune[structure_of[ident]] |= set(parcours.risques_ouverts_parmi(rows, au)["id_jalon"])
+            for row in parcours.risques_ouverts_parmi(jalons, au).itertuples(index=False):
+                par_jeune[structure_of[row.id_jeune]].add(row.id_jalon)
             assert par_sql == par_jeune
             assert sum(map(len, par_sql.values())) > 0
     engine.dispose()

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from indicators.disclosure.masking import (
     DEFAULT_K,
     Relation,
-    libelle_masque,
     mask_crosstab,
     mask_table,
     mask_values,
@@ -19,6 +18,7 @@ from indicators.disclosure.masking import (
     suppress,
 )
 from indicators.types import Nature, Valeur
+from presentation.figures import avec_affichage
 
 
 def count(code: str, n: int) -> Valeur:
@@ -127,12 +127,9 @@ def test_an_already_masked_figure_stays_masked():
     assert mask_values({"entretiens": v}, 11)["entretiens"] is v
 
 
-def test_masked_labels():
-    assert libelle_masque(Valeur("jeunes_suivis", None, masque=True), 11) == "< 11"
-    assert libelle_masque(Valeur("jeunes_suivis", None, masque=True), 5) == "< 5"
-    assert libelle_masque(Valeur("acces_emploi", None, masque=True), 11) == "secret"
-    assert libelle_masque(Valeur("couts_evites_nets_eur", None, masque=True), 11) == "secret"
-    assert libelle_masque(Valeur("z", None, masque=True), 11, Nature.COUNT) == "< 11"
+def texts_of(out: pd.DataFrame, k: int = 11, nature: Nature = Nature.COUNT, decimales: int = 0) -> list[str]:
+    """The text of a masked table, as every output writes it (presentation.figures)."""
+    return avec_affichage(out, k, nature=nature, decimales=decimales)["affichage"].tolist()
 
 
 # --- tables: primary and secondary masking -----------------------------------------------------------------
@@ -147,14 +144,16 @@ def table(values: list[int], labels: list[str] | None = None, total: bool = True
 def test_a_single_small_cell_brings_the_next_smallest_with_it():
     out = mask_table(table([5, 40, 30, 100]))
     assert list(out["masque"]) == [True, False, True, False, False]
-    assert list(out["affichage"]) == ["< 11", "40", "< 11", "100", "175"]
+    # the 30 hidden only to protect the 5 is not a small count: « secret », not « < 11 » (one rule with the national view)
+    assert texts_of(out) == ["< 11", "40", "secret", "100", "175"]
+    assert list(out["petit"]) == [True, False, False, False, False]
     assert out["valeur"].isna().tolist() == [True, False, True, False, False]
 
 
 def test_the_second_cell_is_not_a_zero_when_a_non_zero_one_exists():
     out = mask_table(table([4, 0, 50, 60]))
     assert list(out["masque"]) == [True, False, True, False, False]
-    assert out["affichage"].iloc[1] == "0"  # a real zero stays shown
+    assert texts_of(out)[1] == "0"  # a real zero stays shown
 
 
 def test_a_zero_is_hidden_when_nothing_else_can_be():
@@ -194,7 +193,7 @@ def test_a_total_published_elsewhere_counts_as_shown():
 
 def test_k_at_most_1_masks_no_table():
     out = mask_table(table([1, 2, 3]), k=1)
-    assert not out["masque"].any() and list(out["affichage"]) == ["1", "2", "3", "6"]
+    assert not out["masque"].any() and texts_of(out, k=1) == ["1", "2", "3", "6"]
 
 
 def test_ratio_tables_mask_n_and_d_minus_n_and_protect_both_by_subtraction():
@@ -210,7 +209,7 @@ def test_ratio_tables_mask_n_and_d_minus_n_and_protect_both_by_subtraction():
     out = mask_table(df, nature=Nature.RATIO)
     assert list(out["masque"]) == [True, True, False]  # H has n = 5; F would be recoverable
     assert out[["valeur", "numerateur", "denominateur"]].iloc[:2].isna().all().all()
-    assert list(out["affichage"]) == ["secret", "secret", "25,0\u00a0%"]
+    assert texts_of(out, nature=Nature.RATIO, decimales=1) == ["secret", "secret", "25,0\u00a0%"]
 
 
 def test_a_ratio_with_a_small_d_minus_n_is_masked():
@@ -228,9 +227,9 @@ def test_a_ratio_with_a_small_d_minus_n_is_masked():
 
 def test_display_is_french():
     out = mask_table(table([1234, 5678]))
-    assert list(out["affichage"]) == ["1\u202f234", "5\u202f678", "6\u202f912"]
+    assert texts_of(out) == ["1\u202f234", "5\u202f678", "6\u202f912"]
     euros = pd.DataFrame({"modalite": ["a"], "libelle": ["A"], "valeur": [1500.5]})
-    assert mask_table(euros, nature=Nature.EUROS)["affichage"].iloc[0] == "1\u202f500\u00a0€"
+    assert texts_of(mask_table(euros, nature=Nature.EUROS), nature=Nature.EUROS)[0] == "1\u202f500\u00a0€"
 
 
 def test_numbers_are_masked_on_their_denominator():
@@ -244,7 +243,7 @@ def test_numbers_are_masked_on_their_denominator():
     )
     out = mask_table(df, nature=Nature.NUMBER)
     assert out["masque"].tolist() == [True, True, False]
-    assert out["affichage"].tolist() == ["secret", "secret", "15,0"]
+    assert texts_of(out, nature=Nature.NUMBER, decimales=1) == ["secret", "secret", "15,0"]
 
 
 def region_table(regions: dict[str, list[int]]) -> pd.DataFrame:
@@ -277,7 +276,7 @@ def test_crosstab_with_margins():
     ct = pd.DataFrame({"18-21": [5, 30, 35], "22-25": [20, 25, 45], "Total": [25, 55, 80]}, index=["F", "H", "Total"])
     t = mask_crosstab(ct)
     assert t.masque.values.tolist() == [[True, True, False], [True, True, False], [False, False, False]]
-    assert t.affichage.iloc[0, 0] == "< 11" and t.affichage.iloc[2, 2] == "80"
+    assert t.petit.values.tolist()[0] == [True, False, False] and t.valeurs.iloc[2, 2] == 80
     assert t.valeurs.isna().values.sum() == 4
 
 
@@ -310,8 +309,9 @@ def test_property_count_tables(values, k):
     if not total_masked and parts["masque"].any():
         assert not 1 <= sum(v for v, h in zip(values, parts["masque"]) if h) <= k - 1
     hidden = out[out["masque"]]
-    assert hidden["valeur"].isna().all() and (hidden["affichage"] == f"< {k}").all()  # never shown as 0
-    assert not (hidden["affichage"] == "0").any()
+    texts = pd.Series(texts_of(out, k), index=out.index)[out["masque"]]
+    small = pd.Series([*values, sum(values)])[out["masque"]].between(1, k - 1)
+    assert hidden["valeur"].isna().all() and (texts == small.map({True: f"< {k}", False: "secret"})).all()  # never 0
 
 
 @st.composite
@@ -340,7 +340,7 @@ def test_property_ratio_tables(rows, k):
             n, d = int(row["numerateur"]), int(row["denominateur"])
             assert not 1 <= n <= k - 1 and not 1 <= d - n <= k - 1
         else:
-            assert pd.isna(row["valeur"]) and pd.isna(row["numerateur"]) and row["affichage"] == "secret"
+            assert pd.isna(row["valeur"]) and pd.isna(row["numerateur"])
     assert out["masque"].iloc[-1] or out["masque"].iloc[:-1].sum() != 1
 
 

@@ -15,8 +15,10 @@ from indicators.registry import (
     REGISTRY_VERSION,
     RULES,
     Indicateur,
+    KnownCalculations,
     KnownDomaines,
     KnownKinds,
+    KnownMeasures,
     Level,
     RatiosHaveDenominator,
     RegistryError,
@@ -41,9 +43,22 @@ COUNT = Indicateur(
     Sens.NEUTRE,
     Niveau.REALISATION,
     "Des jeunes",
+    mesure_numerateur="jeunes",
 )
 RATIO = Indicateur(
-    "b", Famille.PRODUIT, Nature.RATIO, "B", "Part de B.", "%", Sens.HAUSSE, Niveau.RESULTAT, "Certains", "Tous", 1
+    "b",
+    Famille.PRODUIT,
+    Nature.RATIO,
+    "B",
+    "Part de B.",
+    "%",
+    Sens.HAUSSE,
+    Niveau.RESULTAT,
+    "Certains",
+    "Tous",
+    1,
+    mesure_numerateur="jeunes_emploi",
+    mesure_denominateur="jeunes",
 )
 SPEC = {"a": "activite", "b": "produit"}
 
@@ -86,6 +101,35 @@ def test_ratios_have_a_denominator():
     # a count with a denominator is only a warning
     issues = RatiosHaveDenominator().check([replace(COUNT, denominateur="Tous")])
     assert [i.level for i in issues] == [Level.WARNING]
+
+
+def test_a_ratio_divides_by_a_measure_and_a_count_by_nothing():
+    assert errors(RatiosHaveDenominator(), [COUNT, RATIO]) == []
+    found = errors(RatiosHaveDenominator(), [replace(RATIO, mesure_denominateur=None)])
+    assert [i.message for i in found] == ["un ratio doit nommer la mesure de son dénominateur"]
+    found = errors(RatiosHaveDenominator(), [replace(COUNT, mesure_denominateur="jeunes")])
+    assert [i.message for i in found] == ["un comptage n'a pas de mesure au dénominateur"]
+
+
+def test_every_measure_named_exists():
+    assert errors(KnownMeasures(), [COUNT, RATIO, replace(COUNT, mesure_numerateur="jalons:aide_faj")]) == []
+    assert errors(KnownMeasures(), [replace(COUNT, mesure_numerateur="")])[0].message == "aucune mesure au numérateur"
+    assert "mesure inconnue : nope" in errors(KnownMeasures(), [replace(RATIO, mesure_denominateur="nope")])[0].message
+    found = errors(KnownMeasures(), [replace(COUNT, mesure_numerateur="jalons:entretien+licorne")])
+    assert "type de jalon inconnu : licorne" in found[0].message
+
+
+def test_a_named_calculation_is_known_and_never_for_a_ratio_or_a_count():
+    number = replace(COUNT, nature=Nature.NUMBER, mesure_numerateur="delais_suivis", calcul="mediane")
+    assert errors(KnownCalculations(), [number]) == []
+    assert "calcul inconnu" in errors(KnownCalculations(), [replace(number, calcul="moyenne")])[0].message
+    assert "sans calcul nommé" in errors(KnownCalculations(), [replace(RATIO, calcul="mediane")])[0].message
+
+
+def test_every_named_calculation_has_its_arithmetic():
+    from indicators import formules, measures
+
+    assert set(formules.CALCULS) == set(measures.CALCULS)
 
 
 @pytest.mark.parametrize("field", ["libelle", "definition", "unite", "numerateur"])
@@ -158,3 +202,18 @@ def test_methodology_markdown_has_every_family_and_indicator():
         assert d.libelle in text and d.definition in text
     assert REGISTRY_VERSION in text
     assert "Paramètres du modèle d'impact" in text
+
+
+# --- what the engine derives from the declarations -----------------------------------------------------------
+def test_the_passes_and_the_detail_of_s_p_follow_from_the_measures():
+    from indicators.engine import DETAIL_CODES, PASSES, _jalon_types
+
+    assert {p for p, codes in PASSES.items() if "immersions_par_jeune" in codes} == {"suivis", "jalons"}
+    assert PASSES["budget"] == {"budget_eur", "cout_par_jeune_eur", "euros_evites_par_euro_investi"}
+    assert DETAIL_CODES == {"nouveaux_entrants", "jeunes_rsa_suivis", "sorties_positives", "parcours_securises"}
+    # the jalons pass counts the types the asked indicators name, a denominator of two types included
+    assert _jalon_types(["taux_ruptures_evitees", "immersions_par_jeune"]) == [
+        "immersion",
+        "rupture_evitee",
+        "rupture_survenue",
+    ]
