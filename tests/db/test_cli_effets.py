@@ -165,3 +165,14 @@ def test_results_are_kept_by_data_version_and_dropped_after_a_write(url):
         assert keys and all(k.startswith(f"{effets.STORED_PREFIX}{version + 1}:") for k in keys)
     finally:
         engine.dispose()
+
+
+def test_the_pdf_report_has_its_section(capsys, url, tmp_path):
+    from pypdf import PdfReader
+
+    target = tmp_path / "rapport.pdf"
+    code = main(["rapport", "--structure", GRANDE, "--debut", "2025-01-01", "--fin", "2025-12-31", "--out", str(target), "--db", url])
+    assert code == 0, capsys.readouterr().err
+    text = " ".join(page.extract_text() for page in PdfReader(target).pages)
+    assert "Ce qui marche" in text and "non démontré" in text
+    assert "Équilibre des groupes" in text
