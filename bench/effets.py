@@ -15,6 +15,7 @@ with the load average, since the machine is shared. With --national URL (a store
 national sample), it also times the national scope, cold then stored.
 
     .venv/bin/python bench/effets.py [--db URL] [--keep DIR] [--national URL]
+    .venv/bin/python bench/effets.py --national-genere   # the national computation, generated data, no database
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def prepare(folder: Path) -> str:
 
 
 def forget_stored(engine) -> None:
-    from mlimpact.models import Parametre
     from indicators.models.effets import STORED_PREFIX
+    from mlimpact.models import Parametre
 
     table = Parametre.__table__
     with engine.begin() as conn:
@@ -88,9 +89,11 @@ def measure(url: str, perimetre, label: str, detail: bool = True) -> dict[str, f
         cpu["lignes"] = seconds.last_cpu
         print(f"{label}: {len(data.jeunes):,} jeunes, {len(data.jalons):,} jalons lus, {len(panel.rows):,} mois-jeunes", flush=True)
 
-    def progress(fraction: float, text: str, last=[0.0]) -> None:
-        if fraction - last[0] >= 0.1:
-            last[0] = fraction
+    shown = [0.0]
+
+    def progress(fraction: float, text: str) -> None:
+        if fraction - shown[0] >= 0.1:
+            shown[0] = fraction
             print(f"    {fraction:4.0%} {text}", flush=True)
 
     out["froid"], resultats = seconds(effets.compute, engine, periode, perimetre, progress=None if detail else progress)
@@ -113,12 +116,59 @@ def measure(url: str, perimetre, label: str, detail: bool = True) -> dict[str, f
     return out
 
 
+def national_from_generator(seed: int = 42) -> None:
+    """The national computation without the database: the national sample generated straight into pandas
+    (only the jalon types the estimator reads), then each département estimated and all combined, as
+    `compute` does for the country. Says what the background computation costs, reading apart."""
+    import pandas as pd
+
+    from indicators.effets_registry import jalon_types
+    from indicators.models import effets
+    from indicators.types import Periode
+    from sample_data import generator as gen
+
+    types = set(jalon_types())
+    parts: dict[str, list] = {}
+    took, _ = seconds(lambda: [parts.setdefault(t, []).append(c[c["type"].isin(types)] if t == "jalons" else c) for t, c in gen.generate("national", seed)])
+    tables = {t: pd.concat(c, ignore_index=True) for t, c in parts.items()}
+    print(f"national généré en {took:.0f} s ({len(tables['jeunes']):,} jeunes, {len(tables['jalons']):,} jalons des types lus)", flush=True)
+    data = effets.from_tables(tables)
+    periode = Periode(dt.date(PERIODE_ANNEE, 1, 1), dt.date(PERIODE_ANNEE, 12, 31))
+    deps = sorted(data.jeunes["departement"].unique())
+    by_dep = data.jeunes.groupby("departement")["id_jeune"]
+    start, cpu = time.perf_counter(), time.process_time()
+    results = []
+    for i, dep in enumerate(deps):
+        ids = set(by_dep.get_group(dep))
+        sub = effets.Donnees(
+            data.jeunes[data.jeunes["departement"] == dep],
+            data.accompagnements[data.accompagnements["id_jeune"].isin(ids)],
+            data.jalons[data.jalons["id_jeune"].isin(ids)],
+        )
+        results.append(effets.estimate(sub, periode, gen.AS_OF))
+        if i % 20 == 0:
+            print(f"    {i + 1}/{len(deps)} départements, {time.perf_counter() - start:.0f} s", flush=True)
+    combined = effets.combine(results, periode, gen.AS_OF)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(
+        f"national ({len(deps)} départements estimés puis combinés) : {wall:.0f} s, processeur {cpu:.0f} s ; "
+        f"{len(combined.effets)} lignes (action, résultat)",
+        flush=True,
+    )
+    for e in combined.effets[:5]:
+        print(f"    {e.action} → {e.resultat} : {e.effet_points:+.1f} [{e.ic_bas:+.1f} ; {e.ic_haut:+.1f}], brut {e.difference_brute:+.1f}, n = {e.n_traites:,} / {e.n_temoins:,}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="a store that already holds the département sample")
     parser.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
     parser.add_argument("--national", help="a store holding the national sample (optional)")
+    parser.add_argument("--national-genere", action="store_true", help="only: the national computation on generated data (no database)")
     args = parser.parse_args()
+    if args.national_genere:
+        national_from_generator()
+        return
     print(f"charge moyenne : {os.getloadavg()[0]:.1f} ; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(défaut)')}", flush=True)
     took, _ = seconds(__import__, "indicators.models.effets")
     print(f"import du module (statsmodels compris) : {took:.1f} s", flush=True)

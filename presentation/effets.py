@@ -11,7 +11,16 @@ import altair as alt
 import pandas as pd
 
 from indicators.effets_registry import ACTION, ACTIONS, RESULTAT, RESULTATS
-from indicators.models.effets import LIBELLES_COVARIABLES, MAX_STRUCTURES, MIN_LIGNES, PROPENSITE_MAX, SMD_CIBLE, Effet, Equilibre, Resultats
+from indicators.models.effets import (
+    LIBELLES_COVARIABLES,
+    MAX_STRUCTURES,
+    MIN_LIGNES,
+    PROPENSITE_MAX,
+    SMD_CIBLE,
+    Effet,
+    Equilibre,
+    Resultats,
+)
 from presentation.formats import NNBSP, date_fr, entier, nombre
 from presentation.theme import DEFAVORABLE, FAVORABLE, NEUTRE
 

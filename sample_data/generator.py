@@ -1401,7 +1401,7 @@ def _plant(scenario: Scenario, J: _Jeunes, S: _Spells, arrays, seed: int, scale_
     rate = -np.log1p(-p_emploi) / h
     span = np.maximum(D1 - start + 1, 0)
     k = rng.poisson(rate * span)
-    jj, first_k = _repeat_index(k)
+    jj, _ = _repeat_index(k)
     job_days = start[jj] + np.floor(rng.random(len(jj)) * span[jj]).astype(np.int64)
     job_j = j[jj]
 

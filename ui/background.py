@@ -33,7 +33,7 @@ class Job:
 def _work(job: Job, function: Callable[[Callable[[float, str], None]], object]) -> None:
     try:
         job.resultat = function(job.progress)
-    except BaseException as exc:  # noqa: BLE001 - reported to the page, which says so; the log has the details
+    except BaseException as exc:
         LOG.exception("le calcul en arrière-plan a échoué")
         job.erreur = exc
     finally:

@@ -537,7 +537,7 @@ def _action(p: _Panel, action: Action, territoire: str) -> tuple[list[Effet], Eq
         )  # fmt: skip
     smd = pd.DataFrame({"variable": names, "smd_avant": smd_before, "smd_apres": smd_after})
     eq = Equilibre(
-        action.code, int(len(a)), int(a.sum()), int((~support).sum()),
+        action.code, len(a), int(a.sum()), int((~support).sum()),
         float(np.abs(smd_before).max(initial=0)), float(np.abs(smd_after).max(initial=0)), smd,
     )  # fmt: skip
     return effets, eq, None
@@ -763,6 +763,9 @@ def _stored_key(version: int, periode: Periode, perimetre: Perimetre, filtres: F
     return f"{STORED_PREFIX}{version}:{hashlib.sha1(signature.encode('utf-8')).hexdigest()[:32]}"
 
 
+_EQUILIBRE_CHAMPS = ("action", "n_lignes", "n_lignes_traitees", "hors_support", "smd_max_avant", "smd_max_apres")
+
+
 def _to_json(r: Resultats) -> str:
     import json
 
@@ -770,10 +773,9 @@ def _to_json(r: Resultats) -> str:
         {
             "effets": [e.as_row() for e in r.effets],
             "equilibres": [
-                {**{k: getattr(eq, k) for k in ("action", "n_lignes", "n_lignes_traitees", "hors_support", "smd_max_avant", "smd_max_apres")},
-                 "smd": eq.smd.to_dict(orient="list")}
+                {**{k: getattr(eq, k) for k in _EQUILIBRE_CHAMPS}, "smd": eq.smd.to_dict(orient="list")}
                 for eq in r.equilibres
-            ],  # fmt: skip
+            ],
             "exclues": [list(x) for x in r.exclues],
             "periode": [r.periode.debut.isoformat(), r.periode.fin.isoformat()],
             "as_of": None if r.as_of is None else r.as_of.isoformat(),

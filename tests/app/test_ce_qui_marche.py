@@ -8,10 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from indicators.models import effets
+from indicators.types import Echelon, Perimetre, Periode
 from mlimpact.access import Compte
 from mlimpact.db import make_engine
 from presentation import effets as textes
-from indicators.types import Echelon, Perimetre, Periode
 from tests.conftest import ROOT
 
 PAGE = "../pages/ce_qui_marche.py"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 
 import pandas as pd
 import pytest
@@ -25,6 +24,7 @@ from mlimpact.cli import main
 from mlimpact.db import make_engine
 from mlimpact.sample import load_sample
 from sample_data import generator as gen
+from tests.support.cli import command_runner
 
 DATES = ["--debut", "2024-01-01", "--fin", "2025-12-31"]
 P = Periode(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
@@ -48,16 +48,7 @@ def url(request, tmp_path_factory):
     return url
 
 
-def run(capsys, url, *args) -> tuple[int, str, str]:
-    code = main(["effets", *args, "--db", url])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def as_json(capsys, url, *args) -> dict:
-    code, out, err = run(capsys, url, *args, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
+run, as_json = command_runner("effets")
 
 
 def test_json_rows_are_the_library_ones_and_the_generator_ones(capsys, url):
