@@ -517,11 +517,13 @@ def _action(p: _Panel, action: Action, territoire: str) -> tuple[list[Effet], Eq
         if y.min() == y.max():  # nobody (or everybody) had the outcome: nothing to compare
             continue
         brute = y_all[a == 1].mean() - y_all[a == 0].mean()
-        res = WLS(y, design, weights=w).fit(cov_type="cluster", cov_kwds={"groups": j})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a negative variance estimate: left out below
+            res = WLS(y, design, weights=w).fit(cov_type="cluster", cov_kwds={"groups": j})
         effet = float(res.params[1])
         bas, haut = (float(v) for v in res.conf_int(alpha=0.05)[1])
-        if not math.isfinite(bas):  # no variation at all (an outcome nobody had)
-            bas = haut = effet
+        if not (math.isfinite(bas) and math.isfinite(haut) and haut > bas):  # too few events for a variance
+            continue
         p1 = float(y[a_s == 1].mean())
         ev, ev_ic = _e_values(p1, effet, bas, haut)
         sommes = (float(a.sum()), float(y_all[a == 1].sum()), float((1 - a).sum()), float(y_all[a == 0].sum()))
