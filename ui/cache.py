@@ -86,6 +86,12 @@ def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
     return None if codes is None else tuple(codes)
 
 
+def structures_offered(db: str, version: int, compte) -> list[tuple[str, str, str]]:
+    """(code, nom, département) of the structures the account may see: what the scope filter offers."""
+    visibles = visible_structures(db, version, compte)
+    return [(c, n, d) for c, n, d, _ in structures_table(db, version) if visibles is None or c in visibles]
+
+
 def by_month(debut, fin, load_month, progress=None) -> pd.DataFrame:
     """A monthly series loaded one month at a time (`load_month(Periode)`), so that each month is cached on
     its own and `progress(done, total)` can move a bar; the same rows as one call over the whole range."""

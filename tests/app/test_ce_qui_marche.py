@@ -12,6 +12,7 @@ from indicators.types import Echelon, Perimetre, Periode
 from mlimpact.access import Compte
 from mlimpact.db import make_engine
 from presentation import effets as textes
+from tests.app.test_impact_view import app_on  # noqa: F401 - a fixture
 from tests.conftest import ROOT
 
 PAGE = "../pages/ce_qui_marche.py"
@@ -23,19 +24,9 @@ def effects_table(at: AppTest):
 
 
 @pytest.fixture
-def open_page(monkeypatch):
-    def start(url: str, role: str, **widgets) -> AppTest:
-        monkeypatch.setenv("MLIMPACT_DATABASE_URL", url)
-        monkeypatch.setenv("MLIMPACT_DEMO", "1")
-        at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=240)
-        at.run()
-        at.selectbox(key="demo_role").set_value(role).run()
-        for key, value in widgets.items():
-            at.selectbox(key=key).set_value(value).run()
-        at.switch_page(PAGE).run()
-        return at
-
-    return start
+def open_page(app_on):  # noqa: F811 - the imported fixture
+    """The app in demo mode, signed in with `role`, on this page (the impact view's fixture)."""
+    return lambda url, role, **widgets: app_on(url, role, page=PAGE, **widgets)
 
 
 def test_director_sees_the_forest_plot_and_the_table_of_the_library(open_page, demo_database):
