@@ -180,10 +180,11 @@ def bench(label: str, url: str, audit_entries: int, repeat: int) -> None:
 
     for who, c in ((STRUCTURE, compte), (GRANDE, grande)):
         def lists(_: int, c=c) -> None:
-            with engine.connect() as conn:
-                worklist.risques_ouverts(conn, c, today)
-                worklist.sans_contact(conn, c, today)
-                worklist.orientations_sans_rdv(conn, c, today)
+            with engine.connect() as conn:  # as the page: at the date of the structure's data
+                au = worklist.date_des_donnees(conn, c, today)
+                worklist.risques_ouverts(conn, c, au)
+                worklist.sans_contact(conn, c, au)
+                worklist.orientations_sans_rdv(conn, c, au)
 
         report(f"worklist, three lists (library), {who}", timed(lists, max(5, repeat // 4)))
         report(f"worklist (page script, AppTest), {who}", page_runs(url, "a_traiter.py", c, 5, [{}]))

@@ -12,7 +12,10 @@ from mlimpact.models import Compte as CompteRow
 from mlimpact.models import Structure
 
 _COLUMNS = select(CompteRow.email, CompteRow.role, CompteRow.code_structure, CompteRow.departement)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # the shape of an account's address
+# The fictitious addresses of the demo data set and of the demo mode's accounts. `.invalid` is reserved
+# (RFC 2606, 6761): no mailbox can ever exist there, so such an address names nobody.
+DEMO_DOMAIN = "demo.invalid"
 
 
 class CompteInvalide(ValueError):
@@ -33,6 +36,40 @@ def get_account(conn: Connection, email: str) -> Compte | None:
     return None if row is None else Compte(*row)
 
 
+def est_fictive(email: str) -> bool:
+    """An address of the reserved demo domain: it names nobody."""
+    return normalise_email(email).endswith("@" + DEMO_DOMAIN)
+
+
+def referents(conn: Connection, code_structure: str) -> list[str]:
+    """The addresses that may be the referent of an accompagnement of the structure: its conseillers' and
+    directeurs' accounts, conseillers first."""
+    rows = conn.execute(
+        select(CompteRow.email)
+        .where(CompteRow.code_structure == code_structure, CompteRow.role.in_(("conseiller", "directeur")))
+        .order_by(CompteRow.role, CompteRow.email)
+    )
+    return list(rows.scalars())
+
+
+def referent_refuse(conn: Connection, email: str | None, code_structure: str, cache: dict | None = None) -> str | None:
+    """Why `email` cannot be the referent of an accompagnement of the structure (French), or None when it can:
+    empty, an account of that structure, or a fictitious address of the demo domain. `cache` (a dict the caller
+    keeps) spares a query per row in an import."""
+    if not email:
+        return None
+    if est_fictive(email):
+        return None
+    cache = {} if cache is None else cache
+    if code_structure not in cache:
+        cache[code_structure] = set(referents(conn, code_structure))
+    if normalise_email(email) in cache[code_structure]:
+        return None
+    return (f"« {email} » n'est pas le compte d'un conseiller ou d'un directeur de la structure {code_structure} : "
+            "le référent doit être l'adresse e-mail d'un compte de la structure du jeune (créez d'abord le compte, "
+            "ou laissez le référent vide).")
+
+
 def count_accounts(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(CompteRow)).scalar_one()
 
@@ -42,7 +79,7 @@ def list_accounts(conn: Connection) -> list[Compte]:
 
 
 def _check(conn: Connection, compte: Compte) -> Compte:
-    if not _EMAIL.match(compte.email):
+    if not EMAIL.match(compte.email):
         raise CompteInvalide(f"Adresse e-mail invalide : « {compte.email} ».")
     if compte.role not in vocab.ROLES:
         raise CompteInvalide(f"Rôle inconnu « {compte.role} » ; attendu : {', '.join(vocab.ROLES)}.")

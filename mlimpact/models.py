@@ -97,6 +97,8 @@ class Accompagnement(Base):
     date_fin: Mapped[dt.date | None] = mapped_column(Date)
     motif_fin: Mapped[str | None] = mapped_column(String(30))
     financeur: Mapped[str | None] = mapped_column(String(5))
+    # The conseiller in charge: the e-mail of an account of the jeune's structure (checked where rows enter).
+    referent: Mapped[str | None] = mapped_column(String(254), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __table_args__ = (
         CheckConstraint(_in("dispositif", vocab.DISPOSITIFS), name="dispositif"),

@@ -30,9 +30,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, exists, func, not_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from mlimpact import audit, store, vocab
-from mlimpact.access import AccesRefuse, Compte, check_write, check_row_read
-from mlimpact.exchange.schema import TABLES
+from mlimpact import accounts, audit, store, vocab
+from mlimpact.access import AccesRefuse, Compte, check_row_read, check_write
+from mlimpact.exchange.schema import TABLES, Kind
 from mlimpact.exchange.validation import IDENTIFYING_ADVICE, Context, identifying_text, validate_record
 from mlimpact.models import Accompagnement, Audit, Jalon, Jeune
 
@@ -148,6 +148,7 @@ class Parcours:
 
 # --- wording ---------------------------------------------------------------------------------------------
 _LIBELLES = {c.name: c.label for t in TABLES.values() for c in t.columns}
+_BOOLEENS = {c.name for t in TABLES.values() for c in t.columns if c.kind is Kind.BOOL}
 _VOCABULAIRES = {
     "dispositif": vocab.DISPOSITIFS,
     "financeur": vocab.FINANCEURS,
@@ -170,8 +171,8 @@ def valeur_lisible(champ: str, valeur) -> str:
         return "—"
     if isinstance(valeur, (dt.date, dt.datetime)):
         return valeur.strftime("%d/%m/%Y")
-    if isinstance(valeur, bool):
-        return "Oui" if valeur else "Non"
+    if isinstance(valeur, bool) or champ in _BOOLEENS:  # SQLite hands booleans back as 0 / 1
+        return "Oui" if valeur in (True, 1, "1", "true") else "Non"
     if champ == "montant_eur":
         return f"{float(valeur):,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
     if champ in ("date", "date_debut", "date_fin", "date_premier_accueil") and isinstance(valeur, str):
@@ -180,6 +181,25 @@ def valeur_lisible(champ: str, valeur) -> str:
         except ValueError:
             return valeur
     return _VOCABULAIRES.get(champ, {}).get(valeur, str(valeur))
+
+
+def ligne_lisible(ligne) -> str:
+    """A stored row (an audit entry's before or after) in French: `QPV : Oui ; date de fin : —`; other values
+    (an import's counts) as `clé : valeur`, never Python's `True` or `None`."""
+    if not isinstance(ligne, dict):
+        return "—" if ligne is None else valeur_lisible("", ligne)
+    return " ; ".join(f"{libelle(k)} : {ligne_lisible(v) if isinstance(v, dict) else _element_lisible(k, v)}" for k, v in ligne.items())
+
+
+def _element_lisible(champ: str, valeur) -> str:
+    if isinstance(valeur, (list, tuple)):
+        return ", ".join(_element_lisible(champ, v) for v in valeur) or "—"
+    return valeur_lisible(champ, valeur)
+
+
+def liste_lisible(champ: str, valeurs: str | None) -> str:
+    """Codes joined by `, ` (as the search and the worklist list the dispositifs in progress), in French."""
+    return ", ".join(valeur_lisible(champ, v) for v in valeurs.split(", ")) if valeurs else "—"
 
 
 # --- identifiers -----------------------------------------------------------------------------------------
@@ -355,7 +375,7 @@ def search(
     if risques in ("avec", "sans"):
         keep.append((lambda i: i in ouverts) if risques == "avec" else (lambda i: i not in ouverts))
     if sans_contact_depuis:
-        derniers = _derniers_contacts(conn, structure=structure)
+        derniers = derniers_contacts(conn, structure=structure)
         limite_date = today - dt.timedelta(days=sans_contact_depuis)
         keep.append(lambda i: derniers.get(i) is None or derniers[i] < limite_date)
     if keep:
@@ -363,7 +383,7 @@ def search(
     else:
         wanted = list(conn.execute(ids.limit(limite)).scalars())
     if not sans_contact_depuis:
-        derniers = _derniers_contacts(conn, jeunes=wanted)
+        derniers = derniers_contacts(conn, jeunes=wanted)
     if not wanted:
         return pd.DataFrame(columns=["id_jeune", "dispositifs", "risques_ouverts", "dernier_contact", "jours_sans_contact"])
     found = pd.DataFrame({"id_jeune": wanted, "dernier_contact": [derniers.get(i) for i in wanted]}, dtype=object)
@@ -379,7 +399,7 @@ def search(
     return found[["id_jeune", "dispositifs", "risques_ouverts", "dernier_contact", "jours_sans_contact"]]
 
 
-def _derniers_contacts(conn: Connection, jeunes: list[str] | None = None, structure: str | None = None) -> dict[str, dt.date]:
+def derniers_contacts(conn: Connection, jeunes: list[str] | None = None, structure: str | None = None) -> dict[str, dt.date]:
     """Each jeune's latest contact (TYPES_CONTACT), for some jeunes or a whole structure.
 
     Grouped by type and filtered here: a `type IN` in SQL tempts SQLite into the (type, date) index,
@@ -607,7 +627,17 @@ def delete_jeune(conn: Connection, compte: Compte, attendu: dict) -> None:
 
 
 # --- accompagnements -----------------------------------------------------------------------------------------
-CHAMPS_ACCOMPAGNEMENT = ("dispositif", "date_debut", "date_fin", "motif_fin", "financeur")
+CHAMPS_ACCOMPAGNEMENT = ("dispositif", "date_debut", "date_fin", "motif_fin", "financeur", "referent")
+
+
+def _check_referent(conn: Connection, ligne: dict, code_structure: str, avant: dict | None = None) -> None:
+    """The referent must be an account of the jeune's structure (or empty): checked when it is set or changed,
+    so a spell whose referent's account was deleted since can still be edited."""
+    if avant is not None and (avant.get("referent") or None) == (ligne.get("referent") or None):
+        return
+    refus = accounts.referent_refuse(conn, ligne.get("referent"), code_structure)
+    if refus:
+        raise Invalide({"referent": refus})
 
 
 def open_accompagnement(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, today: dt.date) -> Enregistrement:
@@ -622,9 +652,11 @@ def open_accompagnement(conn: Connection, compte: Compte, id_jeune: str, valeurs
             "dispositif": valeurs.get("dispositif"),
             "date_debut": valeurs.get("date_debut"),
             "financeur": valeurs.get("financeur"),
+            "referent": valeurs.get("referent"),
         },
         today,
     )
+    _check_referent(conn, ligne, row["code_structure"])
     conn.execute(A.insert().values(**ligne, version=1))
     ligne = {**ligne, "version": 1}
     audit.record(conn, compte.email, "create", "accompagnements", _cle_audit(ligne), None, ligne)
@@ -644,6 +676,7 @@ def update_accompagnement(conn: Connection, compte: Compte, attendu: dict, valeu
         },
         today,
     )
+    _check_referent(conn, ligne, actuel["code_structure"], actuel)
     apres = _update(conn, compte, "accompagnements", attendu, actuel, ligne, compte.email)
     return Enregistrement("accompagnements", apres["id_accompagnement"], apres)
 
@@ -659,6 +692,22 @@ def close_accompagnement(conn: Connection, compte: Compte, attendu: dict, date_f
     if messages:
         raise Invalide(messages)
     return update_accompagnement(conn, compte, attendu, {"date_fin": date_fin, "motif_fin": motif_fin}, today)
+
+
+def referents_proposes(conn: Connection, compte: Compte, code_structure: str) -> list[str]:
+    """What the forms offer as referent of a spell of the structure: its conseillers' and directeurs' accounts,
+    the signed-in account first when it is one of them; in the demo (no account), the signed-in demo account
+    and the fictitious referents of the structure's data."""
+    structure = structure_lisible(compte, code_structure)
+    proposes = accounts.referents(conn, structure)
+    fictifs = conn.execute(
+        select(A.c.referent).distinct().join(J, J.c.id_jeune == A.c.id_jeune)
+        .where(J.c.code_structure == structure, A.c.referent.like(f"%@{accounts.DEMO_DOMAIN}"))
+        .order_by(A.c.referent)
+    ).scalars()
+    proposes += [r for r in fictifs if r not in proposes]
+    soi = compte.email if compte.code_structure == structure and (compte.email in proposes or accounts.est_fictive(compte.email)) else None
+    return [soi, *[r for r in proposes if r != soi]] if soi else proposes
 
 
 def delete_accompagnement(conn: Connection, compte: Compte, attendu: dict) -> None:
@@ -775,7 +824,8 @@ def write(engine: Engine, action: Callable[[Connection], object], essais: int = 
 
 
 # --- history -----------------------------------------------------------------------------------------------------
-ACTIONS = {"create": "Création", "update": "Modification", "delete": "Suppression"}
+ACTIONS = {"create": "Création", "update": "Modification", "delete": "Suppression", "import": "Import", "export": "Export",
+           "report": "Rapport", "purge": "Purge", "login": "Connexion"}
 OBJETS = {"jeunes": "Fiche du jeune", "accompagnements": "Accompagnement", "jalons": "Jalon"}
 
 

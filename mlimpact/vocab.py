@@ -15,6 +15,11 @@ DISPOSITIFS: dict[str, str] = {
     "OF": "Obligation de formation 16-18 ans",
     "DROIT_COMMUN": "Droit commun",
 }
+# Short names, where a line or a cell is narrow (the frise): the acronyms French readers know, words otherwise.
+DISPOSITIFS_COURTS: dict[str, str] = {
+    "RSA": "RSA", "CEJ": "CEJ", "PACEA": "PACEA", "ASE": "Sortants de l'ASE", "OF": "Obligation de formation",
+    "DROIT_COMMUN": "Droit commun",
+}
 
 FINANCEURS: dict[str, str] = {
     "CD": "Conseil départemental",

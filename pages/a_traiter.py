@@ -1,8 +1,9 @@
 """À traiter: the structure's worklist — open risks to settle, jeunes without contact, orientations waiting.
 
 Thin page over `mlimpact.worklist` (the structure's rows, read after the access
-check). Marking a risk writes the jalon through the same library as the forms;
-any row opens the jeune's parcours.
+check), counted at the date of the structure's data (said on the page, and why).
+The signed-in conseiller's own jeunes come first, or alone. Marking a risk writes
+the jalon through the same library as the forms; any row opens the jeune's parcours.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import streamlit as st
 
 from mlimpact import parcours, store, vocab, worklist
 from mlimpact.access import AccesRefuse
-from ui import auth, menu
-from ui import cache
-from ui import jalon_form as jf
 from presentation.formats import date_fr, entier
+from ui import auth, cache, menu
+from ui import jalon_form as jf
 from ui.timeline import en_jours
 
 compte = auth.page_account(__file__)
@@ -24,19 +24,45 @@ engine = cache.engine(db)
 today = store.today()
 PAR_PAGE = 20
 PARCOURS = str(menu.page_of("parcours.py").path)
-
-st.title("À traiter")
-st.caption(f"Structure {compte.code_structure} · situation au {date_fr(today)}")
+TOUS_DOMAINES = ""
+VUES = {"d_abord": "Mes jeunes d'abord", "seulement": "Mes jeunes seulement"}
 
 with engine.connect() as conn:
-    risques = worklist.risques_ouverts(conn, compte, today)
-    silences = worklist.sans_contact(conn, compte, today, seuil=worklist.SEUILS_CONTACT[0])
-    orientations = worklist.orientations_sans_rdv(conn, compte, today, seuil=worklist.SEUILS_ORIENTATION[0])
+    au = worklist.date_des_donnees(conn, compte, today)
+
+st.title("À traiter")
+st.caption(f"Structure {compte.code_structure} · situation au {date_fr(au)}")
+if au < today:
+    st.info(
+        f"Les délais sont comptés au {date_fr(au)}, date du jalon le plus récent de votre structure (nous sommes le "
+        f"{date_fr(today)}) : vos données s'arrêtent là, et compter depuis aujourd'hui ferait passer les semaines "
+        "qu'elles ne couvrent pas encore pour des silences.",
+        icon=":material/event:",
+    )
+
+haut = st.columns([2, 2])
+vue = haut[0].radio(
+    "Jeunes affichés", list(VUES), format_func=VUES.get, horizontal=True, key="wl_vue",
+    help="Vos jeunes : ceux dont vous êtes le référent d'un accompagnement en cours.",
+)
+domaine = haut[1].selectbox(
+    "Domaine des risques", [TOUS_DOMAINES, *vocab.DOMAINES_RUPTURE],
+    format_func=lambda d: vocab.DOMAINES_RUPTURE.get(d, "Tous les domaines"), key="wl_domaine",
+)
+seulement = vue == "seulement"
+
+with engine.connect() as conn:
+    risques = worklist.mes_jeunes(worklist.risques_ouverts(conn, compte, au, domaine=domaine or None), compte, seulement)
+    silences = worklist.mes_jeunes(worklist.sans_contact(conn, compte, au, seuil=worklist.SEUILS_CONTACT[0]), compte, seulement)
+    orientations = worklist.mes_jeunes(
+        worklist.orientations_sans_rdv(conn, compte, au, seuil=worklist.SEUILS_ORIENTATION[0]), compte, seulement
+    )
 
 bas_contact, haut_contact = worklist.SEUILS_CONTACT
 bas_orientation, haut_orientation = worklist.SEUILS_ORIENTATION
 cols = st.columns(5)
-cols[0].metric("Risques ouverts", entier(len(risques)), help="Risques de rupture sans rupture évitée ni survenue du même domaine depuis.")
+cols[0].metric("Risques ouverts", entier(len(risques)),
+               help="Risques de rupture de jeunes en accompagnement, sans rupture évitée ni survenue du même domaine depuis.")
 cols[1].metric(f"Sans contact > {bas_contact} jours", entier(len(silences)),
                help=f"Jeunes accompagnés sans contact depuis plus de {bas_contact} jours (risque de décrochage).")
 cols[2].metric(f"dont > {haut_contact} jours", entier(int((silences["jours"] > haut_contact).sum())))
@@ -52,6 +78,20 @@ def open_parcours(ident: str) -> None:
 def seuil_passe(jours: pd.Series, bas: int, haut: int) -> list[str]:
     """The threshold each wait has passed, in words (« plus de 90 jours »): the column says it without colour."""
     return [f"plus de {haut} jours" if j > haut else f"plus de {bas} jours" for j in jours]
+
+
+def suivi_par(referents: str) -> str:
+    """The referents of the jeune's accompagnements in progress, « vous » for the signed-in conseiller."""
+    if not referents:
+        return "non renseigné"
+    return ", ".join("vous" if r == compte.email else r for r in referents.split(", "))
+
+
+def colonnes_suivi(frame: pd.DataFrame) -> dict[str, list[str]]:
+    return {
+        "Dispositifs en cours": [parcours.liste_lisible("dispositif", d) for d in frame["dispositifs"]],
+        "Référent": [suivi_par(r) for r in frame["referents"]],
+    }
 
 
 def tableau_cliquable(frame: pd.DataFrame, key: str, column_config: dict) -> None:
@@ -72,33 +112,36 @@ onglets = st.tabs([
 with onglets[0]:
     jf.show_announcement("wl_risque", toast=True)
     if risques.empty:
-        st.success("Aucun risque de rupture ouvert dans votre structure.")
+        st.success("Aucun risque de rupture ouvert " + ("pour vos jeunes." if seulement else "dans votre structure."))
     else:
         st.caption(
-            "Les plus anciens d'abord. « Évitée » ou « Survenue » enregistre le jalon « Rupture évitée » ou "
-            "« Rupture survenue » du même domaine, à la date de l'issue ci-dessous."
+            ("Vos jeunes d'abord, puis par" if not seulement else "Par") + " urgence : le jeune resté le plus longtemps "
+            "sans contact depuis le risque en premier, puis le risque le plus ancien. « Évitée » ou « Survenue » "
+            "enregistre le jalon « Rupture évitée » ou « Rupture survenue » du même domaine, à la date de l'issue ci-dessous."
         )
         haut = st.columns([2, 3])
         date_issue = haut[0].date_input("Date de l'issue", value=today, min_value=jf.DATE_MIN, max_value=today, format="DD/MM/YYYY", key="wl_date")
         pages = (len(risques) + PAR_PAGE - 1) // PAR_PAGE
         page = haut[1].selectbox(
-            f"Page ({PAR_PAGE} risques par page)", range(1, pages + 1), format_func=lambda n: f"{n} sur {pages}", key="wl_page"
+            f"Page ({PAR_PAGE} risques par page)", range(1, pages + 1), format_func=lambda n: f"{n} sur {pages}", key=f"wl_page_{domaine}_{vue}"
         ) if pages > 1 else 1
         debut = (page - 1) * PAR_PAGE
-        largeurs = [1.6, 1.6, 1.5, 1.4, 1.6, 1.6, 1.6]
+        largeurs = [1.3, 1.3, 1.9, 1.2, 2.2, 1.4, 1.7, 1.7]
         entete = st.columns(largeurs)
-        for col, titre in zip(entete, ["Jeune", "Domaine", "Détecté le", "Ouvert depuis", "", "", ""], strict=True):
+        titres = ["Jeune", "Domaine", "Détecté le (ouvert depuis)", "Sans contact depuis", "Référent", "", "", ""]
+        for col, titre in zip(entete, titres, strict=True):
             col.markdown(f"**{titre}**" if titre else "")
         for risque in parcours.lignes(risques.iloc[debut : debut + PAR_PAGE]):
-            domaine = vocab.ALL_DOMAINES[risque["domaine"]]
+            domaine_risque = vocab.ALL_DOMAINES[risque["domaine"]]
             cols = st.columns(largeurs, vertical_alignment="center")
             cols[0].text(risque["id_jeune"])
-            cols[1].write(domaine)
-            cols[2].write(date_fr(risque["date"]))
-            cols[3].write(en_jours(risque["jours"]))
-            for col, issue, label in ((cols[4], "evitee", "Évitée"), (cols[5], "survenue", "Survenue")):
+            cols[1].write(domaine_risque)
+            cols[2].write(f"{date_fr(risque['date'])} ({en_jours(risque['jours'])})")
+            cols[3].write(en_jours(risque["silence"]))
+            cols[4].text(suivi_par(risque["referents"]))
+            for col, issue, label in ((cols[5], "evitee", "Évitée"), (cols[6], "survenue", "Survenue")):
                 if col.button(label, key=f"wl_{issue}_{risque['id_jalon']}", icon=":material/check:" if issue == "evitee" else ":material/close:",
-                              help=f"Enregistrer « Rupture {label.lower()} » ({domaine.lower()}) pour ce jeune."):
+                              help=f"Enregistrer « Rupture {label.lower()} » ({domaine_risque.lower()}) pour ce jeune."):
                     try:
                         saved = parcours.write(engine, lambda conn, r=risque, i=issue: worklist.mark_risque(conn, compte, r, i, today, date_issue))
                     except parcours.Invalide as exc:
@@ -108,11 +151,11 @@ with onglets[0]:
                     else:
                         cache.data_version.clear()  # the impact page reads the new figures at once
                         jf.announce("wl_risque", jf.Reponse(
-                            succes=f"Rupture {label.lower()} enregistrée pour le jeune {risque['id_jeune']} ({domaine.lower()}), le {date_fr(date_issue)}.",
+                            succes=f"Rupture {label.lower()} enregistrée pour le jeune {risque['id_jeune']} ({domaine_risque.lower()}), le {date_fr(date_issue)}.",
                             avertissements=saved.avertissements,
                         ))
                         st.rerun()
-            if cols[6].button("Parcours", key=f"wl_ouvrir_{risque['id_jalon']}", icon=":material/open_in_new:", help="Ouvrir le parcours de ce jeune."):
+            if cols[7].button("Parcours", key=f"wl_ouvrir_{risque['id_jalon']}", icon=":material/open_in_new:", help="Ouvrir le parcours de ce jeune."):
                 open_parcours(risque["id_jeune"])
 
 # --- jeunes without contact -----------------------------------------------------------------------------------------
@@ -120,10 +163,11 @@ with onglets[1]:
     st.caption(
         f"Jeunes dont un accompagnement est en cours et dont le dernier contact (entretien, atelier, contact, premier "
         f"rendez-vous, ou le début de l'accompagnement en cours s'il est plus récent) date de plus de {bas_contact} jours : "
-        "risque de décrochage. Les plus longs silences d'abord ; sélectionnez une ligne pour ouvrir le parcours."
+        "risque de décrochage. " + ("Vos jeunes d'abord, puis les" if not seulement else "Les")
+        + " plus longs silences d'abord ; sélectionnez une ligne pour ouvrir le parcours."
     )
     if silences.empty:
-        st.success(f"Aucun jeune accompagné sans contact depuis plus de {bas_contact} jours.")
+        st.success(f"Aucun jeune {'dont vous êtes référent' if seulement else 'accompagné'} sans contact depuis plus de {bas_contact} jours.")
     else:
         tableau_cliquable(
             pd.DataFrame({
@@ -132,7 +176,7 @@ with onglets[1]:
                 "Jours": silences["jours"],
                 "Dernier contact": silences["dernier_contact"],
                 "Accompagnement en cours depuis": silences["debut_accompagnement"],
-                "Dispositifs en cours": silences["dispositifs"],
+                **colonnes_suivi(silences),
             }),
             "wl_silences",
             {c: st.column_config.DateColumn(format="DD/MM/YYYY") for c in ("Dernier contact", "Accompagnement en cours depuis")},
@@ -142,10 +186,11 @@ with onglets[1]:
 with onglets[2]:
     st.caption(
         f"Orientations reçues depuis plus de {bas_orientation} jours (et moins d'un an) sans premier rendez-vous ni "
-        "entretien depuis. Les plus anciennes d'abord ; sélectionnez une ligne pour ouvrir le parcours."
+        "entretien depuis, hors parcours terminés. " + ("Vos jeunes d'abord, puis les" if not seulement else "Les")
+        + " plus anciennes d'abord ; sélectionnez une ligne pour ouvrir le parcours."
     )
     if orientations.empty:
-        st.success(f"Aucune orientation en attente depuis plus de {bas_orientation} jours.")
+        st.success(f"Aucune orientation en attente depuis plus de {bas_orientation} jours{' pour vos jeunes' if seulement else ''}.")
     else:
         tableau_cliquable(
             pd.DataFrame({
@@ -153,6 +198,7 @@ with onglets[2]:
                 "En attente depuis": seuil_passe(orientations["jours"], bas_orientation, haut_orientation),
                 "Jours": orientations["jours"],
                 "Orientation reçue le": orientations["date"],
+                **colonnes_suivi(orientations),
             }),
             "wl_orientations",
             {"Orientation reçue le": st.column_config.DateColumn(format="DD/MM/YYYY")},

@@ -3,10 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from mlimpact import accounts, audit, territoires, vocab
+from mlimpact import accounts, audit, parcours, territoires, vocab
 from mlimpact.access import AccesRefuse
-from ui import auth
-from ui import cache
+from ui import auth, cache
 
 compte = auth.page_account(__file__)
 db = cache.current_db()
@@ -70,7 +69,8 @@ with audit_tab:
     st.dataframe(
         pd.DataFrame(
             [
-                (e["horodatage"], e["auteur"], e["action"], e["table"], e["cle"] or "", str(e["avant"] or ""), str(e["apres"] or ""))
+                (e["horodatage"], e["auteur"], parcours.ACTIONS.get(e["action"], e["action"]), e["table"], e["cle"] or "",
+                 parcours.ligne_lisible(e["avant"]), parcours.ligne_lisible(e["apres"]))
                 for e in entries
             ],
             columns=["Quand", "Qui", "Action", "Table", "Clé", "Avant", "Après"],

@@ -17,11 +17,10 @@ import streamlit as st
 
 from mlimpact import parcours, store, vocab, worklist
 from mlimpact.access import AccesRefuse
-from ui import auth, charts
-from ui import cache
+from presentation.formats import date_fr, entier, euros
+from ui import auth, cache, charts
 from ui import jalon_form as jf
 from ui import timeline as frise
-from presentation.formats import date_fr, entier, euros
 
 compte = auth.page_account(__file__)
 db = cache.current_db()
@@ -159,12 +158,14 @@ with st.expander("Trouver un jeune", expanded=not choisi, icon=":material/search
         st.caption(f"{entier(len(resultats))} jeune(s) trouvé(s){' (200 premiers)' if len(resultats) == 200 else ''}. Sélectionnez une ligne pour ouvrir son parcours.")
         st.session_state["r_ids"] = resultats["id_jeune"].tolist()
         st.dataframe(
-            resultats.rename(columns={
-                "id_jeune": "Identifiant", "dispositifs": "Dispositifs en cours", "risques_ouverts": "Risques ouverts",
-                "dernier_contact": "Dernier contact", "jours_sans_contact": "Jours sans contact",
+            pd.DataFrame({
+                "Identifiant": resultats["id_jeune"],
+                "Dispositifs en cours": [parcours.liste_lisible("dispositif", d) for d in resultats["dispositifs"]],
+                "Risques ouverts": resultats["risques_ouverts"],
+                "Dernier contact": [date_fr(None if pd.isna(d) else d, vide="aucun") for d in resultats["dernier_contact"]],
+                "Jours sans contact": [entier(None if pd.isna(n) else int(n)) for n in resultats["jours_sans_contact"]],
             }),
             hide_index=True, width="stretch", key="r_resultats", on_select=_choose_result, selection_mode="single-row",
-            column_config={"Dernier contact": st.column_config.DateColumn(format="DD/MM/YYYY")},
         )
 
 # --- create a jeune --------------------------------------------------------------------------------------------
@@ -223,17 +224,19 @@ ident = p.jeune["id_jeune"]
 jf.show_announcement("jeune")
 st.subheader(f"Jeune {jf.sans_markdown(ident)}")
 j = p.jeune
+TRAITS = {"qpv": "réside en quartier prioritaire (QPV)", "frr": "réside en zone France Ruralités Revitalisation",
+          "rqth": "reconnu·e travailleur·se handicapé·e (RQTH)"}
 traits = [f"né·e en {j['annee_naissance']}", vocab.SEXES[j["sexe"]]]
 if j["niveau_formation"]:
     traits.append(vocab.NIVEAUX_FORMATION[j["niveau_formation"]])
-traits += [name.upper() for name in ("qpv", "frr", "rqth") if j[name]]
+traits += [trait for name, trait in TRAITS.items() if j[name]]
 if j["date_premier_accueil"]:
     traits.append(f"premier accueil le {date_fr(j['date_premier_accueil'])}")
 st.caption(" · ".join(traits))
 
 en_cours = p.accompagnements[p.accompagnements["date_fin"].isna()]
 cols = st.columns(4)
-cols[0].metric("Accompagnements en cours", entier(len(en_cours)), help=", ".join(en_cours["dispositif"]) or None)
+cols[0].metric("Accompagnements en cours", entier(len(en_cours)), help=parcours.liste_lisible("dispositif", ", ".join(en_cours["dispositif"])) if len(en_cours) else None)
 cols[1].metric("Risques de rupture ouverts", entier(len(p.risques_ouverts)))
 cols[2].metric(
     "Dernier contact", date_fr(p.dernier_contact),
@@ -339,11 +342,24 @@ with onglets[1]:
 # --- accompagnements ----------------------------------------------------------------------------------------------
 def _libelle_acc(ligne: dict) -> str:
     fin = f" au {date_fr(ligne['date_fin'])}" if ligne.get("date_fin") else " (en cours)"
-    return f"{ligne['dispositif']} du {date_fr(ligne['date_debut'])}{fin}"
+    return f"{vocab.DISPOSITIFS[ligne['dispositif']]} du {date_fr(ligne['date_debut'])}{fin}"
 
 
 MOTIFS = list(vocab.MOTIFS_FIN)
 FINANCEURS = ["", *vocab.FINANCEURS]
+with engine.connect() as conn:
+    REFERENTS = ["", *parcours.referents_proposes(conn, compte, j["code_structure"])]
+
+
+def referent_field(container, actuel: str | None, key: str, defaut: str | None = None) -> str | None:
+    """The referent: a select of the structure's conseillers' accounts (the stored one kept if no longer listed)."""
+    options = REFERENTS + ([actuel] if actuel and actuel not in REFERENTS else [])
+    valeur = actuel if actuel is not None else defaut if defaut in options else ""
+    return container.selectbox(
+        "Référent (conseiller en charge)", options, index=options.index(valeur or ""),
+        format_func=lambda r: "Non renseigné" if not r else f"Vous ({r})" if r == compte.email else r, key=key,
+        help="Le compte du conseiller qui suit le jeune dans ce dispositif ; il retrouve ce jeune dans « Mes jeunes » (À traiter).",
+    ) or None
 
 with onglets[2]:
     jf.show_announcement("acc")
@@ -352,13 +368,14 @@ with onglets[2]:
             pd.DataFrame({
                 "Dispositif": [vocab.DISPOSITIFS[d] for d in p.accompagnements["dispositif"]],
                 "Début": p.accompagnements["date_debut"],
-                "Fin": p.accompagnements["date_fin"],
-                "Motif de fin": [vocab.MOTIFS_FIN.get(m, "") if isinstance(m, str) else "" for m in p.accompagnements["motif_fin"]],
-                "Financeur": [vocab.FINANCEURS.get(f, "") if isinstance(f, str) else "" for f in p.accompagnements["financeur"]],
+                "Fin": [date_fr(None if pd.isna(d) else d, vide="en cours") for d in p.accompagnements["date_fin"]],
+                "Motif de fin": [parcours.valeur_lisible("motif_fin", m) for m in p.accompagnements["motif_fin"]],
+                "Financeur": [parcours.valeur_lisible("financeur", f) for f in p.accompagnements["financeur"]],
+                "Référent": [parcours.valeur_lisible("referent", r) for r in p.accompagnements.get("referent", [None] * len(p.accompagnements))],
                 "Identifiant": p.accompagnements["id_accompagnement"],
             }),
             hide_index=True, width="stretch",
-            column_config={c: st.column_config.DateColumn(format="DD/MM/YYYY") for c in ("Début", "Fin")},
+            column_config={"Début": st.column_config.DateColumn(format="DD/MM/YYYY")},
         )
     ouvrir_col, clore_col = st.columns(2)
     with ouvrir_col, st.form("ouvrir_acc"):
@@ -371,6 +388,8 @@ with onglets[2]:
         places["date_debut"] = st.empty()
         valeurs["financeur"] = st.selectbox("Financeur (facultatif)", FINANCEURS, format_func=lambda f: vocab.FINANCEURS.get(f, "Non renseigné"), key="a_fin") or None
         places["financeur"] = st.empty()
+        valeurs["referent"] = referent_field(st, None, "a_referent", defaut=compte.email)
+        places["referent"] = st.empty()
         if st.form_submit_button("Ouvrir l'accompagnement", type="primary"):
             fin_de_formulaire("acc", apply(
                 lambda conn: parcours.open_accompagnement(conn, compte, ident, valeurs, today),
@@ -407,7 +426,7 @@ with onglets[2]:
             lu = attendu("accompagnements", tous[choix])
             with st.form(f"modif_acc_{choix}_{lu['version']}"):
                 places = {}
-                cols = st.columns(5)
+                cols = st.columns(6)
                 valeurs = {
                     "dispositif": cols[0].selectbox("Dispositif", list(vocab.DISPOSITIFS), index=list(vocab.DISPOSITIFS).index(lu["dispositif"]),
                                                     format_func=vocab.DISPOSITIFS.get, key=f"m_disp_{choix}"),
@@ -418,8 +437,9 @@ with onglets[2]:
                                                    format_func=vocab.MOTIFS_FIN.get, placeholder="Aucun (en cours)", key=f"m_motif_{choix}"),
                     "financeur": cols[4].selectbox("Financeur", FINANCEURS, index=FINANCEURS.index(lu["financeur"] or ""),
                                                    format_func=lambda f: vocab.FINANCEURS.get(f, "Non renseigné"), key=f"m_fin_{choix}_f") or None,
+                    "referent": referent_field(cols[5], lu.get("referent") or "", f"m_ref_{choix}"),
                 }
-                cols = st.columns(5)
+                cols = st.columns(6)
                 for col, champ in zip(cols, parcours.CHAMPS_ACCOMPAGNEMENT, strict=True):
                     places[champ] = col.empty()
                 if st.form_submit_button("Enregistrer les modifications", type="primary"):

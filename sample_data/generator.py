@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact import vocab
+from mlimpact.accounts import DEMO_DOMAIN
 
 __all__ = [
     "AS_OF",
@@ -75,6 +76,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "date_fin",
         "motif_fin",
         "financeur",
+        "referent",
     ),
     "jalons": ("id_jalon", "id_jeune", "date", "type", "domaine", "montant_eur", "commentaire"),
     "financements": ("code_structure", "annee", "financeur", "dispositif", "montant_eur"),
@@ -1087,8 +1089,26 @@ def _accompagnements_frame(plan: _Plan, J: _Jeunes, S: _Spells, first_id: int) -
             "date_fin": _dates(S.end[e]),
             "motif_fin": _MOTIF_OBJ[S.motif[e]],
             "financeur": _FIN_OBJ[S.financeur[e]],
+            "referent": _referents(plan)[J.s[jj], J.g[jj] % REFERENTS_PAR_STRUCTURE],
         },
     )
+
+
+# Each jeune has one conseiller (all their spells name them): four per structure, chosen by the jeune's index so
+# that no random stream moves. Addresses of the reserved demo domain: the first is the demo mode's conseiller
+# (`conseiller@demo.invalid`, whatever the structure), so « Mes jeunes » has rows in the demo; the last slot leaves
+# the referent empty (not filled in).
+REFERENTS_PAR_STRUCTURE = 5
+
+
+def _referents(plan: _Plan) -> np.ndarray:
+    """Per structure, the referent of each slot (structures × REFERENTS_PAR_STRUCTURE, object)."""
+    table = np.empty((len(plan.codes), REFERENTS_PAR_STRUCTURE), dtype=object)
+    for i, code in enumerate(plan.codes):
+        table[i] = [f"conseiller@{DEMO_DOMAIN}"] + [
+            f"conseiller{k}.{code.lower()}@{DEMO_DOMAIN}" for k in range(2, REFERENTS_PAR_STRUCTURE)
+        ] + [None]
+    return table
 
 
 def _activity_stats(plan: _Plan, J: _Jeunes, S: _Spells, stats: dict[str, np.ndarray]) -> None:

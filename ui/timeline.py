@@ -42,7 +42,7 @@ def _ligne_risque(domaine: str) -> str:
 
 
 def _ligne_dispositif(dispositif: str) -> str:
-    return f"Accompagnement · {dispositif}"
+    return f"Accompagnement · {vocab.DISPOSITIFS_COURTS.get(dispositif, dispositif)}"
 
 
 def _iso(value: dt.date) -> str:

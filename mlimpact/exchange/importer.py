@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from mlimpact import audit, store
+from mlimpact import accounts, audit, store
 from mlimpact.access import TOUT, DroitsImport
 from mlimpact.exchange.reading import EmptyTable, FileError, RawChunk, RowProblem, discover, read_source
 from mlimpact.exchange.schema import TABLES
@@ -147,6 +147,7 @@ class _Run:
         self.seen = {t: _KeySet() for t in TABLES}  # keys met in the files (duplicates)
         self.accepted = {t: _KeySet() for t in TABLES}  # keys valid in this import (references)
         self.rejected_keys: dict[str, set[str]] = {t: set() for t in TABLES}
+        self.referents: dict[str, set[str]] = {}  # per structure, the accounts that may be referents
         self.empty_at_start = {t: store.row_count(conn, t) == 0 for t in TABLES}
         # With --partial, a row the database refuses is isolated in a savepoint: writes must be synchronous.
         self.pipeline = store.CopyPipeline(conn) if conn.dialect.name == "postgresql" and not partial else None
@@ -188,6 +189,8 @@ class _Run:
         if self.droits.structures is not None:
             rows, lines = self._check_rights(table.name, rows, lines, raw_by_line)
         rows, lines = self._check_references(table.name, rows, lines, raw_by_line)
+        if "referent" in rows.columns:
+            rows, lines = self._check_referents(table.name, rows, lines, raw_by_line)
         if rows.empty:
             return
         if self.writing:
@@ -298,6 +301,36 @@ class _Run:
                 ]
                 self._bad(name, lines, missing, ref.column, messages, raw_by_line)
                 rows, lines = rows.loc[~missing].reset_index(drop=True), lines[~missing]
+        return rows, lines
+
+    def _check_referents(self, name, rows, lines, raw_by_line):
+        """A referent must be an account of the jeune's structure (`accounts.referent_refuse`), checked on the rows
+        that set or change it: a row exported with a referent whose account was deleted since imports back.
+
+        The jeune's structure is read from the store, where this import's earlier jeunes are too (written as they
+        come, also in a preview). In all-or-nothing mode after a first rejection nothing is written any more, and a
+        jeune of this import is not found: its referent is not checked — the import is refused anyway."""
+        named = rows["referent"].notna().to_numpy(dtype=bool)
+        if not named.any():
+            return rows, lines
+        key = TABLES[name].key[0]
+        stored = store.existing_rows(self.conn, name, rows.loc[named, [key]])
+        before = dict(zip(stored[key], stored["referent"], strict=True))
+        structures = store.jeunes_structures(self.conn, rows.loc[named, "id_jeune"])
+        refused = np.zeros(len(rows), dtype=bool)
+        messages = []
+        for pos in np.flatnonzero(named):
+            referent, ident = rows["referent"].iat[pos], rows["id_jeune"].iat[pos]
+            structure = structures.get(ident)
+            if structure is None or before.get(rows[key].iat[pos]) == referent:
+                continue
+            message = accounts.referent_refuse(self.conn, referent, structure, self.referents)
+            if message:
+                refused[pos] = True
+                messages.append(message)
+        if refused.any():
+            self._bad(name, lines, refused, "referent", messages, raw_by_line)
+            rows, lines = rows.loc[~refused].reset_index(drop=True), lines[~refused]
         return rows, lines
 
     def _upsert(self, name: str, rows: pd.DataFrame) -> None:

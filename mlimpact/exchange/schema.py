@@ -109,6 +109,8 @@ ACCOMPAGNEMENTS = Table(
         Column("date_fin", Kind.DATE, label="date de fin"),
         Column("motif_fin", Kind.ENUM, choices=_choices(vocab.MOTIFS_FIN), label="motif de fin"),
         Column("financeur", Kind.ENUM, choices=_choices(vocab.FINANCEURS), label="financeur"),
+        # v1.1: the conseiller in charge, as their account's e-mail; an account of the jeune's structure (importer)
+        Column("referent", Kind.TEXT, max_length=254, label="référent"),
     ),
     key=("id_accompagnement",),
     references=(Reference("id_jeune", "jeunes", "jeune inconnu"),),

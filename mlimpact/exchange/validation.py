@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact import vocab
+from mlimpact.accounts import EMAIL
 from mlimpact.exchange.reading import RowProblem, normalise_name
 from mlimpact.exchange.schema import TABLES, Column, Kind, Table
 
@@ -50,6 +51,10 @@ IDENTIFYING = (
 )
 # The keys of the rows about a young person: pseudonymous, never a NIR, a phone number or an e-mail.
 IDENTIFIERS = ("id_jeune", "id_accompagnement", "id_jalon")
+# The address of a professional's account (v1.1 `referent`): not data about the young person, so not checked as
+# a pseudonym; compared without case, so stored in lower case. Whether it is an account of the jeune's structure
+# is the importer's check (`accounts.referent_refuse`), which reads the store.
+ACCOUNTS = ("referent",)
 # Free text about a young person: what it seems to hold is pointed out (a warning), as the forms do.
 FREE_TEXT = ("commentaire",)
 IDENTIFYING_ADVICE = "retirez toute donnée qui permettrait d'identifier le jeune."
@@ -220,6 +225,11 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         bag.add(invisible, column.name, "caractères invisibles ou d'inversion du sens d'écriture interdits.")
         if column.name in IDENTIFIERS:
             _check_pseudonym(column.name, s, present & ~too_long, bag)
+        if column.name in ACCOUNTS:
+            s = s.str.lower()
+            shape = present & ~too_long & ~s.str.fullmatch(EMAIL).fillna(False).to_numpy(dtype=bool)
+            bag.add(shape, column.name, lambda v: f"adresse e-mail invalide {_quote(v)} ; attendu l'adresse du compte du "
+                    "conseiller, par exemple prenom.nom@ml13.fr.")
         return s.astype(object).where(s.notna(), None)
     if kind is Kind.ENUM:
         out = s.map(_enum_lookup(column, s), na_action="ignore")

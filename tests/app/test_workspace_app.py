@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import sqlite3
 import zipfile
 
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -20,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from mlimpact import audit, parcours, store, worklist
 from mlimpact.access import Compte
 from mlimpact.db import make_engine
-from mlimpact.models import Jalon, Jeune
+from mlimpact.models import Accompagnement, Jalon, Jeune
 from tests.conftest import ROOT
 
 STRUCTURE = "ML13001"
@@ -380,7 +382,7 @@ def test_opening_and_closing_an_accompagnement(app, engine):
     at.selectbox(key="a_disp").set_value("CEJ")
     at.text_input(key="a_debut").set_value(f"{TODAY - dt.timedelta(days=30):%d/%m/%Y}")
     button(at, "Ouvrir l'accompagnement").click().run()
-    assert any("Accompagnement ouvert : CEJ" in s for s in successes(at))
+    assert any("Accompagnement ouvert : Contrat d'engagement jeune" in s for s in successes(at))
     with engine.connect() as conn:
         [acc] = parcours.lignes(parcours.read_parcours(conn, CONSEILLER, "IM-ACC", TODAY).accompagnements)
     assert (acc["dispositif"], acc["date_debut"], acc["date_fin"]) == ("CEJ", TODAY - dt.timedelta(days=30), None)
@@ -392,6 +394,29 @@ def test_opening_and_closing_an_accompagnement(app, engine):
     with engine.connect() as conn:
         [acc] = parcours.lignes(parcours.read_parcours(conn, CONSEILLER, "IM-ACC", TODAY).accompagnements)
     assert (acc["date_fin"], acc["motif_fin"], acc["version"]) == (TODAY, "emploi_durable", 2)
+
+
+def test_the_referent_is_chosen_among_the_structures_conseillers_the_signed_in_one_by_default(app, engine):
+    ident = a_jeune(engine)
+    at = app("../pages/parcours.py", jeune=ident)
+    choix = at.selectbox(key="a_referent")
+    # the demo has no account: the demo conseiller and the fictitious referents of ML13001's data, nobody else's
+    assert choix.value == "conseiller@demo.invalid" and choix.options[:2] == ["Non renseigné", "Vous (conseiller@demo.invalid)"]
+    assert set(choix.options[2:]) == {f"conseiller{k}.ml13001@demo.invalid" for k in (2, 3, 4)}
+    at.selectbox(key="a_disp").set_value("OF")
+    button(at, "Ouvrir l'accompagnement").click().run()
+    with engine.connect() as conn:
+        spells = parcours.read_parcours(conn, CONSEILLER, ident, TODAY).accompagnements
+    nouveau = next(parcours.lignes(spells[spells["dispositif"] == "OF"]))
+    assert nouveau["referent"] == "conseiller@demo.invalid"
+    at.selectbox(key="a_choix").set_value(nouveau["id_accompagnement"]).run()
+    at.selectbox(key=f"m_ref_{nouveau['id_accompagnement']}").set_value("conseiller3.ml13001@demo.invalid")
+    button(at, "Enregistrer les modifications").click().run()
+    assert not errors(at)
+    with engine.connect() as conn:
+        assert parcours._enfant(conn, CONSEILLER, "accompagnements", nouveau["id_accompagnement"])["referent"] == "conseiller3.ml13001@demo.invalid"
+    table = next(d.value for d in at.dataframe if "Référent" in d.value.columns)
+    assert "conseiller3.ml13001@demo.invalid" in list(table["Référent"])
 
 
 def test_editing_and_deleting_an_accompagnement(app, engine):
@@ -415,7 +440,7 @@ def test_editing_and_deleting_an_accompagnement(app, engine):
     at.text_input(key=f"m_fin_{ident}").set_value(f"{TODAY - dt.timedelta(days=1):%d/%m/%Y}")
     at.selectbox(key=f"m_disp_{ident}").set_value("CEJ")
     button(at, "Enregistrer les modifications").click().run()
-    assert any("Accompagnement modifié : CEJ" in s for s in successes(at))
+    assert any("Accompagnement modifié : Contrat d'engagement jeune" in s for s in successes(at))
     with engine.connect() as conn:
         [acc] = parcours.lignes(parcours.read_parcours(conn, CONSEILLER, "IM-MODIF", TODAY).accompagnements)
     assert (acc["dispositif"], acc["date_fin"], acc["motif_fin"], acc["version"]) == ("CEJ", TODAY - dt.timedelta(days=1), "reorientation", 2)
@@ -445,19 +470,35 @@ def test_editing_and_deleting_the_jeune(app, engine):
 
 
 # --- worklist -------------------------------------------------------------------------------------------------------------
+def worklists(engine, compte: Compte = CONSEILLER, seulement: bool = False, domaine: str | None = None):
+    """The three lists as the page shows them: at the date of the data, the conseiller's jeunes first (or alone)."""
+    with engine.connect() as conn:
+        au = worklist.date_des_donnees(conn, compte, TODAY)
+        return au, [
+            worklist.mes_jeunes(frame, compte, seulement)
+            for frame in (
+                worklist.risques_ouverts(conn, compte, au, domaine=domaine),
+                worklist.sans_contact(conn, compte, au),
+                worklist.orientations_sans_rdv(conn, compte, au),
+            )
+        ]
+
+
+def risk_rows(at: AppTest) -> list[str]:
+    """The identifiers of the risk rows on the page (each row's first cell is an `st.text`)."""
+    return [t.value for t in at.text if t.value.startswith("J")]
+
+
 def test_the_worklist_shows_the_librarys_lists(app, engine):
     at = app("../pages/a_traiter.py")
-    with engine.connect() as conn:
-        risques = worklist.risques_ouverts(conn, CONSEILLER, TODAY)
-        silences = worklist.sans_contact(conn, CONSEILLER, TODAY)
-        orientations = worklist.orientations_sans_rdv(conn, CONSEILLER, TODAY)
+    _, (risques, silences, orientations) = worklists(engine)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Risques ouverts"] == str(len(risques))
     assert metrics["Sans contact > 60 jours"] == str(len(silences))
     assert metrics["dont > 90 jours"] == str(int((silences["jours"] > 90).sum()))
     assert metrics["Orientations > 15 jours"] == str(len(orientations))
     assert metrics["dont > 30 jours"] == str(int((orientations["jours"] > 30).sum()))
-    assert [t.value for t in at.text][: min(20, len(risques))] == list(risques["id_jeune"][:20])  # oldest first
+    assert risk_rows(at) == list(risques["id_jeune"][:20])
     assert list(at.dataframe[0].value["Identifiant"]) == list(silences["id_jeune"])
     assert list(at.dataframe[1].value["Identifiant"]) == list(orientations["id_jeune"])
     # the threshold passed, in words beside the days (never colour alone)
@@ -469,9 +510,76 @@ def test_the_worklist_shows_the_librarys_lists(app, engine):
     ]
 
 
-def test_the_worklist_action_writes_the_right_jalon(app, engine):
+def test_the_worklist_counts_at_the_date_of_the_data_and_says_so(app, engine):
+    """The demo data stop at the end of October: waits are counted from the structure's latest jalon, not today."""
+    au, (_, silences, _) = worklists(engine)
     with engine.connect() as conn:
-        risques = worklist.risques_ouverts(conn, CONSEILLER, TODAY)
+        latest = conn.execute(
+            select(func.max(Jalon.date)).join(Jeune, Jeune.id_jeune == Jalon.id_jeune).where(Jeune.code_structure == STRUCTURE)
+        ).scalar_one()
+    assert au == latest < TODAY
+    at = app("../pages/a_traiter.py")
+    assert at.caption[0].value == f"Structure {STRUCTURE} · situation au {au:%d/%m/%Y}"
+    [info] = at.info
+    assert f"Les délais sont comptés au {au:%d/%m/%Y}, date du jalon le plus récent de votre structure" in info.value
+    assert f"nous sommes le {TODAY:%d/%m/%Y}" in info.value
+    with engine.connect() as conn:  # counted from today, the same structure would show many more silences
+        assert len(worklist.sans_contact(conn, CONSEILLER, TODAY)) > len(silences)
+
+
+def test_every_risk_listed_is_of_a_jeune_in_an_accompagnement_and_in_urgency_order(app, engine):
+    at = app("../pages/a_traiter.py")
+    au, (risques, *_) = worklists(engine)
+    shown = risk_rows(at)
+    assert shown and shown == list(risques["id_jeune"][: len(shown)])
+    with engine.connect() as conn:
+        for ident in shown:  # each has an accompagnement in progress at the date of the data
+            spells = parcours.read_parcours(conn, CONSEILLER, ident, TODAY).accompagnements
+            assert ((spells["date_debut"] <= au) & (spells["date_fin"].isna() | (spells["date_fin"] >= au))).any(), ident
+    keys = list(zip(-risques["silence"], risques["date"], strict=True))
+    assert keys == sorted(keys)  # longest without contact since the risk first, then the oldest
+    assert (risques["jours"] < 1000).all()  # no parcours abandoned in 2023 at the top any more
+
+
+def test_the_domaine_filter_narrows_the_risks(app, engine):
+    _, (risques, *_) = worklists(engine)
+    domaine = risques["domaine"].value_counts().index[0]
+    at = app("../pages/a_traiter.py")
+    at.selectbox(key="wl_domaine").set_value(domaine).run()
+    _, (filtres, *_) = worklists(engine, domaine=domaine)
+    assert 0 < len(filtres) < len(risques) and set(filtres["domaine"]) == {domaine}
+    assert {m.label: m.value for m in at.metric}["Risques ouverts"] == str(len(filtres))
+    assert risk_rows(at) == list(filtres["id_jeune"][:20])
+    assert at.selectbox(key="wl_domaine").options[0] == "Tous les domaines"
+
+
+def test_mes_jeunes_shows_exactly_the_signed_in_conseillers_jeunes(app, engine):
+    """The demo conseiller is referent of a share of every structure's jeunes (fictitious addresses of the demo data)."""
+    au, toutes = worklists(engine)
+    with engine.connect() as conn:  # my jeunes, read straight from the store: an accompagnement in progress names me
+        miens = set(conn.execute(
+            select(Accompagnement.id_jeune).where(
+                Accompagnement.referent == CONSEILLER.email, Accompagnement.date_debut <= au,
+                (Accompagnement.date_fin.is_(None)) | (Accompagnement.date_fin >= au),
+            )
+        ).scalars())
+    at = app("../pages/a_traiter.py")
+    for liste in toutes:  # « Mes jeunes d'abord » (the default): mine on top, then the others
+        est_mien = [i in miens for i in liste["id_jeune"]]
+        assert est_mien == sorted(est_mien, reverse=True)
+    assert list(at.dataframe[0].value["Identifiant"]) == list(toutes[1]["id_jeune"])
+    at.radio(key="wl_vue").set_value("seulement").run()
+    metrics = {m.label: m.value for m in at.metric}
+    risques, silences, orientations = (set(liste["id_jeune"]) & miens for liste in toutes)
+    assert risques or silences or orientations
+    assert set(risk_rows(at)) == risques and metrics["Risques ouverts"] == str(len([i for i in toutes[0]["id_jeune"] if i in miens]))
+    shown = {d.value.columns[1]: set(d.value["Identifiant"]) for d in at.dataframe}
+    assert shown.get("Sans contact depuis", set()) == silences and shown.get("En attente depuis", set()) == orientations
+    assert all(set(d.value["Référent"]) == {"vous"} for d in at.dataframe)
+
+
+def test_the_worklist_action_writes_the_right_jalon(app, engine):
+    _, (risques, *_) = worklists(engine)
     premier = next(parcours.lignes(risques))
     at = app("../pages/a_traiter.py")
     at.date_input(key="wl_date").set_value(TODAY - dt.timedelta(days=1))
@@ -483,6 +591,89 @@ def test_the_worklist_action_writes_the_right_jalon(app, engine):
     assert {m.label: m.value for m in at.metric}["Risques ouverts"] == str(len(risques) - 1)
     at.button(key=f"wl_ouvrir_{next(parcours.lignes(risques.iloc[1:]))['id_jalon']}").click().run()
     assert at.query_params["jeune"] == risques.iloc[1]["id_jeune"]  # the parcours page opened on that jeune
+
+
+# --- no raw value on screen ---------------------------------------------------------------------------------------------
+RAW = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|\bnan\b|\bNaT\b|DROIT_COMMUN|\(qpv\)|rqth =")
+
+
+def screen_texts(at: AppTest) -> list[str]:
+    """Everything a page shows as text: every element's content (its proto in text form: values, labels, helps,
+    options, the frise's specification) and every cell and header of its tables, missing cells as Python's `None`."""
+    out = []
+    for root in (at.main, at.sidebar):
+        for element in walk(root):
+            if getattr(element, "type", None) == "arrow_data_frame":
+                frame = element.value
+                out += [str(c) for c in frame.columns]
+                out += ["None" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in frame.to_numpy().ravel()]
+            elif getattr(element, "proto", None) is not None:
+                out.append(str(element.proto))
+    return out
+
+
+def raw_values(at: AppTest) -> list[str]:
+    return [m.group(0) + " in " + text[max(0, m.start() - 60) : m.end() + 40] for text in screen_texts(at) for m in RAW.finditer(text)]
+
+
+@pytest.fixture
+def flagged(engine) -> str:
+    """A jeune with every flag set, a closed DROIT_COMMUN spell (with its motif) and one in progress with no financeur,
+    jalons with and without domaine or amount, an open risk, and a change of their record in the history."""
+    jour = TODAY - dt.timedelta(days=3)
+    with engine.begin() as conn:
+        ident = parcours.create_jeune(conn, CONSEILLER, {
+            "id_jeune": "J-DRAPEAUX", "annee_naissance": 2004, "sexe": "H", "niveau_formation": "3", "qpv": False, "frr": True,
+            "rqth": True, "date_premier_accueil": TODAY - dt.timedelta(days=400),
+        }, TODAY).cle
+        spell = parcours.open_accompagnement(conn, CONSEILLER, ident, {"dispositif": "DROIT_COMMUN", "date_debut": TODAY - dt.timedelta(days=390)}, TODAY).ligne
+        parcours.close_accompagnement(conn, CONSEILLER, spell, TODAY - dt.timedelta(days=200), "abandon", TODAY)
+        parcours.open_accompagnement(conn, CONSEILLER, ident, {"dispositif": "CEJ", "date_debut": TODAY - dt.timedelta(days=100)}, TODAY)
+        for valeurs in ({"type": "risque_rupture", "domaine": "logement"}, {"type": "aide_faj", "montant_eur": "150,50"},
+                        {"type": "entretien", "commentaire": "Point d'étape"}, {"type": "mobilisation_partenaire", "domaine": "caf"}):
+            parcours.add_jalon(conn, CONSEILLER, ident, {"date": jour, **valeurs}, TODAY)
+        parcours.update_jeune(conn, CONSEILLER, parcours.jeune(conn, CONSEILLER, ident), {"qpv": True}, TODAY)
+    return ident
+
+
+def test_the_parcours_of_a_jeune_with_every_flag_shows_no_raw_value(app, engine, flagged):
+    at = app("../pages/parcours.py", jeune=flagged)
+    assert not raw_values(at), raw_values(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("né·e en"))
+    assert "réside en quartier prioritaire (QPV)" in caption and "reconnu·e travailleur·se handicapé·e (RQTH)" in caption
+    accompagnements = next(d.value for d in at.dataframe if "Dispositif" in d.value.columns)
+    assert list(accompagnements["Dispositif"]) == ["Droit commun", "Contrat d'engagement jeune"]
+    assert list(accompagnements["Fin"])[1] == "en cours" and list(accompagnements["Financeur"]) == ["—", "—"]
+    historique = next(d.value for d in at.dataframe if "Ce qui a changé" in d.value.columns)
+    assert "QPV : Non → Oui" in list(historique["Ce qui a changé"])
+    at.selectbox(key="a_choix").select_index(0).run()  # the edit form of the closed spell
+    assert not raw_values(at), raw_values(at)
+    at.text_input(key="r_ident").set_value(flagged)
+    at.selectbox(key="r_disp").set_value("CEJ")
+    button(at, "Rechercher").click().run()  # the search results
+    assert not raw_values(at), raw_values(at)
+
+
+def test_the_worklist_shows_no_raw_value(app, engine, flagged):
+    at = app("../pages/a_traiter.py")
+    assert flagged in risk_rows(at)
+    assert not raw_values(at), raw_values(at)
+    assert any("Droit commun" in v or "Contrat d'engagement jeune" in v for d in at.dataframe for v in d.value.get("Dispositifs en cours", []))
+
+
+def test_the_audit_trail_shows_no_raw_value(app, engine, flagged, demo_url, monkeypatch):
+    """The administration's journal: an entry's before and after in words (`QPV : Oui`), not a Python dict."""
+    monkeypatch.setenv("MLIMPACT_DATABASE_URL", demo_url)
+    monkeypatch.setenv("MLIMPACT_DEMO", "1")
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.selectbox(key="demo_role").set_value("admin").run()
+    at.switch_page("../pages/admin.py").run()
+    at.selectbox(key="audit_table").set_value("jeunes").run()
+    assert not at.exception and not raw_values(at), raw_values(at)
+    journal = next(d.value for d in at.dataframe if "Après" in d.value.columns)
+    assert journal["Action"].iloc[0] == "Modification" and "QPV : Oui" in journal["Après"].iloc[0]
+    assert "date du premier accueil : " in journal["Après"].iloc[-1]
 
 
 # --- import -----------------------------------------------------------------------------------------------------------------
@@ -571,6 +762,26 @@ def test_import_rights_xlsx_and_zip(app, engine):
     at.file_uploader(key="imp_fichiers").upload("jalons.csv", b"\x00\x01pas un csv").run()
     at.button(key="imp_lancer").click().run()
     assert not at.exception and errors(at)
+
+
+def test_import_of_a_referent_that_is_not_an_account_of_the_structure_is_refused(app, engine):
+    ident = a_jeune(engine)
+    rows = [
+        "id_accompagnement;id_jeune;dispositif;date_debut;date_fin;motif_fin;financeur;referent",
+        f"IMP-A1;{ident};OF;2026-10-01;;;;conseiller@demo.invalid",
+        f"IMP-A2;{ident};CEJ;2026-10-02;;;;conseiller@ml84.fr",
+    ]
+    at = app("../pages/import_donnees.py")
+    at.file_uploader(key="imp_fichiers").upload("accompagnements.csv", ("\n".join(rows) + "\n").encode(), "text/csv").run()
+    at.button(key="imp_lancer").click().run()
+    assert not at.exception
+    assert any("Import annulé : 1 ligne(s) refusée(s)" in e for e in errors(at))
+    refused = at.dataframe[1].value
+    assert list(refused.iloc[0])[:3] == ["accompagnements", 3, "referent"]
+    assert refused["Motif"].iloc[0].startswith("« conseiller@ml84.fr » n'est pas le compte d'un conseiller ou d'un directeur "
+                                               "de la structure ML13001 : le référent doit être l'adresse e-mail d'un compte")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Accompagnement).where(Accompagnement.id_accompagnement.like("IMP-%"))).scalar_one() == 0
 
 
 # --- roles --------------------------------------------------------------------------------------------------------------------

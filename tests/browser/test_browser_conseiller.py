@@ -110,15 +110,16 @@ def test_a_risk_recorded_then_averted_moves_ruptures_evitees(page: Page, app, ar
 
     # Later, from the worklist: mark it averted.
     engine = make_engine(app.database_url)
-    with engine.connect() as conn:
-        risques = worklist.risques_ouverts(conn, CONSEILLER, store.today())
+    with engine.connect() as conn:  # the list as the page draws it: at the date of the data, my jeunes first
+        au = worklist.date_des_donnees(conn, CONSEILLER, store.today())
+        risques = worklist.mes_jeunes(worklist.risques_ouverts(conn, CONSEILLER, au), CONSEILLER)
     engine.dispose()
     risque = risques[risques["id_jeune"] == ident].iloc[0]
     open_page(page, "À traiter")
     expect(page.get_by_text("Risques ouverts")).to_be_visible()
     position = int(risques.index[risques["id_jalon"] == risque["id_jalon"]][0])
     pages = (len(risques) + 19) // 20
-    if position >= 20:  # oldest first: the new risk is on a later page of the list
+    if position >= 20:  # by urgency: the new risk (seen today) may be on a later page of the list
         page.get_by_role("combobox", name="Page (20 risques par page)").click()
         page.get_by_role("option", name=f"{position // 20 + 1} sur {pages}").click()
         wait_for_app(page)

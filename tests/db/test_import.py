@@ -399,3 +399,78 @@ def test_the_dates_of_the_store_come_without_counting_it(engine, tmp_path):
         assert dates(conn) == (whole.premiere_date, whole.derniere_date)
         assert dates(conn, ["ML84001"]) == (dt.date(2025, 4, 1), dt.date(2025, 4, 1))
         assert dates(conn, ["ML59001"]) == (None, None)
+
+
+# --- the referent of an accompagnement (format v1.1) ----------------------------------------------------------
+REFERENTS = """id_accompagnement;id_jeune;dispositif;date_debut;date_fin;motif_fin;financeur;referent
+A001;J001;RSA;2024-01-15;2025-02-28;emploi_durable;CD;Conseillere@ML13.fr
+A002;J002;CEJ;2025-01-10;;;ETAT;conseiller@demo.invalid
+A003;J003;OF;2025-03-02;2025-06-30;reprise_scolarite;;
+"""
+
+
+@pytest.fixture
+def with_accounts(engine, tmp_path):
+    """The small data set imported (a v1 file: no referent column), and accounts of ML13001 and ML84001."""
+    from mlimpact import accounts
+
+    assert run(engine, write_tables(tmp_path / "in")).exit_code == 0
+    with engine.begin() as conn:
+        assert {r for (r,) in conn.execute(select(Accompagnement.referent))} == {None}  # a v1 file still imports
+        accounts.save_account(conn, "conseillere@ml13.fr", "conseiller", "ML13001")
+        accounts.save_account(conn, "conseiller@ml84.fr", "conseiller", "ML84001")
+    return engine
+
+
+def referents(engine) -> dict[str, str | None]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(Accompagnement.id_accompagnement, Accompagnement.referent)).all())
+
+
+def test_the_referent_round_trips_through_import_and_export(with_accounts, tmp_path):
+    engine = with_accounts
+    result = run(engine, write_file(tmp_path / "v11" / "accompagnements.csv", REFERENTS))
+    assert result.exit_code == 0, [str(p) for p in result.problems]
+    assert result.counts["accompagnements"].updated == 2
+    # an account's address, compared without case (stored in lower case); a fictitious demo address; none
+    assert referents(engine) == {"A001": "conseillere@ml13.fr", "A002": "conseiller@demo.invalid", "A003": None}
+    export_dir(engine, tmp_path / "out")
+    text = (tmp_path / "out" / "accompagnements.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].endswith(";financeur;referent")
+    assert "A001;J001;RSA;2024-01-15;2025-02-28;emploi_durable;CD;conseillere@ml13.fr" in text
+    assert "A003;J003;OF;2025-03-02;2025-06-30;reprise_scolarite;;\n" in text
+    again = run(engine, tmp_path / "out")
+    assert again.exit_code == 0 and again.counts["accompagnements"].unchanged == 3
+
+
+def test_a_referent_of_another_structure_is_refused_in_french(with_accounts, tmp_path):
+    engine = with_accounts
+    body = REFERENTS.replace("Conseillere@ML13.fr", "conseiller@ml84.fr").replace("conseiller@demo.invalid", "inconnu@ml13.fr")
+    result = run(engine, write_file(tmp_path / "v11" / "accompagnements.csv", body))
+    assert result.exit_code == 1
+    refus = ("« {} » n'est pas le compte d'un conseiller ou d'un directeur de la structure ML13001 : le référent doit être "
+             "l'adresse e-mail d'un compte de la structure du jeune (créez d'abord le compte, ou laissez le référent vide).")
+    assert [(p.line, p.column, p.message) for p in result.problems] == [
+        (2, "referent", refus.format("conseiller@ml84.fr")), (3, "referent", refus.format("inconnu@ml13.fr")),
+    ]
+    assert set(referents(engine).values()) == {None}  # all or nothing
+    bad = run(engine, write_file(tmp_path / "bad" / "accompagnements.csv", REFERENTS.replace("Conseillere@ML13.fr", "Mme Dupont")))
+    assert [(p.column, p.message) for p in bad.problems] == [
+        ("referent", "référent : adresse e-mail invalide « Mme Dupont » ; attendu l'adresse du compte du conseiller, par exemple prenom.nom@ml13.fr."),
+    ]
+
+
+def test_a_referent_whose_account_was_deleted_imports_back_unchanged(with_accounts, tmp_path):
+    from mlimpact import accounts
+
+    engine = with_accounts
+    assert run(engine, write_file(tmp_path / "v11" / "accompagnements.csv", REFERENTS)).exit_code == 0
+    export_dir(engine, tmp_path / "out")
+    with engine.begin() as conn:
+        accounts.delete_account(conn, "conseillere@ml13.fr")
+    again = run(engine, tmp_path / "out")
+    assert again.exit_code == 0 and again.counts["accompagnements"].unchanged == 3  # kept as it was
+    moved = (tmp_path / "out" / "accompagnements.csv").read_text(encoding="utf-8-sig").replace("A002;J002;CEJ;2025-01-10;;;ETAT;conseiller@demo.invalid",
+                                                                                            "A002;J002;CEJ;2025-01-10;;;ETAT;conseillere@ml13.fr")
+    refused = run(engine, write_file(tmp_path / "moved" / "accompagnements.csv", moved))  # but no one new gets it
+    assert [(p.line, p.column) for p in refused.problems] == [(3, "referent")]

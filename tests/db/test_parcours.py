@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from mlimpact import audit, parcours, store
+from mlimpact import accounts, audit, parcours, store
 from mlimpact.access import AccesRefuse, Compte
 from mlimpact.exchange.importer import import_paths
 from mlimpact.exchange.validation import Context, validate_record
@@ -355,3 +355,73 @@ def test_wording_of_values():
     assert parcours.valeur_lisible("type", "rupture_evitee") == "Rupture évitée"
     assert parcours.valeur_lisible("montant_eur", 1234.5) == "1\u202f234,50\u00a0€"
     assert parcours.valeur_lisible("qpv", True) == "Oui" and parcours.valeur_lisible("commentaire", None) == "—"
+    assert parcours.valeur_lisible("qpv", 0) == "Non" and parcours.valeur_lisible("rqth", 1) == "Oui"  # as SQLite hands them back
+    assert parcours.liste_lisible("dispositif", "DROIT_COMMUN, CEJ") == "Droit commun, Contrat d'engagement jeune"
+    assert parcours.liste_lisible("dispositif", "") == "—"
+    assert parcours.ligne_lisible({"qpv": True, "date_fin": None, "fichiers": ["a.csv", "b.csv"], "lignes": {"jalons": 3}}) == (
+        "QPV : Oui ; date de fin : — ; fichiers : a.csv, b.csv ; lignes : jalons : 3"
+    )
+    assert parcours.ligne_lisible(None) == "—"
+
+
+# --- the referent of an accompagnement ----------------------------------------------------------------------
+@pytest.fixture
+def with_accounts(small):
+    with small.begin() as conn:
+        accounts.save_account(conn, ML13.email, "conseiller", "ML13001")
+        accounts.save_account(conn, ML13_BIS.email, "conseiller", "ML13001")
+        accounts.save_account(conn, ML84.email, "conseiller", "ML84001")
+    return small
+
+
+def test_the_referent_is_an_account_of_the_jeunes_structure(with_accounts):
+    engine = with_accounts
+    with engine.begin() as conn:
+        saved = parcours.open_accompagnement(conn, ML13, "J002", {"dispositif": "PACEA", "date_debut": TODAY, "referent": ML13_BIS.email}, TODAY)
+        assert saved.ligne["referent"] == "collegue@ml13.fr"
+        assert parcours.referents_proposes(conn, ML13, "ML13001") == ["conseillere@ml13.fr", "collegue@ml13.fr"]
+    for refuse in (ML84.email, "inconnu@ml13.fr"):  # another structure's conseiller, an address with no account
+        with engine.begin() as conn, pytest.raises(parcours.Invalide) as exc:
+            parcours.open_accompagnement(conn, ML13, "J002", {"dispositif": "CEJ", "date_debut": TODAY, "referent": refuse}, TODAY)
+        assert exc.value.messages == {"referent": (
+            f"« {refuse} » n'est pas le compte d'un conseiller ou d'un directeur de la structure ML13001 : le référent doit être "
+            "l'adresse e-mail d'un compte de la structure du jeune (créez d'abord le compte, ou laissez le référent vide)."
+        )}
+    with engine.begin() as conn:  # the demo data set's fictitious referents name nobody: accepted
+        parcours.open_accompagnement(conn, ML13, "J002", {"dispositif": "OF", "date_debut": TODAY, "referent": "conseiller@demo.invalid"}, TODAY)
+        accounts.delete_account(conn, ML13_BIS.email)
+    with engine.begin() as conn:  # its account deleted since, the referent stays and the spell can still be edited
+        lu = parcours._enfant(conn, ML13, "accompagnements", saved.cle)
+        edited = parcours.update_accompagnement(conn, ML13, lu, {"financeur": "CD"}, TODAY)
+        assert (edited.ligne["referent"], edited.ligne["financeur"]) == ("collegue@ml13.fr", "CD")
+    with engine.begin() as conn:  # cleared, it cannot be set again: the account is gone
+        parcours.update_accompagnement(conn, ML13, parcours._enfant(conn, ML13, "accompagnements", saved.cle), {"referent": None}, TODAY)
+    with engine.begin() as conn, pytest.raises(parcours.Invalide):
+        parcours.update_accompagnement(conn, ML13, parcours._enfant(conn, ML13, "accompagnements", saved.cle), {"referent": "collegue@ml13.fr"}, TODAY)
+
+
+def test_migration_0011_adds_the_referent_and_keeps_the_analytics_triggers(small):
+    """Down to 0009 (no referent column) and up again; on SQLite the table is altered in place, not rebuilt, so the
+    triggers that keep the analytics table in step (migration 0006) survive both ways."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from mlimpact.migrate import current_revision, head_revision
+    from tests.db.test_engine import migrate
+
+    def state():
+        columns = [c["name"] for c in inspect(small).get_columns("accompagnements")]
+        with small.connect() as conn:
+            if small.dialect.name == "sqlite":
+                triggers = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'accompagnements'").scalar()
+            else:
+                triggers = conn.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'accompagnements'::regclass AND NOT tgisinternal").scalar()
+        return "referent" in columns, triggers
+
+    assert state() == (True, 3)
+    migrate(small, command.downgrade, "0009")
+    assert current_revision(small) == "0009" and state() == (False, 3)
+    migrate(small, command.upgrade, "head")
+    assert current_revision(small) == head_revision() and state() == (True, 3)
+    with small.begin() as conn:
+        parcours.open_accompagnement(conn, ML13, "J002", {"dispositif": "OF", "date_debut": TODAY, "referent": "conseiller@demo.invalid"}, TODAY)

@@ -12,10 +12,11 @@ from indicators.types import Echelon, Perimetre, Periode
 from mlimpact import parcours, worklist
 from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Jalon
-from tests.support.exchange_files import write_tables
 from tests.db.test_parcours import ML13, ML13_BIS, ML84, TODAY
+from tests.support.exchange_files import write_tables
 
 D = dt.date
+A = parcours.A
 
 
 @pytest.fixture
@@ -75,6 +76,80 @@ def test_orientations_without_a_first_appointment(work):
         later = worklist.orientations_sans_rdv(conn, ML13, TODAY, seuil=30)
     assert list(zip(late["id_jeune"], late["jours"], strict=True)) == [("J002", 42), ("J004", 22)]
     assert list(later["id_jeune"]) == ["J002"]
+
+
+def test_the_date_of_the_data_is_the_structures_latest_jalon(work):
+    with work.connect() as conn:
+        assert worklist.date_des_donnees(conn, ML13, TODAY) == D(2025, 5, 25)  # J002's last orientation
+        assert worklist.date_des_donnees(conn, ML84, TODAY) == D(2025, 5, 2)
+        assert worklist.date_des_donnees(conn, ML13, D(2025, 5, 21)) == D(2025, 5, 20)  # never after today
+    with work.begin() as conn:
+        parcours.create_jeune(conn, ML13, {"id_jeune": "J-SEUL", "annee_naissance": 2003, "sexe": "F"}, TODAY)
+    with work.connect() as conn:  # a structure without any jalon: today
+        assert worklist.date_des_donnees(conn, ML84, D(2025, 4, 1)) == D(2025, 4, 1)
+
+
+def test_only_jeunes_whose_parcours_goes_on_are_listed(work):
+    """A risk or an orientation of a jeune whose accompagnements are all over is history, not work."""
+    with work.begin() as conn:
+        parcours.create_jeune(conn, ML13, {"id_jeune": "J006", "annee_naissance": 2003, "sexe": "H"}, TODAY)
+        spell = parcours.open_accompagnement(conn, ML13, "J006", {"dispositif": "CEJ", "date_debut": D(2025, 1, 2)}, TODAY).ligne
+        parcours.close_accompagnement(conn, ML13, spell, D(2025, 5, 1), "abandon", TODAY)
+        add = lambda day, t, dom=None: parcours.add_jalon(conn, ML13, "J006", {"date": day, "type": t, "domaine": dom}, TODAY)
+        add(D(2025, 1, 20), "risque_rupture", "sante")  # open, but the accompagnement ended on 01/05 (« abandon »)
+        add(D(2025, 2, 1), "orientation_recue")  # followed by a spell that ended since
+        parcours.create_jeune(conn, ML13, {"id_jeune": "J007", "annee_naissance": 2004, "sexe": "F"}, TODAY)
+        parcours.add_jalon(conn, ML13, "J007", {"date": D(2025, 4, 2), "type": "orientation_recue"}, TODAY)  # no spell yet: waiting
+    with work.connect() as conn:
+        risques = worklist.risques_ouverts(conn, ML13, TODAY)
+        silences = worklist.sans_contact(conn, ML13, TODAY)
+        orientations = worklist.orientations_sans_rdv(conn, ML13, TODAY)
+        # on 15/04, J006's accompagnement was in progress: the same risk and orientation are work on that day
+        avant = worklist.risques_ouverts(conn, ML13, D(2025, 4, 15))
+        orientations_avant = worklist.orientations_sans_rdv(conn, ML13, D(2025, 4, 15))
+    assert "J006" not in set(risques["id_jeune"]) | set(silences["id_jeune"]) | set(orientations["id_jeune"])
+    assert "J007" in set(orientations["id_jeune"])
+    assert "J006" in set(avant["id_jeune"]) and "J006" in set(orientations_avant["id_jeune"])
+    assert list(avant.loc[avant["id_jeune"] == "J006", "dispositifs"]) == ["CEJ"]
+
+
+def test_risks_come_by_urgency_and_filter_by_domaine(work):
+    """Urgency: the jeune left longest without contact since the risk first (days from the later of the risk and
+    the last contact), then the oldest risk."""
+    with work.begin() as conn:
+        add = lambda j, day, t, dom=None: parcours.add_jalon(conn, ML13, j, {"date": day, "type": t, "domaine": dom}, TODAY)
+        add("J005", D(2025, 2, 1), "risque_rupture", "logement")  # J005 seen on 20/03 since: silent 73 days
+        add("J002", D(2025, 5, 28), "entretien")  # J002 seen since its risk of 01/04: silent 4 days
+    with work.connect() as conn:
+        risques = worklist.risques_ouverts(conn, ML13, TODAY)
+        logement = worklist.risques_ouverts(conn, ML13, TODAY, domaine="logement")
+    assert list(zip(risques["id_jeune"], risques["silence"], risques["jours"], strict=True)) == [
+        ("J005", 73, 120), ("J004", 12, 12), ("J002", 4, 61),
+    ]
+    assert list(risques["dernier_contact"]) == [D(2025, 3, 20), None, D(2025, 5, 28)]
+    assert list(logement["id_jeune"]) == ["J005", "J004"] and set(logement["domaine"]) == {"logement"}
+
+
+def test_mes_jeunes_first_or_alone(work):
+    """The referent of an accompagnement in progress makes the jeune « mine »; a closed spell's referent does not."""
+    from mlimpact import accounts
+
+    with work.begin() as conn:
+        for compte in (ML13, ML13_BIS):
+            accounts.save_account(conn, compte.email, "conseiller", "ML13001")
+        ids = dict(conn.execute(select(A.c.id_jeune, A.c.id_accompagnement).where(A.c.id_jeune.in_(["J001", "J002", "J005"]))).all())
+        spells = {j: parcours._enfant(conn, ML13, "accompagnements", a) for j, a in ids.items()}
+        parcours.update_accompagnement(conn, ML13, spells["J005"], {"referent": ML13.email}, TODAY)
+        parcours.update_accompagnement(conn, ML13, spells["J002"], {"referent": ML13_BIS.email}, TODAY)
+        parcours.update_accompagnement(conn, ML13, spells["J001"], {"referent": ML13.email}, TODAY)  # closed in 2025-02
+    with work.connect() as conn:
+        silences = worklist.sans_contact(conn, ML13, TODAY)
+        risques = worklist.risques_ouverts(conn, ML13, TODAY)
+    assert list(zip(silences["id_jeune"], silences["referents"], strict=True)) == [("J002", ML13_BIS.email), ("J005", ML13.email)]
+    assert list(worklist.mes_jeunes(silences, ML13)["id_jeune"]) == ["J005", "J002"]  # mine first, then the others
+    assert list(worklist.mes_jeunes(silences, ML13, seulement=True)["id_jeune"]) == ["J005"]
+    assert list(worklist.mes_jeunes(silences, ML13_BIS, seulement=True)["id_jeune"]) == ["J002"]
+    assert worklist.mes_jeunes(risques, ML13, seulement=True).empty  # J004 has no referent, J002 is my colleague's
 
 
 def ruptures_evitees(engine) -> float:

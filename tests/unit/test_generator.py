@@ -225,6 +225,22 @@ def test_accompagnements_rules(demo, dep):
         assert (a.loc[follows, "date_debut"] > prev_end[follows]).all()
 
 
+def test_referents_are_fictitious_one_per_jeune_and_the_demo_conseiller_has_jeunes(demo):
+    """v1.1 `referent`: addresses of the reserved demo domain (they name nobody), one conseiller per jeune, and the
+    demo mode's conseiller (`conseiller@demo.invalid`, whatever the structure) is referent in every structure."""
+    from mlimpact.accounts import est_fictive
+
+    a = demo["accompagnements"].merge(demo["jeunes"][["id_jeune", "code_structure"]], on="id_jeune")
+    named = a["referent"].notna()
+    assert a.loc[named, "referent"].map(est_fictive).all()
+    assert 0.1 < (~named).mean() < 0.3, "some referents not filled in"
+    assert (a.groupby("id_jeune")["referent"].nunique(dropna=False) == 1).all(), "all the spells of a jeune: one referent"
+    mine = a[a["referent"] == "conseiller@demo.invalid"]
+    assert set(mine["code_structure"]) == set(demo["structures"]["code_structure"])
+    others = a.loc[named & (a["referent"] != "conseiller@demo.invalid")]
+    assert (others["referent"].str.split("@").str[0].str.split(".").str[1] == others["code_structure"].str.lower()).all()
+
+
 def test_jalons_rules(demo, dep):
     for t in (demo, dep):
         jl = t["jalons"]
