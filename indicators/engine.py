@@ -145,11 +145,15 @@ def _aggregate(
                 groups[grp].jours_hors_rsa[int(step)] += int(days or 0)
         if "budget" in needed:
             budgets: dict[str, Fraction] = defaultdict(Fraction)
-            for grp, annee, montant in q.financements():
-                budgets[grp] += Fraction(Decimal(repr(float(montant or 0)))) * prorata(int(annee), ctx.periode)
+            budgets_cd: dict[str, Fraction] = defaultdict(Fraction)
+            for grp, annee, montant, montant_cd in q.financements():
+                part = prorata(int(annee), ctx.periode)
+                budgets[grp] += Fraction(Decimal(repr(float(montant or 0)))) * part
+                budgets_cd[grp] += Fraction(Decimal(repr(float(montant_cd or 0)))) * part
             for grp in set(budgets) | set(groups) | {""}:
                 if ctx.dimension in (None, "structure", "departement", "region"):
                     groups[grp].budget = budgets.get(grp, Fraction(0))
+                    groups[grp].budget_cd = budgets_cd.get(grp, Fraction(0))
     finally:
         q.drop()
     return groups
@@ -174,7 +178,7 @@ def _compute(conn: Connection, periode, perimetre, filtres, as_of, codes) -> dic
     as_of = resolve_as_of(conn, as_of) or periode.fin
     ctx = Contexte(periode, perimetre, filtres, as_of)
     groups = _aggregate(conn, ctx, codes, impact and impact[1])
-    return valeurs(groups.get("", Agregats()) if groups else Agregats(budget=Fraction(0)), list(codes), impact)
+    return valeurs(groups.get("", Agregats()) if groups else Agregats(budget=Fraction(0), budget_cd=Fraction(0)), list(codes), impact)
 
 
 # --- public API ----------------------------------------------------------------------------------------

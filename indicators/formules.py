@@ -88,18 +88,24 @@ class Agregats:
     sorties_anciennes: int = 0
     jours_hors_rsa: Counter = field(default_factory=Counter)  # step of the RSA scale -> days
     budget: Fraction | None = None
+    budget_cd: Fraction | None = None  # the part of the budget whose financeur is the Département (`CD`)
 
     @property
     def budget_au_centime(self) -> float | None:
         """The budget as shown (to the cent): what the quotients over a budget divide."""
         return None if self.budget is None else arrondi(self.budget, 2)
 
+    @property
+    def budget_cd_au_centime(self) -> float | None:
+        """The Département's part of the budget as shown (to the cent)."""
+        return None if self.budget_cd is None else arrondi(self.budget_cd, 2)
+
     def __add__(self, other: Agregats) -> Agregats:
         """The aggregates of two disjoint groups of young people (every field adds up)."""
         out = Agregats()
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
-            if f.name == "budget":
+            if f.name in ("budget", "budget_cd"):
                 total = None if mine is None and theirs is None else (mine or 0) + (theirs or 0)
             else:
                 total = mine + theirs

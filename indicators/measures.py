@@ -101,6 +101,8 @@ MESURES: dict[str, Mesure] = {
         _m("mois_hors_rsa", "Mois hors RSA après les sorties de la période (jours ÷ 30,4375)", "hors_rsa",
            lambda a: Decimal(sum(a.jours_hors_rsa.values())) / MOIS_JOURS, effectif=jalons("rsa_sortie")),
         _m("budget", "Budget de la période, au centime", "budget", lambda a: a.budget_au_centime),
+        _m("budget_cd", "Financements du Département (financeur CD) de la période, au centime", "budget",
+           lambda a: a.budget_cd_au_centime),
     )
 }
 

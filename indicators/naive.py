@@ -33,7 +33,7 @@ COLUMNS = {
     "jeunes": ("id_jeune", "code_structure", "annee_naissance", "sexe", "niveau_formation", "qpv", "frr", "rqth"),
     "accompagnements": ("id_jeune", "dispositif", "date_debut", "date_fin", "motif_fin"),
     "jalons": ("id_jeune", "date", "type", "domaine"),
-    "financements": ("code_structure", "annee", "dispositif", "montant_eur"),
+    "financements": ("code_structure", "annee", "financeur", "dispositif", "montant_eur"),
 }
 
 
@@ -211,6 +211,11 @@ def aggregates(tables, periode: Periode, perimetre: Perimetre, filtres: Filtres,
         fin = fin[fin.dispositif.isin([filtres.dispositif, "TOUS"])]
     out.budget = sum(
         (Fraction(Decimal(repr(float(m)))) * prorata(int(y_), periode) for y_, m in zip(fin.annee, fin.montant_eur)),
+        Fraction(0),
+    )
+    cd = fin[fin.financeur == "CD"]
+    out.budget_cd = sum(
+        (Fraction(Decimal(repr(float(m)))) * prorata(int(y_), periode) for y_, m in zip(cd.annee, cd.montant_eur)),
         Fraction(0),
     )
     return out

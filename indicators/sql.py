@@ -688,7 +688,8 @@ class Requetes:
         ).all()
 
     def financements(self):
-        """Per (group, année): sums of financements of the scope's structures for the years P touches.
+        """Per (group, année): sums of financements of the scope's structures for the years P touches,
+        all financeurs and those of the Département (financeur `CD`).
 
         Grouped only by a dimension of structures; otherwise one group "".
         With a dispositif filter: that dispositif or TOUS.
@@ -708,7 +709,12 @@ class Requetes:
         if ctx.filtres.dispositif is not None:
             conds.append(F.c.dispositif.in_((ctx.filtres.dispositif, "TOUS")))
         return self.conn.execute(
-            select(grp.label("grp"), F.c.annee, func.sum(F.c.montant_eur))
+            select(
+                grp.label("grp"),
+                F.c.annee,
+                func.sum(F.c.montant_eur),
+                func.sum(case((F.c.financeur == "CD", F.c.montant_eur), else_=0)),
+            )
             .select_from(F.join(ST, ST.c.code_structure == F.c.code_structure))
             .where(*conds)
             .group_by(grp, F.c.annee)

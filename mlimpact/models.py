@@ -173,6 +173,19 @@ class Objectif(Base):
     )
 
 
+class NoteAnnuelle(Base):
+    """A director's words of a year (migration 0012): the year's facts and anonymised parcours stories.
+
+    Free text, checked for identifying details when written (`mlimpact.notes`), shown as text only.
+    """
+
+    __tablename__ = "notes_annuelles"
+    code_structure: Mapped[str] = mapped_column(ForeignKey("structures.code_structure"), primary_key=True)
+    annee: Mapped[int] = mapped_column(Integer, primary_key=True)
+    faits: Mapped[str] = mapped_column(Text, default="")
+    recits: Mapped[str] = mapped_column(Text, default="")
+
+
 class Compte(Base):
     """The account an OIDC identity (its email) signs in to: a role and its territory."""
 

@@ -212,4 +212,6 @@ INDICATEUR_CODES: dict[str, str] = {
     "couts_evites_bruts_eur": "impact",
     "couts_evites_nets_eur": "impact",
     "euros_evites_par_euro_investi": "impact",
+    "budget_cd_eur": "impact",
+    "euros_evites_par_euro_cd": "impact",
 }

@@ -12,11 +12,11 @@ import streamlit as st
 
 from indicators.models import impact as modele
 from indicators.registry import REGISTRY
-from mlimpact import audit, vocab
+from mlimpact import audit, notes, vocab
 from indicators.models import impact_settings
 from mlimpact.access import AccesRefuse
 from presentation.figures import texte_nombre
-from presentation.textes import echapper
+from presentation.textes import NOTES, echapper
 from ui import auth
 from ui import cache
 from presentation.formats import date_fr, euros, pourcent
@@ -52,7 +52,7 @@ def write_rows(action, succes: str) -> None:
     try:
         with engine.begin() as conn:
             result = action(conn)
-    except impact_settings.SaisieInvalide as exc:
+    except (impact_settings.SaisieInvalide, notes.NoteInvalide) as exc:
         for message in exc.messages:
             st.error(message)
         return
@@ -68,8 +68,8 @@ def libelle_indicateur(c: str) -> str:
     return f"{REGISTRY[c].libelle} ({REGISTRY[c].unite})"
 
 
-objectifs_tab, financements_tab, parametres_tab, journal_tab = st.tabs(
-    ["Objectifs de la convention", "Financements", "Paramètres d'impact", "Journal des modifications"]
+objectifs_tab, financements_tab, mots_tab, parametres_tab, journal_tab = st.tabs(
+    ["Objectifs de la convention", "Financements", "L'année en mots", "Paramètres d'impact", "Journal des modifications"]
 )
 
 with objectifs_tab:
@@ -146,6 +146,30 @@ with financements_tab:
                     "Financement retiré.",
                 )
 
+with mots_tab:
+    st.write(
+        f"Les faits marquants de {annee} et un ou deux parcours racontés : le côté qualitatif des ruptures évitées et "
+        "des parcours sécurisés. Ils sont imprimés dans le rapport PDF, dans leur propre section, après les objectifs."
+    )
+    st.caption(
+        "Anonymisez les parcours : ni nom ni prénom, ni date de naissance, ni adresse, ni lieu précis. Un texte qui "
+        "contient un numéro de téléphone, une adresse e-mail ou un numéro de sécurité sociale est refusé."
+    )
+    with engine.connect() as conn:
+        mots = notes.lire(conn, code, annee)
+    with st.form("conv_notes"):
+        saisis = {
+            champ: st.text_area(
+                titre, value=mots[champ], max_chars=notes.LONGUEUR_MAX, height=180, key=f"conv_notes_{champ}_{annee}"
+            )
+            for champ, titre in NOTES.items()
+        }
+        if st.form_submit_button("Enregistrer les textes", type="primary"):
+            write_rows(
+                lambda conn: notes.enregistrer(conn, compte, code, annee, saisis["faits"], saisis["recits"]),
+                f"Textes de {annee} enregistrés : ils figurent dans le rapport PDF.",
+            )
+
 with parametres_tab:
     defaut = modele.load_parameters()
     with engine.connect() as conn:
@@ -183,9 +207,9 @@ with parametres_tab:
 with journal_tab:
     with engine.connect() as conn:
         entries = [
-            e for table in ("objectifs", "financements", impact_settings.TABLE_PARAMETRES)
+            e for table in ("objectifs", "financements", impact_settings.TABLE_PARAMETRES, notes.TABLE)
             for e in audit.entries(conn, limit=200, table=table)
-            if str(e["cle"] or "").startswith((f"{code}|", impact_settings.setting_key(code)))
+            if str(e["cle"] or "").startswith((f"{code}|", f"{code}:", impact_settings.setting_key(code)))
         ]
     if entries:
         journal = pd.DataFrame(

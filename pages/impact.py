@@ -7,6 +7,8 @@ figures as tables; the avoided-cost waterfall with its assumptions; the PDF
 report and the Excel export one click away.
 """
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -14,13 +16,13 @@ from indicators.models import impact as modele
 from indicators.dimensions import DIMENSIONS
 from indicators.models.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
-from indicators.types import Echelon, Famille
+from indicators.types import Echelon, Famille, Periode
 from mlimpact.access import AccesRefuse, masking_threshold
 from reports import contenu as ct
 from reports import excel as rapport_excel
 from reports import figures as fig
 from reports import pdf as rapport_pdf
-from presentation.figures import texte_nombre, texte_valeur
+from presentation.figures import texte_objectif, texte_valeur
 from presentation.textes import echapper, libelle_filtres, mois_incomplet
 from ui import auth, cards, charts, filters
 from ui import cache
@@ -54,7 +56,8 @@ if as_of is None:
 
 structures = cache.structures_offered(db, version, compte)
 selection = filters.sidebar(compte, structures, as_of, first_year, key="imp")
-demande = ct.Demande(selection.periode, selection.perimetre, selection.filtres, as_of)
+demande = ct.Demande(selection.periode, selection.perimetre, selection.filtres, as_of, selection.comparaison)
+cards.page_css()
 try:
     figs = cache.figures(db, version, compte, demande)
 except AccesRefuse as exc:
@@ -69,7 +72,7 @@ annee_obj = ct.annee_objectifs(demande)
 # --- what this page describes ------------------------------------------------------------------------
 st.caption(
     f"**{echapper(libelle)}** · {echapper(selection.libelle_periode)} · {echapper(libelle_filtres(selection.filtres))} · "
-    f"données au {date_fr(as_of)}"
+    f"données au {date_fr(as_of)} · évolutions par rapport au {selection.libelle_comparaison}"
 )
 note = mois_incomplet(selection.periode, as_of)
 if note:
@@ -85,14 +88,17 @@ boutons = iter(st.columns([1.6, 1.1, 2.3]))
 if pdf_permis:
     next(boutons).download_button(
         "Rapport PDF pour le Département",
-        data=lambda: rapport_pdf.rapport(cache.engine(db), compte, selection.periode, selection.perimetre, selection.filtres, as_of),
+        data=lambda: rapport_pdf.rapport(
+            cache.engine(db), compte, selection.periode, selection.perimetre, selection.filtres, as_of, selection.comparaison
+        ),
         file_name=rapport_pdf.nom_fichier(selection.perimetre, selection.periode),
         mime="application/pdf",
         on_click="ignore",
         icon=":material/picture_as_pdf:",
         key="imp_pdf",
-        help="Le même document que `mlimpact rapport` : synthèse, une section par famille, objectifs, coûts évités "
-        "et leurs hypothèses, annexe des définitions.",
+        help="Le même document que `mlimpact rapport` : synthèse, objectifs, une section par famille, coûts évités "
+        "et leurs hypothèses, annexe des définitions. C'est le document à remettre : l'impression de la page depuis "
+        "le navigateur en est une version brute.",
     )
 next(boutons).download_button(
     "Tableaux Excel",
@@ -115,33 +121,44 @@ def objectif_carte(code: str) -> cards.Objectif | None:
         return None
     r = rows.iloc[0]
     resultat = None if pd.isna(r["resultat"]) else float(r["resultat"])
-    libelle_obj = f"{texte_nombre(code, float(r['cible']))} en {annee_obj} (résultat de l'année : {texte_nombre(code, resultat)})"
     statut = f"{STATUT_ICONES[r['statut']]} {STATUTS[r['statut']].replace('Objectif ', '').lower()}"
-    return cards.Objectif(float(r["cible"]), statut, libelle_obj)
+    annee_entiere = selection.periode == Periode(dt.date(annee_obj, 1, 1), dt.date(annee_obj, 12, 31))
+    meme_chiffre = annee_entiere and not selection.filtres.actifs()
+    return cards.Objectif(float(r["cible"]), statut, texte_objectif(code, float(r["cible"]), resultat, annee_obj, statut, meme_chiffre))
 
 
 def bande(famille: Famille) -> None:
     codes = [c for c, d in REGISTRY.items() if d.famille is famille]
-    columns = st.columns(4)
-    for i, code in enumerate(codes):
-        with columns[i % 4]:
-            actuel, precedent = figs[code]
-            cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=11)
+    # Row by row, so that on a phone (columns stacked) the cards keep the registry's order.
+    for start in range(0, len(codes), 4):
+        for column, code in zip(st.columns(4), codes[start : start + 4]):
+            with column:
+                carte(famille, code)
+
+
+def carte(famille: Famille, code: str) -> None:
+    actuel, precedent = figs[code]
+    cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=11,
+               comparaison=selection.libelle_comparaison)
 
 
 def tendance(famille: Famille) -> None:
     table = ct.tendance(cache.tendances(db, version, compte, demande), famille)
     if table.empty:
         return
-    debut, fin = ct.fenetre_tendance(selection.periode, as_of)
     noms = ", ".join(dict.fromkeys(table["libelle"]))
+    titre = ct.titre_tendance(demande)
+    st.markdown(f"**{titre}**")
     charts.show(
         fig.tendance(table, famille),
         fig.table_tendance(table),
-        f"Évolution mensuelle de {debut:%m/%Y} à {fin:%m/%Y} : {noms}.",
+        f"{titre} : {noms}.",
         key=f"imp_tendance_{famille.value}",
     )
-    st.caption("Chaque point est un mois civil ; un mois dont les données s'arrêtent en cours de mois est marqué « mois incomplet ».")
+    st.caption(
+        "Chaque point additionne la période depuis son premier jour jusqu'à la fin du mois ; un mois dont les "
+        "données s'arrêtent en cours de mois est marqué « mois incomplet »."
+    )
 
 
 def ventilations(nom: str) -> None:
@@ -156,8 +173,8 @@ def ventilations(nom: str) -> None:
     table = pd.concat(
         [fig.table_ventilation(t).assign(Ventilation=titre) for t, titre in zip(tables, titres, strict=True)], ignore_index=True
     )[["Ventilation", "Modalité", "Valeur"]]
-    charts.show(
-        fig.barres_groupees(tables, titres, colonnes=2),
+    charts.show_grid(
+        [fig.barres(t, titre) for t, titre in zip(tables, titres, strict=True)],
         table,
         f"{ct.THEMES[nom][0]} : {'; '.join(titres)} — barres horizontales, une par modalité.",
         key=f"imp_theme_{nom}",
@@ -183,13 +200,36 @@ def themes() -> None:
     ventilations(choisi or "public")
 
 
+def retour_departement(imp: ct.Impact) -> None:
+    """The headline for the Département: the RSA it does not pay per euro it puts in, with its range and
+    break-even; beside it the same over every financeur's budget, each named."""
+    col_cd, col_tous = st.columns(2)
+    with col_cd:
+        retour("euros_evites_par_euro_cd", imp.cas["euros_par_euro_cd"],
+               f"pour {euros(imp.budget_cd)} de financement du Département sur la période.", imp.phrase_point_mort_cd)
+    with col_tous:
+        retour("euros_evites_par_euro_investi", imp.cas["euros_par_euro_investi"],
+               f"pour {euros(imp.budget)} de budget, tous financeurs (État, Département, FSE…) : le RSA évité n'est "
+               "qu'une partie de ce qu'ils financent.", imp.phrase_point_mort)
+
+
+def retour(code: str, cas: pd.Series, pour: str, point_mort: str) -> None:
+    """One return as a headline figure: its card value, its range over the three cases, its break-even."""
+    bas, central, haut = cas.tolist()
+    st.metric(REGISTRY[code].libelle, texte_valeur(code, figs[code][0]), help=REGISTRY[code].definition, border=True)
+    if central is not None:
+        st.write(f"Fourchette : {fig.texte_ratio(bas)} (prudente) à {fig.texte_ratio(haut)} (favorable), {pour}")
+    st.write(f"**Point mort.** {point_mort}")
+
+
 @st.fragment
 def cout_evite() -> None:
     """The waterfall from gross to net in the case chosen, with the range, the parameters and their sources."""
-    imp = ct.impact({c: v[0] for c, v in figs.items()}, params)
+    imp = ct.impact({c: v[0] for c, v in figs.items()}, params, cache.financeurs(db, version, compte, demande))
     if imp.masque:
         st.info(imp.phrase_point_mort)
         return
+    retour_departement(imp)
     cas = st.radio(
         "Hypothèse", list(modele.CAS), format_func=modele.CAS.get, index=1, horizontal=True, key="imp_cas",
         help="Prudente : plus d'effet d'aubaine et de part des autres acteurs ; favorable : moins.",
@@ -197,7 +237,9 @@ def cout_evite() -> None:
     left, right = st.columns([3, 2])
     with left:
         cascade = modele.waterfall(imp.brut, params, cas)
-        charts.show(fig.cascade(cascade), fig.table_cascade(cascade), "Cascade du montant brut au montant net des allocations RSA évitées.", key="imp_cascade")
+        charts.show(fig.cascade(cascade), fig.table_cascade(cascade), "Cascade du montant brut au montant net des allocations RSA évitées : "
+                    + " ; ".join(fig.texte_etape(e, m, t) for e, m, t in zip(cascade["etape"], cascade["montant"], cascade["type"])) + ".",
+                    key="imp_cascade")
     with right:
         fourchette = imp.cas.set_index("cas")["couts_evites_nets_eur"]
         st.metric(
@@ -207,8 +249,14 @@ def cout_evite() -> None:
             border=True,
         )
         st.write(f"Hypothèse centrale : **{euros(fourchette['central'])}**.")
-        st.write(f"**Point mort.** {imp.phrase_point_mort}")
+        st.write(f"**Tous financeurs confondus** ({euros(imp.budget)}). {imp.phrase_point_mort}")
         st.dataframe(fig.table_cas(imp.cas), hide_index=True, width="stretch")
+    if imp.retours is not None and len(imp.retours):
+        st.markdown("**Chaque financeur, et ce que le RSA évité représente pour lui**")
+        st.dataframe(fig.table_retours(imp.retours), hide_index=True, width="stretch")
+        st.caption("Le RSA est versé par le Département : les allocations évitées ne se rapportent qu'à son financement "
+                   "et, pour mémoire, à l'ensemble des financements. L'État, le FSE et les autres financeurs financent "
+                   "d'autres résultats (emploi, formation, CEJ), présentés dans les bandes ci-dessus.")
     st.markdown("**Les hypothèses et leurs sources**")
     st.dataframe(fig.table_hypotheses(imp.hypotheses, compact=True), hide_index=True, width="stretch")
     for p in (params.effet_aubaine, params.part_autres_acteurs):
@@ -252,7 +300,9 @@ for famille in Famille:
         tendance(famille)
         st.subheader("Les risques de rupture par domaine, et comment ils se sont terminés")
         risques = cache.risques(db, version, compte, demande)
-        charts.show(fig.risques(risques), fig.table_risques(risques), "Risques de rupture par domaine : évités, survenus, encore en cours.", key="imp_risques")
+        charts.show_grid(fig.risques_panneaux(risques), fig.table_risques(risques),
+                         "Risques de rupture par domaine : évités, survenus, encore en cours (un graphique chacun, même échelle).",
+                         key="imp_risques", colonnes=3)
     else:
         st.subheader("Du montant brut au montant net")
         cout_evite()

@@ -34,7 +34,7 @@ SECRET = "secret"
 VIDE = "—"
 
 # Units written after a number (the registry's unit is for sentences: « entretiens par jeune »).
-UNITES_COURTES = {"entretiens par jeune": "par jeune", "€ par € investi": "€"}
+UNITES_COURTES = {"entretiens par jeune": "par jeune", "immersions par jeune": "par jeune", "€ par € investi": "€", "€ par € du Département": "€"}
 
 
 def manquant(value) -> bool:
@@ -100,6 +100,27 @@ def texte_variation(code: str, actuel: Valeur | None, precedent: Valeur | None) 
     if actuel is None or precedent is None or manquant(actuel.valeur) or manquant(precedent.valeur):
         return VIDE
     return texte_ecart(code, actuel.valeur - precedent.valeur)
+
+
+def texte_variation_contre(code: str, actuel: Valeur | None, precedent: Valeur | None, libelle_comparaison: str) -> str:
+    """The change with the period it is against: « +90 par rapport au 01/01/2024–31/12/2024 » (a figure only)."""
+    text = texte_variation(code, actuel, precedent)
+    return f"{text} par rapport au {libelle_comparaison}" if est_chiffre(text) and libelle_comparaison else text
+
+
+def texte_objectif(code: str, cible: float, resultat: float | None, annee: int, statut: str, meme_chiffre: bool) -> str:
+    """An objective of the convention with the very figure it is compared with, and whether it is the card's.
+
+    An objective belongs to the structure's whole year, every public: under a
+    filter or another period, the card shows another figure, and the text says so.
+    """
+    text = (
+        f"Objectif de la convention {annee} : {texte_nombre(code, cible)}, comparé au résultat de la structure "
+        f"sur toute l'année {annee}, tous publics : {texte_nombre(code, resultat)} — {statut}"
+    )
+    if not meme_chiffre:
+        text += " (pas le chiffre de la carte, qui porte sur la période ou le public choisis)"
+    return text
 
 
 def est_chiffre(text: str | None) -> bool:

@@ -75,3 +75,10 @@ def mois_incomplet(periode: Periode, as_of: dt.date | None) -> str | None:
         f"Mois incomplet : les données de {mois_annee(as_of)} s'arrêtent au {date_fr(as_of)}. "
         "Les chiffres de la période ne sont pas encore définitifs."
     )
+
+
+# The director's words of a year (`notes` table), each field with its French title, in the order they are printed.
+NOTES: dict[str, str] = {
+    "faits": "Les faits marquants de l'année",
+    "recits": "Des parcours, racontés",
+}

@@ -39,5 +39,5 @@ def french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
         font="Source Sans Pro, Arial, sans-serif",
         range=alt.RangeConfig(category=PALETTE),
     ).configure_axis(labelFontSize=12, titleFontSize=12, grid=True, gridOpacity=0.4).configure_legend(
-        labelFontSize=12, titleFontSize=12, orient="bottom"
+        labelFontSize=12, titleFontSize=12, orient="bottom", labelLimit=0,  # never « Allocations RSA évitées … »
     ).configure_view(strokeWidth=0)

@@ -29,7 +29,7 @@ from indicators.models.objectifs import objectifs_vs_resultats
 from indicators.registry import REGISTRY, REGISTRY_VERSION
 from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
-from mlimpact import audit
+from mlimpact import audit, notes
 from indicators.models import impact_settings
 from mlimpact.access import Compte, masking_threshold, check_scope
 from presentation.figures import avec_affichage
@@ -88,7 +88,9 @@ ISSUES_RISQUES: dict[str, str] = {
     "ruptures_survenues": "Survenues",
     "risques_ouverts": "En cours",
 }
-NETS = ("couts_evites_nets_eur", "euros_evites_par_euro_investi")
+NETS = ("couts_evites_nets_eur", "euros_evites_par_euro_investi", "euros_evites_par_euro_cd")
+# The quotients over money that edited parameters recompute, and the budget each divides by.
+QUOTIENTS_BUDGET = {"euros_evites_par_euro_investi": "budget_eur", "euros_evites_par_euro_cd": "budget_cd_eur"}
 HORIZON_COURBE_MOIS = 24
 TENDANCE_MIN_MOIS = 12
 TENDANCE_MAX_MOIS = 24
@@ -102,6 +104,21 @@ class Demande:
     perimetre: Perimetre
     filtres: Filtres = field(default_factory=Filtres)
     as_of: dt.date | None = None
+    comparaison: Periode | None = None  # the period the changes are against (None: the previous one)
+
+    @property
+    def periode_comparaison(self) -> Periode:
+        return self.comparaison or periode_precedente(self.periode)
+
+
+def periode_precedente(periode: Periode) -> Periode:
+    """The period just before: as many whole calendar months when the period is whole months (2025 → 2024,
+    a quarter → the quarter before), else as many days."""
+    fin_de_mois = (periode.fin + dt.timedelta(days=1)).day == 1
+    if periode.debut.day != 1 or not fin_de_mois:
+        return periode.precedente()
+    mois = (periode.fin.year - periode.debut.year) * 12 + periode.fin.month - periode.debut.month + 1
+    return Periode(_months_before(periode.debut, mois), periode.debut - dt.timedelta(days=1))
 
 
 @dataclass
@@ -117,6 +134,10 @@ class Impact:
     hypotheses: pd.DataFrame | None = None
     point_mort: float | None = None
     phrase_point_mort: str = ""
+    budget_cd: float | None = None  # the Département's money (financeur CD) over the period
+    point_mort_cd: float | None = None
+    phrase_point_mort_cd: str = ""
+    retours: pd.DataFrame | None = None  # one row per financeur (modele.retours_financeurs)
 
 
 @dataclass
@@ -138,6 +159,7 @@ class Contenu:
     risques: pd.DataFrame
     courbe: pd.DataFrame
     impact: Impact
+    notes: dict[str, str] = field(default_factory=dict)  # the director's words of the year (faits, recits)
     effets: object | None = None  # indicators.models.effets.Resultats: « Ce qui marche »
     version_registre: str = REGISTRY_VERSION
     genere_le: dt.datetime = field(default_factory=lambda: dt.datetime.now())
@@ -200,21 +222,28 @@ def _avec_params(values: dict[str, Valeur], params: modele.ParametresImpact) -> 
     net = modele.net(brut.valeur, params)
     if "couts_evites_nets_eur" in out:
         out["couts_evites_nets_eur"] = replace(out["couts_evites_nets_eur"], valeur=net)
-    ratio = out.get("euros_evites_par_euro_investi")
-    budget = values.get("budget_eur")
-    if ratio is not None and not ratio.masque:
-        b = budget.valeur if budget is not None else None
-        out["euros_evites_par_euro_investi"] = replace(ratio, valeur=modele.euros_par_euro(net, b))
+    for code, budget_code in QUOTIENTS_BUDGET.items():
+        ratio, budget = out.get(code), values.get(budget_code)
+        if ratio is not None and not ratio.masque:
+            b = budget.valeur if budget is not None else None
+            out[code] = replace(ratio, valeur=modele.euros_par_euro(net, b))
     return out
 
 
 # --- the parts ------------------------------------------------------------------------------------------
 def figures(bind, compte: Compte, demande: Demande, params: modele.ParametresImpact) -> dict[str, tuple[Valeur, Valeur]]:
-    """Each indicator for the period and the previous one (cards), masked for the account."""
-    pairs = service.compare(bind, compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of)
-    current = _avec_params({c: v[0] for c, v in pairs.items()}, params)
-    previous = _avec_params({c: v[1] for c, v in pairs.items()}, params)
-    return {code: (current[code], previous[code]) for code in pairs}
+    """Each indicator for the period and the comparison period (the previous one unless chosen), masked for the account."""
+    d = demande
+    current = _avec_params(service.compute(bind, compte, d.periode, d.perimetre, d.filtres, d.as_of), params)
+    previous = _avec_params(service.compute(bind, compte, d.periode_comparaison, d.perimetre, d.filtres, d.as_of), params)
+    return {code: (current[code], previous[code]) for code in current}
+
+
+def financeurs(bind, compte: Compte, demande: Demande) -> dict[str, float]:
+    """Each financeur's money for the scope over the period (a budget is never masked), after the access check."""
+    with _connect(bind) as conn:
+        check_scope(conn, compte, demande.perimetre)
+        return modele.financements_par_financeur(conn, demande.perimetre, demande.periode, demande.filtres.dispositif)
 
 
 def annee_objectifs(demande: Demande) -> int:
@@ -235,26 +264,58 @@ def objectifs(bind, compte: Compte, demande: Demande, params: modele.ParametresI
         return objectifs_vs_resultats(conn, code, annee, resultats, as_of=demande.as_of)
 
 
-def tendances(bind, compte: Compte, demande: Demande, params: modele.ParametresImpact) -> pd.DataFrame:
-    """Monthly values of every family's trend figures (one engine pass per month for all of them).
+def fenetre_cumul(periode: Periode, as_of: dt.date | None) -> list[Periode]:
+    """The periods a cumulative trend draws: from the period's first day to the end of each of its months
+    (the last one ends with the period, and no month after the data's is drawn)."""
+    fin = min(periode.fin, as_of) if as_of else periode.fin
+    fin = max(fin, periode.debut)
+    out, month = [], periode.debut.replace(day=1)
+    while month <= fin:
+        end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        out.append(Periode(periode.debut, min(end, periode.fin)))
+        month = end + dt.timedelta(days=1)
+    return out
 
-    Columns of `service.trend` plus `famille` and `libelle`; `incomplet`
-    flags the month of as_of when the data stops before its end.
+
+def tendances(bind, compte: Compte, demande: Demande, params: modele.ParametresImpact) -> pd.DataFrame:
+    """Every family's trend figures cumulated since the start of the period, month end after month end.
+
+    The point of a month is the figure over [start of the period, end of that
+    month]: the last point is the card's figure, so a reader can follow the
+    card being built (a ratio of one month alone, 6 % of the jeunes, cannot be
+    read against a card of 35 %). Columns: mois (first day of the month), code,
+    valeur, numerateur, denominateur, incomplet (the data stop before the end
+    of that month), masque, famille, libelle.
     """
-    debut, fin = fenetre_tendance(demande.periode, demande.as_of)
     codes = [c for f in Famille for c in TENDANCES[f]]
-    table = service.trend(bind, compte, debut, fin, demande.perimetre, codes, demande.filtres, demande.as_of)
-    if params.modifie and not table.empty:
-        brut = table[table["code"] == "couts_evites_bruts_eur"].set_index("mois")["valeur"]
-        nets = table["code"] == "couts_evites_nets_eur"
-        table.loc[nets, "valeur"] = [
-            None if pd.isna(brut.get(m)) else modele.net(float(brut[m]), params) for m in table.loc[nets, "mois"]
-        ]
+    rows = []
+    for cumul in fenetre_cumul(demande.periode, demande.as_of):
+        values = _avec_params(
+            service.compute(bind, compte, cumul, demande.perimetre, demande.filtres, demande.as_of), params
+        )
+        incomplet = demande.as_of is not None and cumul.fin > demande.as_of
+        for code in codes:
+            v = values[code]
+            rows.append(
+                {
+                    "mois": cumul.fin.replace(day=1), "code": code, "valeur": v.valeur, "numerateur": v.numerateur,
+                    "denominateur": v.denominateur, "incomplet": incomplet, "masque": v.masque,
+                }
+            )
+    table = pd.DataFrame(rows, columns=["mois", "code", "valeur", "numerateur", "denominateur", "incomplet", "masque"])
     famille_de = {c: f.value for f in Famille for c in TENDANCES[f]}
     table["famille"] = [famille_de[c] for c in table["code"]]
     table["libelle"] = [REGISTRY[c].libelle for c in table["code"]]
     table["mois"] = pd.to_datetime(table["mois"])
     return table
+
+
+def titre_tendance(demande: Demande) -> str:
+    """What a trend draws, in words: the cumulative series since the start of the period."""
+    return (
+        f"Cumul depuis le {demande.periode.debut:%d/%m/%Y}, fin de mois après fin de mois : le dernier point est le "
+        "chiffre des cartes"
+    )
 
 
 def tendance(table: pd.DataFrame, famille: Famille) -> pd.DataFrame:
@@ -308,24 +369,37 @@ def courbe(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
     return table[~(followed == 0)].reset_index(drop=True)
 
 
-def impact(values: dict[str, Valeur], params: modele.ParametresImpact) -> Impact:
-    """The waterfall from gross to net (central case), the three cases, the parameters and the break-even."""
+def _montant(values: dict[str, Valeur], code: str) -> float | None:
+    v = values.get(code)
+    return None if v is None or v.masque else v.valeur
+
+
+def impact(values: dict[str, Valeur], params: modele.ParametresImpact, financements: dict[str, float] | None = None) -> Impact:
+    """The waterfall from gross to net (central case), the three cases, the parameters and the break-even,
+    against every financeur's budget and against the Département's own money; one line per financeur."""
     brut_v = values.get("couts_evites_bruts_eur")
-    budget_v = values.get("budget_eur")
-    budget = None if budget_v is None or budget_v.masque else budget_v.valeur
+    budget, budget_cd = _montant(values, "budget_eur"), _montant(values, "budget_cd_eur")
     if brut_v is None or brut_v.masque or brut_v.valeur is None:
         return Impact(None, budget, params, True, hypotheses=modele.parameters_table(params),
-                      phrase_point_mort="Le montant brut est couvert par le secret statistique : pas de cascade.")
+                      phrase_point_mort="Le montant brut est couvert par le secret statistique : pas de cascade.",
+                      budget_cd=budget_cd)
     brut = float(brut_v.valeur)
-    out = Impact(brut, budget, params, False)
+    out = Impact(brut, budget, params, False, budget_cd=budget_cd)
     out.cascade = modele.waterfall(brut, params)
-    out.cas = modele.cases(brut, budget, params)
+    out.cas = modele.cases(brut, budget, params, budget_cd)
     out.hypotheses = modele.parameters_table(params)
     if budget:
         out.point_mort = modele.break_even_deadweight(brut, budget, params)
-        out.phrase_point_mort = modele.phrase_point_mort(brut, budget, params)
+        out.phrase_point_mort = modele.phrase_point_mort(brut, budget, params, modele.BUDGET_TOUS)
     else:
         out.phrase_point_mort = "Pas de budget renseigné pour la période : pas de point mort calculable."
+    if budget_cd:
+        out.point_mort_cd = modele.break_even_deadweight(brut, budget_cd, params)
+        out.phrase_point_mort_cd = modele.phrase_point_mort(brut, budget_cd, params, modele.BUDGET_CD)
+    else:
+        out.phrase_point_mort_cd = "Aucun financement du Département renseigné pour la période : pas de retour calculable."
+    if financements is not None:
+        out.retours = modele.retours_financeurs(brut, financements, params)
     return out
 
 
@@ -355,10 +429,11 @@ def build(
     perimetre: Perimetre,
     filtres: Filtres = Filtres(),
     as_of: dt.date | None = None,
+    comparaison: Periode | None = None,
 ) -> Contenu:
     """All the parts of the report for this account (the access check happens in every part)."""
     as_of = as_of or data_date(bind)
-    demande = Demande(periode, perimetre, filtres, as_of)
+    demande = Demande(periode, perimetre, filtres, as_of, comparaison)
     with _connect(bind) as conn:
         check_scope(conn, compte, perimetre)
     params = parametres(bind, perimetre)
@@ -374,10 +449,15 @@ def build(
         "risques": risques(bind, compte, demande),
         "courbe": courbe(bind, compte, demande),
         "contexte": contexte(bind, perimetre),
+        "financeurs": financeurs(bind, compte, demande),
         **{f"theme:{t}": theme(bind, compte, demande, t) for t in THEMES},
     }
     figs = results["figures"]
     libelle, departement = results["contexte"]
+    mots = {}
+    if code:
+        with _connect(bind) as conn:
+            mots = notes.lire(conn, code, annee_objectifs(demande))
     return Contenu(
         compte=compte,
         demande=demande,
@@ -393,7 +473,8 @@ def build(
         ventilations={t: results[f"theme:{t}"] for t in THEMES},
         risques=results["risques"],
         courbe=results["courbe"],
-        impact=impact({c: v[0] for c, v in figs.items()}, params),
+        impact=impact({c: v[0] for c, v in figs.items()}, params, results["financeurs"]),
+        notes=mots,
         effets=effets(bind, compte, demande),
     )
 
@@ -411,13 +492,14 @@ def document(
     objet: str,
     nom: str,
     details: Callable[[Contenu, bytes], dict],
+    comparaison: Periode | None = None,
 ) -> bytes:
     """Build the content, render it (`rendre(contenu) -> bytes`) and record the handing over in the audit trail.
 
     The PDF report and the workbook both leave the application this way: what was
     handed, to whom, for which scope, period and filters.
     """
-    contenu = build(engine, compte, periode, perimetre, filtres, as_of)
+    contenu = build(engine, compte, periode, perimetre, filtres, as_of, comparaison)
     data = render(contenu)
     with engine.begin() as conn:
         audit.record(

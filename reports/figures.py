@@ -51,17 +51,21 @@ def texte_valeur(code: str, valeur) -> str:
     return nombre(float(valeur), ind.decimales)
 
 
+# A legend whose labels are never cut (Vega's default cuts at 160 px: « Allocations RSA évitées … »), one per line.
+LEGENDE = alt.Legend(labelLimit=0, orient="bottom", direction="vertical", columns=1, symbolLimit=0)
+
+
 def _couleurs(order: list[str]) -> alt.Color:
     """Series colours; with shapes and dashes on the same explicit domain, Vega-Lite draws ONE legend."""
-    return alt.Color("libelle:N", title=None, scale=alt.Scale(domain=order, range=PALETTE[: len(order)]))
+    return alt.Color("libelle:N", title=None, scale=alt.Scale(domain=order, range=PALETTE[: len(order)]), legend=LEGENDE)
 
 
 def _formes(order: list[str]) -> alt.Shape:
-    return alt.Shape("libelle:N", title=None, scale=alt.Scale(domain=order, range=SHAPES[: len(order)]))
+    return alt.Shape("libelle:N", title=None, scale=alt.Scale(domain=order, range=SHAPES[: len(order)]), legend=LEGENDE)
 
 
 def _dashes(order: list[str]) -> alt.StrokeDash:
-    return alt.StrokeDash("libelle:N", title=None, scale=alt.Scale(domain=order, range=(DASHES * 3)[: len(order)]))
+    return alt.StrokeDash("libelle:N", title=None, scale=alt.Scale(domain=order, range=(DASHES * 3)[: len(order)]), legend=LEGENDE)
 
 
 # --- monthly trends -------------------------------------------------------------------------------------
@@ -171,6 +175,26 @@ def risques(data: pd.DataFrame) -> alt.FacetChart:
     )
 
 
+def risques_panneaux(data: pd.DataFrame) -> list[alt.LayerChart]:
+    """The same as `risques`, one chart per outcome (titled in words), for a page whose columns stack on a phone."""
+    d = data.copy()
+    d["valeur"] = pd.to_numeric(d["valeur"], errors="coerce").astype(float)
+    d["valeur_barre"] = d["valeur"].fillna(0.0)
+    order = list(dict.fromkeys(d["libelle"]))
+    top = max(1.0, float(d["valeur_barre"].max() or 0))
+    out = []
+    for issue, couleur in zip(ISSUE_ORDRE, ISSUE_COULEURS, strict=True):
+        part = d[d["issue"] == issue]
+        y = alt.Y("libelle:N", title=None, sort=order, axis=alt.Axis(labelLimit=140, labelOverlap=False))
+        x = alt.X("valeur_barre:Q", title=None, scale=alt.Scale(domain=[0, top * 1.15]), axis=alt.Axis(format=",.0f", tickMinStep=1))
+        bars = alt.Chart(part).mark_bar(color=couleur).encode(
+            y=y, x=x, tooltip=[alt.Tooltip("libelle:N", title="Domaine"), alt.Tooltip("affichage:N", title="Nombre")]
+        )
+        labels = alt.Chart(part).mark_text(align="left", dx=3, color="#222222").encode(y=y, x=x, text="affichage:N")
+        out.append(alt.layer(bars, labels).properties(height=alt.Step(22), title=issue))
+    return out
+
+
 def table_risques(data: pd.DataFrame) -> pd.DataFrame:
     """Domaines in rows, outcomes in columns, values as shown."""
     wide = data.pivot_table(index="libelle", columns="issue", values="affichage", aggfunc="first", sort=False)
@@ -220,24 +244,38 @@ def table_courbe(data: pd.DataFrame) -> pd.DataFrame:
 
 # --- avoided costs ------------------------------------------------------------------------------------------
 def cascade(data: pd.DataFrame) -> alt.LayerChart:
-    """The waterfall from gross to net avoided costs: totals in blue, deductions in vermillion, amounts written."""
+    """The waterfall from gross to net avoided costs, one horizontal bar per step.
+
+    Each step is named on its own bar's label (« Effet d'aubaine : − 94 881 € »)
+    as well as on the axis, so no bar is ever left without its name even when a
+    narrow screen drops axis labels; totals in blue, deductions in vermillion.
+    """
     d = data.copy()
-    d["texte"] = [euros(abs(m), 0) if t == "total" else f"− {euros(abs(m), 0)}" for m, t in zip(d["montant"], d["type"])]
+    d["texte"] = [texte_etape(e, m, t) for e, m, t in zip(d["etape"], d["montant"], d["type"])]
     d["nature"] = np.where(d["type"] == "total", "Montant", "Déduction")
-    d["haut"] = d[["cumul_debut", "cumul_fin"]].max(axis=1)
+    d["droite"] = d[["cumul_debut", "cumul_fin"]].max(axis=1)
     order = list(d["etape"])
-    x = alt.X("etape:N", title=None, sort=order, axis=alt.Axis(labelAngle=0, labelLimit=170))
-    bars = alt.Chart(d).mark_bar(size=70).encode(
-        x=x,
-        y=alt.Y("cumul_debut:Q", title="€", axis=alt.Axis(format=",.0f")),
-        y2="cumul_fin:Q",
+    y = alt.Y("etape:N", title=None, sort=order, axis=alt.Axis(labelLimit=0, labelOverlap=False))
+    bars = alt.Chart(d).mark_bar(size=26).encode(
+        y=y,
+        # room on the right for the labels written after the bars
+        x=alt.X("cumul_debut:Q", title="€", axis=alt.Axis(format=",.0f"),
+                scale=alt.Scale(domain=[0, max(1.0, float(d["droite"].max())) * 1.8], nice=False)),
+        x2="cumul_fin:Q",
         color=alt.Color("nature:N", title=None, scale=alt.Scale(domain=["Montant", "Déduction"], range=[FAVORABLE, DEFAVORABLE])),
         tooltip=[alt.Tooltip("etape:N", title="Étape"), alt.Tooltip("texte:N", title="Montant")],
     )
-    labels = alt.Chart(d).mark_text(baseline="bottom", dy=-4, color="#222222", fontWeight="bold").encode(
-        x=x, y="haut:Q", text="texte:N"
+    labels = alt.Chart(d).mark_text(align="left", dx=4, color="#222222", fontWeight="bold").encode(
+        y=y, x="droite:Q", text="texte:N"
     )
-    return alt.layer(bars, labels).properties(width=LARGEUR, height=300)
+    return alt.layer(bars, labels).properties(width=LARGEUR - 200, height=alt.Step(44))
+
+
+def texte_etape(etape: str, montant: float, type_: str) -> str:
+    """The label of one step of the waterfall: its name and its amount (« Effet d'aubaine : − 94 881 € »)."""
+    nom = etape.removeprefix("− ").strip()
+    nom = nom[0].upper() + nom[1:]
+    return f"{nom} : {euros(abs(montant), 0)}" if type_ == "total" else f"{nom} : − {euros(abs(montant), 0)}"
 
 
 def table_cascade(data: pd.DataFrame) -> pd.DataFrame:
@@ -269,6 +307,7 @@ def table_cas(data: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in data.itertuples(index=False):
         ratio = r.euros_par_euro_investi
+        ratio_cd = getattr(r, "euros_par_euro_cd", None)
         rows.append(
             {
                 "Hypothèse": r.libelle,
@@ -276,10 +315,43 @@ def table_cas(data: pd.DataFrame) -> pd.DataFrame:
                 "Part des autres acteurs": pourcent(r.part_autres_acteurs * 100, 0),
                 "Brut": euros(r.couts_evites_bruts_eur, 0),
                 "Net": euros(r.couts_evites_nets_eur, 0),
-                "€ évités par € investi": "—" if ratio is None or pd.isna(ratio) else nombre(float(ratio), 2),
+                "€ évités par € du Département": texte_ratio(ratio_cd),
+                "€ évités par €, tous financeurs": texte_ratio(ratio),
             }
         )
     return pd.DataFrame(rows)
+
+
+def texte_ratio(x) -> str:
+    return "—" if x is None or pd.isna(x) else f"{nombre(float(x), 2)} €"
+
+
+def texte_point_mort(a: float | None) -> str:
+    """A break-even deadweight in words: a share, or « non couvert » when even no deadweight would not cover."""
+    if a is None or pd.isna(a):
+        return "—"
+    if a < 0:
+        return "non couvert, même sans effet d'aubaine"
+    return f"effet d'aubaine < {pourcent(a * 100, 1)}"
+
+
+def table_retours(data: pd.DataFrame) -> pd.DataFrame:
+    """Each financeur's money over the period and, where the avoided RSA is its money, what it gets back."""
+    rows = []
+    for r in data.itertuples(index=False):
+        chiffre = r.central is not None and not pd.isna(r.central)
+        rows.append(
+            {
+                "Financeur": r.libelle,
+                "Financement sur la période": euros(r.montant, 0),
+                "€ de RSA évités par € (hypothèse centrale)": texte_ratio(r.central) if chiffre else "sans objet",
+                "Fourchette (prudente – favorable)": f"{texte_ratio(r.bas)} – {texte_ratio(r.haut)}" if chiffre else "",
+                "Point mort": texte_point_mort(r.point_mort) if chiffre else "",
+                "Lecture": r.role,
+            }
+        )
+    return pd.DataFrame(rows, columns=["Financeur", "Financement sur la période", "€ de RSA évités par € (hypothèse centrale)",
+                                       "Fourchette (prudente – favorable)", "Point mort", "Lecture"])
 
 
 def table_hypotheses(data: pd.DataFrame, compact: bool = False) -> pd.DataFrame:

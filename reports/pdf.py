@@ -36,7 +36,7 @@ from reports import contenu as ct
 from reports import figures as fig
 from reports.fonts import police
 from presentation.figures import texte_ecart, texte_nombre, texte_valeur, texte_variation
-from presentation.textes import libelle_filtres, libelle_periode, mois_incomplet
+from presentation.textes import NOTES, libelle_filtres, libelle_periode, mois_incomplet
 from presentation.formats import date_fr, euros
 
 POLICE = "DejaVu"
@@ -60,7 +60,7 @@ SYNTHESE: dict[Famille, tuple[str, tuple[str, ...]]] = {
     Famille.ACTIVITE: ("Ce qui est fait", ("jeunes_suivis", "nouveaux_entrants", "entretiens", "budget_eur", "cout_par_jeune_eur")),
     Famille.PRODUIT: ("Ce que l'accompagnement produit", ("acces_emploi", "acces_emploi_durable", "acces_formation", "sorties_positives", "droits_ouverts")),
     Famille.PREVENTION: ("Ce qu'il prévient", ("ruptures_evitees", "taux_ruptures_evitees", "parcours_securises", "retours_dynamique", "sorties_rsa")),
-    Famille.IMPACT: ("Ce qu'il évite", ("mois_rsa_evites", "couts_evites_bruts_eur", "couts_evites_nets_eur", "euros_evites_par_euro_investi")),
+    Famille.IMPACT: ("Ce qu'il évite", ("mois_rsa_evites", "couts_evites_bruts_eur", "couts_evites_nets_eur", "euros_evites_par_euro_cd", "euros_evites_par_euro_investi")),
 }
 PRECAUTIONS = (
     ("Effet d'aubaine : une partie des jeunes serait sortie du RSA sans l'accompagnement ; l'évaluation de la "
@@ -183,9 +183,10 @@ def render(c: ct.Contenu) -> bytes:
     pdf = RapportPDF(pied)
     _couverture(pdf, c)
     _synthese(pdf, c)
+    _objectifs(pdf, c)
+    _notes(pdf, c)
     for famille in Famille:
         _famille(pdf, c, famille)
-    _objectifs(pdf, c)
     _effets(pdf, c)
     _annexe(pdf, c)
     return bytes(pdf.output())
@@ -251,8 +252,8 @@ def _synthese(pdf: RapportPDF, c: ct.Contenu) -> None:
     pdf.add_page()
     pdf.titre("L'essentiel")
     pdf.paragraphe(
-        f"{c.libelle_perimetre}, {libelle_periode(c.demande.periode)}. Entre parenthèses : la période précédente "
-        "de même durée.", size=9, couleur=GRIS,
+        f"{c.libelle_perimetre}, {libelle_periode(c.demande.periode)}. Entre parenthèses : la période de "
+        f"comparaison, {libelle_periode(c.demande.periode_comparaison)}.", size=9, couleur=GRIS,
     )
     for famille, (titre, codes) in SYNTHESE.items():
         pdf.set_fill_color(*FOND)
@@ -273,6 +274,7 @@ def _synthese(pdf: RapportPDF, c: ct.Contenu) -> None:
             pdf.set_text_color(0, 0, 0)
         if famille is Famille.IMPACT:
             pdf.paragraphe(_phrase_fourchette(c), size=9)
+            pdf.paragraphe(_phrase_departement(c), size=9)
         pdf.ln(3)
 
 
@@ -283,8 +285,32 @@ def _phrase_fourchette(c: ct.Contenu) -> str:
     cas = imp.cas.set_index("cas")["couts_evites_nets_eur"]
     return (
         f"Allocations RSA évitées nettes : entre {euros(cas['bas'])} (hypothèse prudente) et {euros(cas['haut'])} "
-        f"(hypothèse favorable), {euros(cas['central'])} dans l'hypothèse centrale. {imp.phrase_point_mort}"
+        f"(hypothèse favorable), {euros(cas['central'])} dans l'hypothèse centrale."
     )
+
+
+def _phrase_departement(c: ct.Contenu) -> str:
+    """The Département's return in one sentence: its own money, the range, the break-even; then every financeur."""
+    imp = c.impact
+    if imp.masque or imp.cas is None:
+        return ""
+    cd = imp.cas.set_index("cas")["euros_par_euro_cd"]
+    tous = imp.cas.set_index("cas")["euros_par_euro_investi"]
+    text = ""
+    if cd["central"] is not None:
+        text += (
+            f"Pour le Département, qui verse le RSA : {fig.texte_ratio(cd['central'])} d'allocations évitées par euro "
+            f"qu'il a mis dans l'accompagnement ({euros(imp.budget_cd)} sur la période), de {fig.texte_ratio(cd['bas'])} "
+            f"à {fig.texte_ratio(cd['haut'])} selon les hypothèses. {imp.phrase_point_mort_cd} "
+        )
+    else:
+        text += f"{imp.phrase_point_mort_cd} "
+    if tous["central"] is not None:
+        text += (
+            f"Rapporté au budget de tous les financeurs ({euros(imp.budget)}) : {fig.texte_ratio(tous['central'])} par "
+            f"euro. {imp.phrase_point_mort}"
+        )
+    return text.strip()
 
 
 def _tableau_famille(c: ct.Contenu, famille: Famille) -> pd.DataFrame:
@@ -299,7 +325,7 @@ def _tableau_famille(c: ct.Contenu, famille: Famille) -> pd.DataFrame:
             {
                 "Indicateur": ind.libelle,
                 "Valeur": texte_valeur(code, actuel, c.k or 11),
-                "Période préc.": texte_valeur(code, precedent, c.k or 11),
+                "Comparaison": texte_valeur(code, precedent, c.k or 11),
                 "Évolution": texte_variation(code, actuel, precedent),
                 f"Objectif {c.annee_objectifs}": "" if obj is None else texte_nombre(code, obj.cible),
                 "Statut": "" if obj is None else STATUTS[obj.statut].replace("Objectif ", "").replace("Année en cours : ", ""),
@@ -312,8 +338,9 @@ def _famille(pdf: RapportPDF, c: ct.Contenu, famille: Famille) -> None:
     pdf.add_page()
     pdf.titre(FAMILLES[famille])
     pdf.paragraphe(INTROS[famille])
-    pdf.tableau(_tableau_famille(c, famille), largeurs=(58, 27, 27, 22, 24, 22), droite={1, 2, 3, 4})
-    pdf.graphique(fig.tendance(c.tendances, famille), legende=_legende_tendance(c), titre="Évolution mois par mois")
+    pdf.paragraphe(f"Comparaison : {libelle_periode(c.demande.periode_comparaison)}.{_note_objectifs(c)}", size=8.5, couleur=GRIS)
+    pdf.tableau(_tableau_famille(c, famille), largeurs=(50, 28, 28, 28, 26, 20), droite={1, 2, 3, 4})
+    pdf.graphique(fig.tendance(c.tendances, famille), legende=_legende_tendance(c), titre="Évolution depuis le début de la période")
     if famille is Famille.ACTIVITE:
         _themes(pdf, c, ("public", "parcours"))
     elif famille is Famille.PRODUIT:
@@ -338,9 +365,23 @@ def _famille(pdf: RapportPDF, c: ct.Contenu, famille: Famille) -> None:
         _impact(pdf, c)
 
 
+def _note_objectifs(c: ct.Contenu) -> str:
+    """Under a filter or another period, the objectives' status is not that of the « Valeur » column: say so."""
+    d, a = c.demande, c.annee_objectifs
+    if c.objectifs is None or c.objectifs.empty:
+        return ""
+    if d.periode == Periode(dt.date(a, 1, 1), dt.date(a, 12, 31)) and not d.filtres.actifs():
+        return ""
+    return (
+        f" Les objectifs et leur statut portent sur le résultat de la structure sur toute l'année {a}, tous publics "
+        "(page des objectifs), pas sur la colonne « Valeur »."
+    )
+
+
 def _legende_tendance(c: ct.Contenu) -> str:
-    debut, fin = ct.fenetre_tendance(c.demande.periode, c.demande.as_of)
-    return f"Chaque point : un mois civil, de {debut:%m/%Y} à {fin:%m/%Y}. Un mois incomplet (données arrêtées en cours de mois) est signalé."
+    return (
+        f"{ct.titre_tendance(c.demande)}. Un mois incomplet (données arrêtées en cours de mois) est signalé."
+    )
 
 
 def _themes(pdf: RapportPDF, c: ct.Contenu, noms: tuple[str, ...]) -> None:
@@ -374,8 +415,8 @@ def _impact(pdf: RapportPDF, c: ct.Contenu) -> None:
         )
         pdf.tableau(fig.table_cascade(imp.cascade), largeurs=(70, 30, 40, 40), droite={1, 2, 3})
         pdf.graphique(fig.fourchette(imp.cas), largeur=150, titre="Une fourchette, pas un chiffre")
-        pdf.tableau(fig.table_cas(imp.cas), largeurs=(38, 24, 28, 30, 30, 30), droite={1, 2, 3, 4, 5})
-        pdf.paragraphe(f"Point mort. {imp.phrase_point_mort}")
+        pdf.tableau(fig.table_cas(imp.cas), largeurs=(28, 20, 24, 24, 24, 30, 30), droite={1, 2, 3, 4, 5, 6})
+        _retours(pdf, c)
     pdf.sous_titre("Les hypothèses et leurs sources", garde=60)
     pdf.tableau(fig.table_hypotheses(imp.hypotheses, compact=True), largeurs=(42, 48, 17, 17, 56), droite={1, 2, 3}, size=7.5)
     if c.params.modifie:
@@ -383,6 +424,22 @@ def _impact(pdf: RapportPDF, c: ct.Contenu) -> None:
     pdf.sous_titre("Précautions de lecture", garde=40)
     for text in PRECAUTIONS:
         pdf.paragraphe(f"•  {text}", size=9)
+
+
+def _retours(pdf: RapportPDF, c: ct.Contenu) -> None:
+    """The return for the Département first (the RSA is its money), then every financeur, each named."""
+    imp = c.impact
+    pdf.sous_titre("Ce que le RSA évité représente pour chaque financeur", garde=50)
+    pdf.paragraphe(_phrase_departement(c), size=9)
+    if imp.retours is not None and len(imp.retours):
+        table = fig.table_retours(imp.retours).drop(columns=["Lecture"])
+        pdf.tableau(table, largeurs=(40, 30, 30, 36, 44), droite={1, 2, 3}, size=8)
+        pdf.paragraphe(
+            "Le RSA est versé par le Département : les allocations évitées ne se rapportent qu'à son financement et, "
+            "pour mémoire, à l'ensemble des financements. L'État (CEJ, PACEA), le FSE et les autres financeurs "
+            "financent d'autres résultats (emploi, formation, droits ouverts), présentés dans les sections précédentes.",
+            size=8.5, couleur=GRIS,
+        )
 
 
 def _phrase_modification(c: ct.Contenu) -> str:
@@ -396,6 +453,7 @@ def _phrase_modification(c: ct.Contenu) -> str:
 
 
 def _objectifs(pdf: RapportPDF, c: ct.Contenu) -> None:
+    """Objectives against results, right after « L'essentiel »: what a Département reads first."""
     pdf.add_page()
     pdf.titre(f"Objectifs de la convention {c.annee_objectifs} et résultats")
     if c.objectifs is None or c.objectifs.empty:
@@ -412,11 +470,28 @@ def _objectifs(pdf: RapportPDF, c: ct.Contenu) -> None:
                 "Indicateur": r.libelle,
                 "Objectif": texte_nombre(r.indicateur, r.cible),
                 "Résultat": texte_nombre(r.indicateur, None if pd.isna(r.resultat) else float(r.resultat)),
-                "Écart": "—" if pd.isna(r.ecart) else texte_ecart(r.indicateur, float(r.ecart)),
+                "Écart": "—" if pd.isna(r.ecart) else texte_ecart(r.indicateur, float(r.ecart)),  # « pt » for a ratio
                 "Statut": r.statut_libelle,
             }
         )
     pdf.tableau(pd.DataFrame(rows), largeurs=(55, 28, 28, 22, 47), droite={1, 2, 3})
+
+
+def _notes(pdf: RapportPDF, c: ct.Contenu) -> None:
+    """The director's words of the year (faits marquants, parcours anonymised), in their own section."""
+    textes = [(titre, c.notes.get(champ, "").strip()) for champ, titre in NOTES.items()]
+    if not any(t for _, t in textes):
+        return
+    pdf.add_page()
+    pdf.titre(f"L'année {c.annee_objectifs} en mots")
+    pdf.paragraphe(
+        "Écrit par la direction de la structure ; les parcours sont anonymisés (aucun nom, aucune date de naissance, "
+        "aucun lieu précis).", size=9, couleur=GRIS,
+    )
+    for titre, texte in textes:
+        if texte:
+            pdf.sous_titre(titre)
+            pdf.paragraphe(texte)
 
 
 def _annexe(pdf: RapportPDF, c: ct.Contenu) -> None:
@@ -453,7 +528,7 @@ def _annexe(pdf: RapportPDF, c: ct.Contenu) -> None:
     if c.params.modifie:
         pdf.paragraphe(_phrase_modification(c), size=9)
     pdf.paragraphe(
-        f"Source des montants du RSA : {c.params.source_rsa}. {c.params.annee_prix}.", size=8.5,
+        f"Source des montants du RSA : {c.params.source_rsa}. {_montants_en(c.params.annee_prix)}", size=8.5,
     )
     if c.k > 1:
         pdf.paragraphe(f"Secret statistique : effectifs de 1 à {c.k - 1} masqués (« < {c.k} », « secret »).", size=8.5)
@@ -500,6 +575,12 @@ def _effets(pdf: RapportPDF, c: ct.Contenu) -> None:
     )
 
 
+def _montants_en(annee_prix: str) -> str:
+    """« Montants en euros courants : … . » — a sentence, never a lower-case fragment after a full stop."""
+    text = annee_prix.strip().rstrip(".")
+    return f"Montants en {text}." if text else ""
+
+
 # --- the one function --------------------------------------------------------------------------------------
 def rapport(
     engine: Engine,
@@ -508,12 +589,17 @@ def rapport(
     perimetre: Perimetre,
     filtres: Filtres = Filtres(),
     as_of: dt.date | None = None,
+    comparaison: Periode | None = None,
 ) -> bytes:
-    """The PDF report for this account and scope, recorded in the audit trail (the CLI and the page call this)."""
+    """The PDF report for this account and scope, recorded in the audit trail (the CLI and the page call this).
+
+    `comparaison`: the period the changes are against (None: the period just before).
+    """
     return ct.document(
         engine, compte, periode, perimetre, filtres, as_of, render,
         action="report", objet="rapport", nom="Rapport PDF",
         details=lambda contenu, data: {"format": "pdf", "parametres": contenu.params.version, "octets": len(data)},
+        comparaison=comparaison,
     )
 
 

@@ -170,6 +170,11 @@ def courbe(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.Dat
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def financeurs(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, float]:
+    return ct.financeurs(engine(db), compte, demande)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | None]:
     return ct.contexte(engine(db), perimetre)
 

@@ -15,10 +15,42 @@ from indicators.types import Sens, Valeur
 from presentation import figures
 from presentation.formats import nombre
 
+# A FIXED stylesheet (never user text): print without the sidebar and toolbar nor split cards; on a phone,
+# a title that wraps between words and columns stacked one under the other.
+STYLES = """
+<style>
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] div, [data-testid="stMetricLabel"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto !important;
+}
+@media print {
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
+  [data-testid="stHeader"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+  [data-testid="stDownloadButton"], [data-testid="stBaseButton-headerNoPadding"] { display: none !important; }
+  [data-testid="stMain"], [data-testid="stAppViewContainer"] { margin-left: 0 !important; }
+  [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0 1rem !important; }
+  [data-testid="stMetric"], [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVegaLiteChart"],
+  [data-testid="stElementContainer"], [data-testid="stColumn"] { break-inside: avoid; page-break-inside: avoid; }
+  h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+}
+@media (max-width: 640px) {
+  h1 { font-size: 1.75rem !important; overflow-wrap: normal !important; word-break: normal !important; hyphens: manual; }
+  [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important; }
+  [data-testid="stMetricValue"] > div { white-space: normal !important; overflow: visible !important; }
+}
+</style>
+"""
 
-def variation_delta(code: str, actuel: Valeur | None, precedent: Valeur | None) -> str | None:
-    """The change as `st.metric` takes it: the text of `presentation.figures`, None when it is not a figure."""
-    text = figures.texte_variation(code, actuel, precedent)
+
+def page_css() -> None:
+    """The page's fixed print and phone stylesheet."""
+    st.html(STYLES)
+
+
+def variation_delta(code: str, actuel: Valeur | None, precedent: Valeur | None, comparaison: str = "") -> str | None:
+    """The change as `st.metric` takes it, with the period it is against; None when it is not a figure."""
+    text = figures.texte_variation_contre(code, actuel, precedent, comparaison)
     return text if figures.est_chiffre(text) else None
 
 
@@ -32,7 +64,7 @@ def delta_color(code: str) -> str:
 class Objectif:
     cible: float
     statut: str  # "atteint", "non atteint", "en cours", "sans valeur"
-    libelle: str
+    libelle: str  # the whole sentence (presentation.figures.texte_objectif)
 
 
 def card(
@@ -42,10 +74,14 @@ def card(
     objectif: Objectif | None = None,
     key_prefix: str = "",
     k: int = 11,
+    comparaison: str = "",
 ) -> None:
-    """Draw one indicator as a metric with its definition one click away."""
+    """Draw one indicator as a metric with its definition one click away.
+
+    `comparaison` names the period the change is against (« 01/01/2024–31/12/2024 »).
+    """
     ind = REGISTRY[code]
-    delta = variation_delta(code, valeur, precedent)
+    delta = variation_delta(code, valeur, precedent, comparaison)
     arrow_delta = delta.replace("−", "-", 1) if delta else None  # Streamlit reads the direction from an ASCII minus
     flat = bool(delta) and delta.startswith("±")
     st.metric(
@@ -58,7 +94,7 @@ def card(
         border=True,
     )
     if objectif is not None:
-        st.caption(f"Objectif de la convention : {objectif.libelle} — {objectif.statut}")
+        st.caption(objectif.libelle)
     with st.popover("Définition", width="stretch", key=f"{key_prefix}def_{code}"):
         st.markdown(f"**{ind.libelle}** — {ind.definition}")
         st.write(f"Numérateur : {ind.numerateur}")

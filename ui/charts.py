@@ -50,3 +50,14 @@ def show(chart: alt.TopLevelMixin, table: pd.DataFrame, alt_text: str, key: str,
     st.altair_chart(french(chart), width="stretch", key=f"chart_{key}", alt=alt_text)
     with st.expander("Voir les chiffres en tableau", key=f"table_{key}"):
         st.dataframe(table, hide_index=True, width="stretch")
+
+
+def show_grid(charts: list[alt.TopLevelMixin], table: pd.DataFrame, alt_text: str, key: str, colonnes: int = 2) -> None:
+    """Several charts side by side (stacked on a phone: Streamlit's columns wrap, each chart fits its column),
+    with all their figures in one table and one text alternative."""
+    for start in range(0, len(charts), colonnes):
+        for i, (column, chart) in enumerate(zip(st.columns(colonnes), charts[start : start + colonnes]), start=start):
+            with column:
+                st.altair_chart(french(chart), width="stretch", key=f"chart_{key}_{i}", alt=alt_text if i == 0 else None)
+    with st.expander("Voir les chiffres en tableau", key=f"table_{key}"):
+        st.dataframe(table, hide_index=True, width="stretch")

@@ -16,6 +16,7 @@ import streamlit as st
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
 from mlimpact.access import Compte, default_perimetre
+from reports.contenu import periode_precedente
 
 PERIODES = {
     "annee": "Année civile",
@@ -29,6 +30,11 @@ ECHELONS = {
     Echelon.DEPARTEMENT: "Département",
     Echelon.STRUCTURE: "Structure",
 }
+COMPARAISONS = {
+    "precedente": "Période précédente de même durée",
+    "an": "Même période un an plus tôt",
+    "perso": "Période de mon choix",
+}
 TOUS = ""
 OUI_NON = {TOUS: "Tous", "1": "Oui", "0": "Non"}
 
@@ -39,6 +45,8 @@ class Selection:
     perimetre: Perimetre
     filtres: Filtres
     libelle_periode: str
+    comparaison: Periode | None = None
+    libelle_comparaison: str = ""
 
 
 def _param(name: str, allowed, default):
@@ -77,7 +85,8 @@ def choose_period(as_of: dt.date, first_year: int, key: str = "f") -> tuple[Peri
     )
     years = list(range(as_of.year, first_year - 1, -1))
     if kind == "annee":
-        year = st.sidebar.selectbox("Année", years, key=f"{key}_annee", index=_index(years, st.query_params.get("annee"), int, 0 if as_of.month == 12 else min(1, len(years) - 1)))
+        complete = next((i for i, y in enumerate(years) if dt.date(y, 12, 31) <= as_of), len(years) - 1)
+        year = st.sidebar.selectbox("Année", years, key=f"{key}_annee", index=_index(years, st.query_params.get("annee"), int, complete))
         _set_params(periode=kind, annee=year, debut=None, fin=None, trimestre=None)
         return Periode(dt.date(year, 1, 1), dt.date(year, 12, 31)), f"année {year}"
     if kind == "12mois":
@@ -87,13 +96,12 @@ def choose_period(as_of: dt.date, first_year: int, key: str = "f") -> tuple[Peri
     if kind == "trimestre":
         quarters = [(y, q) for y in years for q in (4, 3, 2, 1) if dt.date(y, 3 * q - 2, 1) <= as_of]
         labels = {f"{y}-T{q}": f"{q}{'er' if q == 1 else 'e'} trimestre {y}" for y, q in quarters}
+        complete = next((i for i, (y, q) in enumerate(quarters) if _fin_trimestre(y, q) <= as_of), len(quarters) - 1)
         chosen = st.sidebar.selectbox("Trimestre", list(labels), format_func=labels.get, key=f"{key}_trimestre",
-                                      index=_index(list(labels), st.query_params.get("trimestre"), str, 0))
+                                      index=_index(list(labels), st.query_params.get("trimestre"), str, complete))
         _set_params(periode=kind, trimestre=chosen, annee=None, debut=None, fin=None)
         y, q = int(chosen[:4]), int(chosen[-1])
-        start = dt.date(y, 3 * q - 2, 1)
-        end = (dt.date(y + (q == 4), (3 * q) % 12 + 1, 1)) - dt.timedelta(days=1)
-        return Periode(start, end), labels[chosen]
+        return Periode(dt.date(y, 3 * q - 2, 1), _fin_trimestre(y, q)), labels[chosen]
     start_default = _date_param("debut", dt.date(as_of.year, 1, 1))
     end_default = _date_param("fin", as_of)
     dates = st.sidebar.date_input(
@@ -105,6 +113,47 @@ def choose_period(as_of: dt.date, first_year: int, key: str = "f") -> tuple[Peri
         start, end = end, start
     _set_params(periode=kind, debut=start.isoformat(), fin=end.isoformat(), annee=None, trimestre=None)
     return Periode(start, end), f"du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
+
+
+def _fin_trimestre(y: int, q: int) -> dt.date:
+    return dt.date(y + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def un_an_plus_tot(periode: Periode) -> Periode:
+    """The same days one year earlier (29 February becomes 28 February)."""
+
+    def shift(day: dt.date) -> dt.date:
+        return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else day.day))
+
+    return Periode(shift(periode.debut), shift(periode.fin))
+
+
+def choose_comparison(periode: Periode, first_year: int, as_of: dt.date, key: str = "f") -> tuple[Periode, str]:
+    """The period the changes are against: the previous one of the same length (default), one year earlier, or any."""
+    kind = st.sidebar.selectbox(
+        "Comparer avec", list(COMPARAISONS), format_func=COMPARAISONS.get, key=f"{key}_comparer",
+        index=list(COMPARAISONS).index(_param("comparer", COMPARAISONS, "precedente")),
+        help="Les évolutions des cartes sont calculées par rapport à cette période.",
+    )
+    if kind == "precedente":
+        _set_params(comparer=None, cdebut=None, cfin=None)
+        comparaison = periode_precedente(periode)
+    elif kind == "an":
+        _set_params(comparer=kind, cdebut=None, cfin=None)
+        comparaison = un_an_plus_tot(periode)
+    else:
+        before = periode_precedente(periode)
+        start_default, end_default = _date_param("cdebut", before.debut), _date_param("cfin", before.fin)
+        dates = st.sidebar.date_input(
+            "Comparer avec : du … au …", value=(start_default, end_default), min_value=dt.date(first_year - 1, 1, 1),
+            max_value=dt.date(as_of.year, 12, 31), format="DD/MM/YYYY", key=f"{key}_cdates",
+        )
+        start, end = (dates + (dates[-1],))[:2] if isinstance(dates, tuple) and dates else (start_default, end_default)
+        if end < start:
+            start, end = end, start
+        _set_params(comparer=kind, cdebut=start.isoformat(), cfin=end.isoformat())
+        comparaison = Periode(start, end)
+    return comparaison, f"{comparaison.debut:%d/%m/%Y}–{comparaison.fin:%d/%m/%Y}"
 
 
 def _index(options: list, raw, cast, default: int) -> int:
@@ -186,6 +235,7 @@ def sidebar(compte: Compte, structures: list[tuple[str, str, str]], as_of: dt.da
     """All the filters of a view, in the sidebar, from and to the URL."""
     st.sidebar.header("Filtres")
     periode, libelle = choose_period(as_of, first_year, key)
+    comparaison, libelle_comparaison = choose_comparison(periode, first_year, as_of, key)
     perimetre = choose_scope(compte, structures, key)
     filtres = choose_filters(key)
-    return Selection(periode, perimetre, filtres, libelle)
+    return Selection(periode, perimetre, filtres, libelle, comparaison, libelle_comparaison)

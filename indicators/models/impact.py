@@ -15,10 +15,16 @@ pages and the PDF show of them: the waterfall, the cases, the break-even.
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
+from sqlalchemy import Connection, func, select
 
+from indicators.formules import prorata
 from indicators.rounding import arrondi
+from indicators.types import Perimetre, Periode
+from mlimpact import vocab
+from mlimpact.models import Financement
 from indicators.impact_chain import (  # noqa: F401 (the model's public names, read by the pages and the PDF)
     CAS,
     PARAMETRES_PATH,
@@ -66,8 +72,9 @@ def waterfall(brut: float, params: ParametresImpact, case: str = "central") -> p
     )
 
 
-def cases(brut: float, budget: float | None, params: ParametresImpact) -> pd.DataFrame:
-    """The cautious, central and favourable cases side by side: parameters used, net, euros per euro invested."""
+def cases(brut: float, budget: float | None, params: ParametresImpact, budget_cd: float | None = None) -> pd.DataFrame:
+    """The cautious, central and favourable cases side by side: parameters used, net, euros per euro invested
+    (every financeur: `euros_par_euro_investi`; the Département's own money: `euros_par_euro_cd`)."""
     rows = []
     for case, libelle in CAS.items():
         n = net(brut, params, case)
@@ -80,11 +87,13 @@ def cases(brut: float, budget: float | None, params: ParametresImpact) -> pd.Dat
                 "couts_evites_bruts_eur": arrondi(_dec(brut), 2),
                 "couts_evites_nets_eur": n,
                 "euros_par_euro_investi": euros_par_euro(n, budget),
+                "euros_par_euro_cd": euros_par_euro(n, budget_cd),
             }
         )
     frame = pd.DataFrame(rows)
-    frame["euros_par_euro_investi"] = frame["euros_par_euro_investi"].astype("object")
-    frame.loc[frame["euros_par_euro_investi"].isna(), "euros_par_euro_investi"] = None
+    for column in ("euros_par_euro_investi", "euros_par_euro_cd"):
+        frame[column] = frame[column].astype("object")
+        frame.loc[frame[column].isna(), column] = None
     return frame
 
 
@@ -105,27 +114,98 @@ def break_even_deadweight(
     return float(1 - _dec(budget) / (_dec(brut) * facteur))
 
 
-def phrase_point_mort(brut: float, budget: float, params: ParametresImpact) -> str:
-    """The break-even deadweight in one French sentence, honest about the negative case."""
+BUDGET_TOUS = "le budget de la période (tous financeurs)"
+BUDGET_CD = "le financement du Département sur la période"
+
+
+def phrase_point_mort(brut: float, budget: float, params: ParametresImpact, objet: str = BUDGET_TOUS) -> str:
+    """The break-even deadweight in one French sentence, honest about the negative case.
+
+    `objet` names the money compared: every financeur's budget (`BUDGET_TOUS`) or the Département's (`BUDGET_CD`).
+    """
     a = break_even_deadweight(brut, budget, params)
     if a is None:
         return "Pas de point mort calculable : aucun coût évité brut sur la période."
     if a < 0:
-        return (
-            "Même sans aucun effet d'aubaine, les allocations évitées ne couvriraient pas le budget "
-            "de la période."
-        )
+        return f"Même sans aucun effet d'aubaine, les allocations évitées ne couvriraient pas {objet}."
     seuil = _pourcent(a)
     centrale = _pourcent(params.effet_aubaine.valeur)
     if a >= params.effet_aubaine.valeur:
         return (
-            f"Les allocations évitées couvrent le budget tant que l'effet d'aubaine reste inférieur à {seuil} "
+            f"Les allocations évitées couvrent {objet} tant que l'effet d'aubaine reste inférieur à {seuil} "
             f"(hypothèse centrale : {centrale})."
         )
     return (
-        f"Les allocations évitées ne couvriraient le budget que si l'effet d'aubaine était inférieur à {seuil} "
+        f"Les allocations évitées ne couvriraient {objet} que si l'effet d'aubaine était inférieur à {seuil} "
         f"(hypothèse centrale : {centrale})."
     )
+
+
+def financements_par_financeur(
+    conn: Connection, perimetre: Perimetre, periode: Periode, dispositif: str | None = None
+) -> dict[str, float]:
+    """Each financeur's money for the scope's structures over the period, prorated as `budget_eur` (to the cent).
+
+    With a dispositif: that dispositif or TOUS, as the budget. Every financeur of
+    the vocabulary is a key (0 when it gave nothing), in the vocabulary's order.
+    """
+    from indicators.sql import structures_in_scope
+
+    codes = [code for code, _, _ in structures_in_scope(conn, perimetre)]
+    query = (
+        select(Financement.financeur, Financement.annee, func.sum(Financement.montant_eur))
+        .where(
+            Financement.code_structure.in_(codes),
+            Financement.annee.between(periode.debut.year, periode.fin.year),
+        )
+        .group_by(Financement.financeur, Financement.annee)
+    )
+    if dispositif is not None:
+        query = query.where(Financement.dispositif.in_((dispositif, "TOUS")))
+    sums: dict[str, Fraction] = {f: Fraction(0) for f in vocab.FINANCEURS}
+    for financeur, annee, montant in conn.execute(query) if codes else ():
+        sums[financeur] += Fraction(Decimal(repr(float(montant or 0)))) * prorata(int(annee), periode)
+    return {f: arrondi(v, 2) for f, v in sums.items()}
+
+
+# What the avoided RSA means for each financeur: only the Département pays the RSA.
+ROLE_FINANCEUR: dict[str, str] = {
+    "CD": "verse le RSA : les allocations évitées sont les siennes",
+    "ETAT": "finance surtout le CEJ et le PACEA ; le RSA évité ne lui revient pas",
+    "FSE": "cofinance l'accompagnement ; le RSA évité ne lui revient pas",
+    "AUTRE": "le RSA évité ne lui revient pas",
+}
+
+
+def retours_financeurs(
+    brut: float | None, financements: dict[str, float], params: ParametresImpact
+) -> pd.DataFrame:
+    """One row per financeur that gave money, then every financeur together.
+
+    Columns: financeur, libelle, montant, role, and — where the avoided RSA is
+    that financeur's money (the Département) or for every financeur together —
+    the euros avoided per euro in the three cases (`bas`, `central`, `haut`) and
+    the break-even deadweight (`point_mort`); None elsewhere.
+    """
+    rows = []
+    total = arrondi(sum((_dec(v) for v in financements.values()), Decimal(0)), 2)
+    lignes = [(f, v) for f, v in financements.items() if v] + [("TOUS", total)]
+    for financeur, montant in lignes:
+        chiffre = financeur in ("CD", "TOUS") and brut is not None
+        row = {
+            "financeur": financeur,
+            "libelle": "Tous financeurs" if financeur == "TOUS" else vocab.FINANCEURS.get(financeur, financeur),
+            "montant": float(montant),
+            "role": "ensemble des financements" if financeur == "TOUS" else ROLE_FINANCEUR.get(financeur, ""),
+        }
+        for case in CAS:
+            row[case] = euros_par_euro(net(brut, params, case), montant) if chiffre else None
+        row["point_mort"] = break_even_deadweight(brut, montant, params) if chiffre and montant else None
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["financeur", "libelle", "montant", "role", *CAS, "point_mort"])
+    for column in (*CAS, "point_mort"):
+        frame[column] = pd.Series([r[column] for r in rows], dtype="object", index=frame.index)
+    return frame
 
 
 def parameters_table(params: ParametresImpact) -> pd.DataFrame:

@@ -199,7 +199,7 @@ def test_the_objectives_editor_saves_audits_and_the_impact_page_shows_it(app_on,
     assert "Immersions en entreprise" in set(at.dataframe[0].value["Indicateur"])
     at.switch_page("../pages/impact.py").run()
     at.selectbox(key="imp_annee").set_value(ANNEE).run()
-    assert any("1\u202f234 en 2025" in c.value for c in at.caption)
+    assert any("Objectif de la convention 2025 : 1\u202f234, comparé au résultat de la structure" in c.value for c in at.caption)
 
 
 def test_the_financements_editor_refuses_nothing_valid_and_records_it(app_on, demo_database, tmp_path):
@@ -237,3 +237,138 @@ def test_edited_impact_parameters_are_audited_and_change_the_net_card(app_on, de
     net = modele.net(brut.valeur, params)
     assert metrics(at)["Allocations RSA évitées (net)"] == valeur_texte("couts_evites_nets_eur", brut.__class__("couts_evites_nets_eur", net))
     assert any("Paramètres modifiés par la direction" in w.value for w in at.warning)
+
+
+# --- ready for a real meeting (issue 18) ---------------------------------------------------------------------
+def director_at(app_on, url, **widgets):
+    """The impact page of the demo director (year 2025, the default), with the given sidebar widgets set."""
+    at = app_on(url, "directeur")
+    for key, value in widgets.items():
+        at.selectbox(key=key).set_value(value).run()
+    assert not at.exception
+    return at
+
+
+def test_the_departement_reads_its_own_return_first_and_every_financeur_has_its_line(app_on, demo_database):
+    at = director_at(app_on, demo_database)
+    compte = compte_de(at, "directeur", {})
+    perimetre = Perimetre(Echelon.STRUCTURE, compte.code_structure)
+    expected = service.compute(make_engine(demo_database), compte, PERIODE, perimetre)
+    shown = metrics(at)
+    assert shown["Euros évités par euro du Département"] == valeur_texte("euros_evites_par_euro_cd", expected["euros_evites_par_euro_cd"])
+    assert shown["Euros évités par euro, tous financeurs"] == valeur_texte(
+        "euros_evites_par_euro_investi", expected["euros_evites_par_euro_investi"]
+    )
+    # the Département's ratio divides by its own money, which is less than every financeur's
+    assert expected["budget_cd_eur"].valeur < expected["budget_eur"].valeur
+    assert expected["euros_evites_par_euro_cd"].valeur > expected["euros_evites_par_euro_investi"].valeur
+    text = " ".join(m.value for m in at.markdown)
+    assert "financement du Département sur la période" in text  # its break-even names its money
+    retours = next(f.value for f in at.dataframe if "Financeur" in f.value)
+    assert {"Conseil départemental", "État", "Tous financeurs"} <= set(retours["Financeur"])
+    etat = retours[retours["Financeur"] == "État"].iloc[0]
+    assert etat["€ de RSA évités par € (hypothèse centrale)"] == "sans objet"
+
+
+def test_an_objective_says_which_figure_it_is_compared_with(app_on, demo_database):
+    at = director_at(app_on, demo_database, imp_dispositif="RSA")
+    caption = next(c.value for c in at.caption if c.value.startswith("Objectif de la convention 2025 : ") and "emploi" not in c.value
+                   and "%" in c.value)
+    assert "comparé au résultat de la structure sur toute l'année 2025, tous publics" in caption
+    assert "pas le chiffre de la carte" in caption  # under a filter the card is another figure
+    at = director_at(app_on, demo_database)
+    assert not any("pas le chiffre de la carte" in c.value for c in at.caption)  # the whole year, every public
+
+
+def test_a_change_says_against_which_period_and_the_comparison_is_chosen(app_on, demo_database):
+    at = director_at(app_on, demo_database)
+    deltas = [m.proto.delta for m in at.metric if m.proto.delta]
+    assert deltas and all("par rapport au 01/01/2024–31/12/2024" in d for d in deltas)
+    at.selectbox(key="imp_comparer").set_value("perso").run()
+    at.date_input(key="imp_cdates").set_value((dt.date(2023, 1, 1), dt.date(2023, 12, 31))).run()
+    assert not at.exception
+    assert at.query_params["comparer"] in ("perso", ["perso"]) and at.query_params["cdebut"] in ("2023-01-01", ["2023-01-01"])
+    compte = compte_de(at, "directeur", {})
+    before = service.compute(make_engine(demo_database), compte, Periode(dt.date(2023, 1, 1), dt.date(2023, 12, 31)),
+                             Perimetre(Echelon.STRUCTURE, compte.code_structure))
+    now = service.compute(make_engine(demo_database), compte, PERIODE, Perimetre(Echelon.STRUCTURE, compte.code_structure))
+    card = next(m for m in at.metric if m.label == "Jeunes suivis")
+    diff = now["jeunes_suivis"].valeur - before["jeunes_suivis"].valeur
+    assert card.proto.delta.startswith(("+" if diff > 0 else "-") + f"{abs(diff)} par rapport au 01/01/2023–31/12/2023")
+
+
+def test_the_default_period_is_the_last_complete_one(app_on, demo_database):
+    at = app_on(demo_database, "directeur")  # data up to 31/10/2026: 2026 is not over
+    assert at.selectbox(key="imp_annee").value == 2025
+    at.selectbox(key="imp_periode").set_value("trimestre").run()
+    assert at.selectbox(key="imp_trimestre").value == "2026-T3"  # not the 4th quarter, with one month of data
+
+
+def test_cards_carry_their_units(app_on, demo_database):
+    shown = metrics(director_at(app_on, demo_database))
+    assert shown["Délai d'entrée"].endswith("\u00a0jours")
+    assert shown["Mois de RSA évités"].endswith("\u00a0mois")
+
+
+def test_the_trend_is_the_cumulative_figure_the_card_shows_and_says_so(app_on, demo_database):
+    at = director_at(app_on, demo_database)
+    assert any("Cumul depuis le 01/01/2025" in m.value and "le dernier point est le chiffre des cartes" in m.value
+               for m in at.markdown)
+    tables = [f.value for f in at.dataframe if {"Mois", "Indicateur", "Valeur"} <= set(f.value.columns)]
+    emploi = next(t for t in tables if "Accès à l'emploi" in set(t["Indicateur"]))
+    last = emploi[emploi["Indicateur"] == "Accès à l'emploi"].iloc[-1]
+    assert last["Mois"] == "12/2025" and last["Valeur"] == metrics(at)["Accès à l'emploi"]
+
+
+def test_the_waterfall_names_every_bar_and_no_legend_is_cut(app_on, demo_database):
+    import json
+
+    at = director_at(app_on, demo_database)
+    charts = at.get("vega_lite_chart")
+    specs = [json.loads(c.proto.spec) for c in charts]
+    texts = [json.dumps(s, ensure_ascii=False) + " ".join(_dataset_texts(c.proto)) for s, c in zip(specs, charts)]
+    labels = next(t for t in texts if "Coûts évités bruts" in t)
+    assert "Effet d'aubaine : − " in labels and "Part des autres acteurs : − " in labels  # each deduction named on its bar
+    for spec in specs:
+        for match in re.finditer(r'"legend": \{[^}]*\}', json.dumps(spec)):
+            assert '"labelLimit": 0' in match.group(0)
+
+
+def _dataset_texts(proto) -> list[str]:
+    """The text cells of a chart's datasets (Streamlit ships them as Arrow beside the spec)."""
+    import pyarrow as pa
+
+    out = []
+    for named in proto.datasets:
+        table = pa.ipc.open_stream(named.data.data).read_all()
+        out += [str(v) for col in table.columns for v in col.to_pylist() if isinstance(v, str)]
+    return out
+
+
+def test_the_directors_words_are_written_on_the_convention_page_and_refused_when_identifying(app_on, demo_database, tmp_path):
+    url = copie_demo(demo_database, tmp_path)
+    at = app_on(url, "directeur", page="../pages/convention.py")
+    code = compte_de(at, "directeur", {}).code_structure
+    at.selectbox(key="conv_annee").set_value(ANNEE).run()
+    at.text_area(key=f"conv_notes_recits_{ANNEE}").input("Sa conseillère l'a appelée au 06 12 34 56 78.")
+    next(b for b in at.button if b.label == "Enregistrer les textes").click().run()
+    assert not at.exception
+    assert any("numéro de téléphone" in e.value for e in at.error)
+    with make_engine(url).connect() as conn:
+        from mlimpact import notes
+
+        assert notes.lire(conn, code, ANNEE)["recits"] == ""
+    at.text_area(key=f"conv_notes_faits_{ANNEE}").input("**Ouverture** d'une antenne <b>rurale</b>.")
+    at.text_area(key=f"conv_notes_recits_{ANNEE}").input("L., 20 ans, sortie du RSA après une formation.")
+    next(b for b in at.button if b.label == "Enregistrer les textes").click().run()
+    assert not at.exception
+    assert "Textes de 2025 enregistrés" in at.success[0].value
+    with make_engine(url).connect() as conn:
+        assert notes.lire(conn, code, ANNEE) == {
+            "faits": "**Ouverture** d'une antenne <b>rurale</b>.", "recits": "L., 20 ans, sortie du RSA après une formation."
+        }
+        assert audit.entries(conn, table="notes_annuelles")[0]["auteur"] == "directeur@demo.invalid"
+    # the free text is never rendered as Markdown or HTML anywhere on the page
+    assert not any("<b>rurale</b>" in m.value or "**Ouverture**" in m.value for m in at.markdown)
+    journal = at.dataframe[-1].value
+    assert "notes_annuelles" in set(journal["Table"])

@@ -112,3 +112,69 @@ def test_the_departement_sees_masked_figures(page: Page, running_app, artefacts)
     for value in page.get_by_test_id("stMetricValue").all_inner_texts():
         digits = value.replace("\u202f", "")
         assert not (digits.isdigit() and 1 <= int(digits) <= 10), value
+
+
+# --- a phone, and the browser's print (issue 18) --------------------------------------------------------------
+WORDS_BROKEN = """(h) => {
+  // the words of a heading laid out on more than one line (« l'accompagnemen / t »)
+  const text = h.firstChild && h.textContent;
+  const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT);
+  const broken = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const re = /\\S+/g; let m;
+    while ((m = re.exec(node.data))) {
+      const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+      const tops = new Set([...r.getClientRects()].map((x) => Math.round(x.top)));
+      if (tops.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+CUT = (
+    "() => [...document.querySelectorAll('[data-testid=\"stMetricDelta\"] *, [data-testid=\"stMetricLabel\"] *')]"
+    ".filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"
+)
+
+
+def test_the_impact_page_reads_on_a_phone_and_prints_cleanly(page: Page, running_app, artefacts):
+    demo_sign_in(page, running_app.url, DIRECTION, structure=STRUCTURE)
+    open_page(page, "Impact", "Impact de l'accompagnement")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(1500)  # charts lay out again at the new width
+    wait_for_app(page)
+    title = page.get_by_role("heading", name="Impact de l'accompagnement")
+    assert title.evaluate(WORDS_BROKEN) == []
+    # The breakdowns of a theme: one chart per breakdown, each inside the screen (none lost to the right).
+    page.get_by_text("Le public accompagné et les quatre thèmes du réseau").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    charts = page.get_by_test_id("stVegaLiteChart")
+    assert charts.count() >= 6
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, (i, box)
+        inner = chart.evaluate("(e) => { const c = e.querySelector('canvas, svg'); return c ? c.getBoundingClientRect().right : 0; }")
+        assert inner <= 390 + 1, (i, inner)  # the drawing itself is not clipped by its box
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
+    # No change is cut (« …par rapport au 01/01/2024–31/12/… »), and the cards keep their order when stacked.
+    assert page.evaluate(CUT) == []
+    labels = page.get_by_test_id("stMetricLabel").all_inner_texts()
+    assert labels[:3] == ["Jeunes suivis", "Nouveaux entrants", "Jeunes au RSA accompagnés"]
+    capture(page, artefacts / "directeur-impact-telephone.png")
+
+    # Four cards a row on a wide screen: no label nor change cut either (« Financement du Départe… »).
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.wait_for_timeout(800)
+    assert page.evaluate(CUT) == []
+    # Printing from the browser: no sidebar nor toolbar, cards kept whole.
+    page.emulate_media(media="print")
+    assert page.get_by_test_id("stSidebar").evaluate("(e) => getComputedStyle(e).display") == "none"
+    header = page.get_by_test_id("stHeader")
+    assert header.count() == 0 or header.evaluate("(e) => getComputedStyle(e).display") == "none"
+    card = page.get_by_test_id("stMetric").first
+    assert card.evaluate("(e) => getComputedStyle(e).breakInside") == "avoid"
+    (artefacts / "directeur-impact-impression.pdf").write_bytes(page.pdf(format="A4"))
+    page.emulate_media(media="screen")

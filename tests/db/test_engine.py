@@ -273,6 +273,10 @@ EXPECTED_2024 = {
     "couts_evites_bruts_eur": (12167.16, None, None),
     "couts_evites_nets_eur": (2920.12, None, None),  # 12 167.16 × 0.30 × 0.80 = 2 920.118
     "euros_evites_par_euro_investi": (0.01, None, None),  # 2 920.12 / 336 600 = 0.0087
+    # financeur CD, 2024 only (366/366): ML13001 RSA 100 000 + ML84001 CEJ 36 600 (the 2023 TOUS weighs 0;
+    # without a dispositif filter every dispositif counts)
+    "budget_cd_eur": (136600.0, None, None),
+    "euros_evites_par_euro_cd": (0.02, None, None),  # 2 920.12 / 136 600 = 0.0214
 }
 
 
@@ -496,6 +500,25 @@ def test_dispositif_filter_applies_everywhere(store):
     # sorties in [2023-07-02, 2024-07-01]: J07, J11, J06 reopened; J12 maintained (J02 has no RSA accompagnement)
     assert triples({"m": values["maintien_hors_rsa_6m"]}) == {"m": (25.0, 1, 4)}
     assert figure(store, "budget_eur", filtres=Filtres(dispositif="CEJ")).valeur == 236600.0  # TOUS 200 000 + 36 600
+
+
+def test_budget_of_the_departement_follows_the_dispositif_filter(store):
+    """budget_cd_eur: as budget_eur over the financeur CD only (with a dispositif: that one or TOUS)."""
+    rsa = compute(store, P, NATIONAL, Filtres(dispositif="RSA"), codes=["budget_cd_eur", "budget_eur"])
+    # CD RSA 100 000 (2024); ETAT TOUS 200 000 is not the Département's; CD CEJ 36 600 is another dispositif
+    assert (rsa["budget_cd_eur"].valeur, rsa["budget_eur"].valeur) == (100000.0, 300000.0)
+    assert figure(store, "budget_cd_eur", filtres=Filtres(dispositif="CEJ")).valeur == 36600.0
+    assert figure(store, "budget_cd_eur", perimetre=structure("ML13002")).valeur == 0.0
+    # no CD money: no ratio (never a division by zero)
+    assert figure(store, "euros_evites_par_euro_cd", perimetre=structure("ML13002")).valeur is None
+    # RSA filter: net 2 920.12 (J06, J12, J13 all have an RSA accompagnement) / 100 000 = 0.029 → 0.03
+    values = compute(store, P, NATIONAL, Filtres(dispositif="RSA"), codes=["couts_evites_nets_eur", "euros_evites_par_euro_cd"])
+    assert (values["couts_evites_nets_eur"].valeur, values["euros_evites_par_euro_cd"].valeur) == (2920.12, 0.03)
+    # prorated like the budget: 2023-07-01 .. 2024-06-30 holds 184 days of 2023 and 182 of 2024 (leap year)
+    periode = Periode(dt.date(2023, 7, 1), dt.date(2024, 6, 30))
+    # ML13001 TOUS 50 000 × 184/365 = 25 205.479… + ML13001 RSA 100 000 × 182/366 = 49 726.775…
+    # + ML84001 CEJ 36 600 × 182/366 = 18 200 → 93 132.2554…
+    assert figure(store, "budget_cd_eur", periode=periode).valeur == 93132.26
 
 
 # --- periods ------------------------------------------------------------------------------------------

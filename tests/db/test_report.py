@@ -15,6 +15,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+
+from mlimpact.cli.common import author
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -23,7 +25,7 @@ from indicators.models import impact as modele
 from indicators.disclosure import service
 from indicators.registry import REGISTRY, REGISTRY_VERSION
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode
-from mlimpact import audit, store
+from mlimpact import audit, notes, store
 from indicators.models import impact_settings
 from mlimpact.access import AccesRefuse, Compte
 from mlimpact.cli import main
@@ -32,6 +34,7 @@ from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Objectif
 from reports import contenu as ct
 from reports import excel, fonts, pdf
+from presentation.figures import texte_ecart
 from presentation.figures import texte_valeur as texte_figure
 from presentation.textes import echapper, libelle_perimetre, mois_incomplet
 from tests.support.exchange_files import write_tables
@@ -215,7 +218,8 @@ def test_the_command_writes_the_same_report(demo_copy, tmp_path, capsys):
     strip = lambda t: re.sub(r"Édité le \S+ à \S+", "", t)
     assert strip(text) == strip(library)
     with make_engine(demo_copy).connect() as conn:
-        assert any(e["auteur"] == "cli" and e["action"] == "report" for e in audit.entries(conn, table="rapport"))
+        # the command acts for the system user (or --auteur), never a shared « cli »
+        assert any(e["auteur"] == author(None) and e["action"] == "report" for e in audit.entries(conn, table="rapport"))
 
 
 @pytest.mark.parametrize(
@@ -271,7 +275,7 @@ def test_financements_and_objectives_refuse_bad_rows_and_other_accounts(small_st
     engine = small_store
     with engine.begin() as conn, pytest.raises(impact_settings.SaisieInvalide) as exc:
         impact_settings.save(conn, DIRECTEUR, "financements", STRUCTURE, {"annee": 1990, "financeur": "CD", "dispositif": "RSA", "montant_eur": "beaucoup"})
-    assert any("2000 et 2100" in m for m in exc.value.messages)
+    assert any(f"2000 et {dt.date.today().year + 5}" in m for m in exc.value.messages)
     assert any("nombre décimal" in m for m in exc.value.messages)
     for compte, code in (
         (Compte("c@ml13001.fr", "conseiller", STRUCTURE), STRUCTURE),
@@ -323,3 +327,139 @@ def test_a_report_with_edited_parameters_says_so(demo_database, tmp_path):
     text, _ = pdf_text(pdf.render(contenu))
     assert "modifiée (effet_aubaine = 0,75)" in text
     assert "Paramètres modifiés par la direction de la structure" in text and DIRECTEUR.email in text
+
+
+# --- ready for a real meeting (issue 18) ---------------------------------------------------------------------
+def pages_text(data: bytes) -> list[str]:
+    return [plat(page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_the_pdf_puts_objectives_right_after_the_summary_with_changes_in_points(rapport_directeur):
+    engine, data = rapport_directeur
+    pages = pages_text(data)
+    objectifs = next(i for i, t in enumerate(pages) if "Objectifs de la convention 2025 et résultats" in t)
+    premiere_famille = next(i for i, t in enumerate(pages) if t.startswith("Activité : ce qui est fait"))
+    assert objectifs <= 2 < premiere_famille  # cover, « L'essentiel », then the objectives: what a CD reads first
+    contenu = ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE)
+    ratios = [r for r in contenu.objectifs.itertuples() if REGISTRY[r.indicateur].nature.value == "ratio"]
+    assert ratios
+    for r in ratios:
+        assert plat(texte_ecart(r.indicateur, float(r.ecart))).endswith(" pt")
+        assert plat(texte_ecart(r.indicateur, float(r.ecart))) in pages[objectifs]
+    assert not re.search(r"[+−]\d+,\d %", pages[objectifs])  # a change of a rate is never written in %
+
+
+def test_the_pdf_gives_the_departement_its_own_return_and_every_financeur_its_line(rapport_directeur):
+    engine, data = rapport_directeur
+    text, _ = pdf_text(data)
+    figures = service.compute(engine, DIRECTEUR, PERIODE, PERIMETRE)
+    assert figures["budget_cd_eur"].valeur < figures["budget_eur"].valeur
+    assert plat(f"Euros évités par euro du Département {texte_figure('euros_evites_par_euro_cd', figures['euros_evites_par_euro_cd'])}") in text
+    assert plat(f"Euros évités par euro, tous financeurs {texte_figure('euros_evites_par_euro_investi', figures['euros_evites_par_euro_investi'])}") in text
+    assert "Pour le Département, qui verse le RSA" in text
+    assert "le financement du Département sur la période" in text  # its break-even names its own money
+    assert "Ce que le RSA évité représente pour chaque financeur" in text
+    assert "Conseil départemental" in text and "État" in text and "sans objet" in text and "Tous financeurs" in text
+
+
+def test_the_pdf_writes_sentences_not_fragments(rapport_directeur):
+    _, data = rapport_directeur
+    text, _ = pdf_text(data)
+    assert "Montants en euros courants" in text
+    assert ". euros courants" not in text
+    assert "Entre parenthèses : la période de comparaison, du 01/01/2024 au 31/12/2024" in text
+    assert "Cumul depuis le 01/01/2025" in text
+
+
+def test_the_pdf_prints_the_directors_words_in_their_own_section(demo_database, tmp_path):
+    engine = make_engine(copie_demo(demo_database, tmp_path))
+    with engine.begin() as conn:
+        notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Ouverture d'une antenne à la gare.", "A., 19 ans, a repris une formation.")
+    pages = pages_text(pdf.rapport(engine, DIRECTEUR, PERIODE, PERIMETRE))
+    section = next(i for i, t in enumerate(pages) if t.startswith("L'année 2025 en mots"))
+    assert "Ouverture d'une antenne à la gare." in pages[section] and "A., 19 ans, a repris une formation." in pages[section]
+    assert section < next(i for i, t in enumerate(pages) if t.startswith("Activité : ce qui est fait"))
+    other = pdf.render(ct.build(engine, DIRECTEUR, Periode(dt.date(2024, 1, 1), dt.date(2024, 12, 31)), PERIMETRE))
+    assert not any(t.startswith("L'année 2024 en mots") for t in pages_text(other))  # nothing written: no section
+
+
+def test_under_a_filter_the_report_says_objectives_are_not_the_value_column(demo_copy):
+    engine = make_engine(demo_copy)
+    filtered = pdf_text(pdf.render(ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE, Filtres(dispositif="RSA"))))[0]
+    assert "pas sur la colonne « Valeur »" in filtered
+    assert "pas sur la colonne « Valeur »" not in pdf_text(pdf.render(ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE)))[0]
+
+
+def test_a_chosen_comparison_period_reaches_the_report(demo_copy):
+    engine = make_engine(demo_copy)
+    comparaison = Periode(dt.date(2023, 1, 1), dt.date(2023, 12, 31))
+    contenu = ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE, comparaison=comparaison)
+    expected = service.compute(engine, DIRECTEUR, comparaison, PERIMETRE)
+    assert {c: v[1].valeur for c, v in contenu.figures.items()} == {c: v.valeur for c, v in expected.items()}
+    assert "la période de comparaison, du 01/01/2023 au 31/12/2023" in pdf_text(pdf.render(contenu))[0]
+    data = pdf.rapport(engine, DIRECTEUR, PERIODE, PERIMETRE, comparaison=comparaison)  # the page's button
+    assert "la période de comparaison, du 01/01/2023 au 31/12/2023" in pdf_text(data)[0]
+    assert ct.periode_precedente(PERIODE) == Periode(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert ct.periode_precedente(Periode(dt.date(2025, 4, 1), dt.date(2025, 6, 30))) == Periode(dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+    assert ct.periode_precedente(Periode(dt.date(2025, 1, 10), dt.date(2025, 1, 19))) == Periode(dt.date(2024, 12, 31), dt.date(2025, 1, 9))
+
+
+def test_the_cumulative_trend_ends_on_the_card(demo_copy):
+    engine = make_engine(demo_copy)
+    contenu = ct.build(engine, DIRECTEUR, PERIODE, PERIMETRE)
+    t = contenu.tendances
+    for code in ("acces_emploi", "jeunes_suivis", "couts_evites_nets_eur"):
+        serie = t[t["code"] == code].sort_values("mois")
+        assert len(serie) == 12 and serie["valeur"].iloc[-1] == contenu.figures[code][0].valeur, code
+    jeunes = t[t["code"] == "jeunes_suivis"].sort_values("mois")["valeur"].tolist()
+    assert jeunes == sorted(jeunes)  # a cumulated count never goes down
+
+
+def test_the_directors_words_are_checked_audited_and_bump_the_data_version(small_store):
+    engine = small_store
+    for texte, message in (
+        ("Appelez-la au 06 12 34 56 78.", "téléphone"),
+        ("Son adresse : jeune@exemple.fr", "e-mail"),
+        ("NIR 1 85 05 78 006 084 36 relevé", "sécurité sociale"),
+        ("Texte\u202eà l'envers", "invisibles"),
+    ):
+        with engine.begin() as conn, pytest.raises(notes.NoteInvalide, match=message):
+            notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "", texte)
+    for compte, code in ((Compte("c@ml13001.fr", "conseiller", STRUCTURE), STRUCTURE), (DIRECTEUR, "ML84001"),
+                         (Compte("cd@13.fr", "departement", departement="13"), STRUCTURE)):
+        with engine.begin() as conn, pytest.raises(AccesRefuse):
+            notes.enregistrer(conn, compte, code, 2025, "Des faits.", "")
+    with engine.connect() as conn:
+        before = store.data_version(conn)
+        assert notes.lire(conn, STRUCTURE, 2025) == {"faits": "", "recits": ""}
+    with engine.begin() as conn:
+        assert notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, " Nouvelle antenne. ", "<b>**A.**</b> a trouvé un CDI.")
+        assert not notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Nouvelle antenne.", "<b>**A.**</b> a trouvé un CDI.")
+        assert notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Deux antennes.", "<b>**A.**</b> a trouvé un CDI.")
+    with engine.connect() as conn:
+        assert notes.lire(conn, STRUCTURE, 2025) == {"faits": "Deux antennes.", "recits": "<b>**A.**</b> a trouvé un CDI."}
+        assert notes.lire(conn, STRUCTURE, 2024) == {"faits": "", "recits": ""}
+        assert store.data_version(conn) == before + 2
+        entries = audit.entries(conn, table=notes.TABLE)
+    assert [e["action"] for e in entries[:2]] == ["update", "create"]
+    assert entries[0]["avant"]["faits"] == "Nouvelle antenne." and entries[0]["apres"]["faits"] == "Deux antennes."
+    assert entries[0]["cle"] == f"{STRUCTURE}:2025" and entries[0]["auteur"] == DIRECTEUR.email
+
+
+def test_migration_0012_goes_down_and_up_again(small_store):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from mlimpact.migrate import current_revision
+    from tests.db.test_engine import migrate
+
+    engine = small_store
+    with engine.begin() as conn:
+        notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Des faits.", "")
+    migrate(engine, command.downgrade, "0011")
+    assert current_revision(engine) == "0011" and "notes_annuelles" not in inspect(engine).get_table_names()
+    migrate(engine, command.upgrade, "0012")
+    assert current_revision(engine) == "0012"
+    with engine.begin() as conn:  # the table is back, empty, and takes the words again
+        assert notes.lire(conn, STRUCTURE, 2025) == {"faits": "", "recits": ""}
+        assert notes.enregistrer(conn, DIRECTEUR, STRUCTURE, 2025, "Des faits.", "")

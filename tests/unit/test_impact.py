@@ -219,9 +219,31 @@ def test_at_the_break_even_deadweight_net_equals_budget(brut, budget):
 
 def test_break_even_wording():
     assert "tant que l'effet d'aubaine reste inférieur à 87,5" in phrase_point_mort(10_000, 1000, P)
-    assert "ne couvriraient le budget que si" in phrase_point_mort(10_000, 4000, P)
+    assert "ne couvriraient le budget de la période (tous financeurs) que si" in phrase_point_mort(10_000, 4000, P)
     assert "Même sans aucun effet d'aubaine" in phrase_point_mort(1000, 10_000, P)
     assert "Pas de point mort" in phrase_point_mort(0, 1000, P)
+
+
+def test_the_departement_return_names_its_own_money():
+    """The RSA is the Département's: its break-even compares the avoided RSA with ITS money, and says so."""
+    sentence = phrase_point_mort(10_000, 1000, P, impact.BUDGET_CD)
+    assert "couvrent le financement du Département sur la période tant que" in sentence
+    c = cases(10_000, 8000, P, budget_cd=1000)
+    assert list(c["euros_par_euro_investi"]) == [0.18, 0.3, 0.45]  # 1 400 / 8 000, 2 400 / 8 000, 3 600 / 8 000
+    assert list(c["euros_par_euro_cd"]) == [1.4, 2.4, 3.6]
+    assert list(cases(10_000, 8000, P)["euros_par_euro_cd"]) == [None, None, None]
+
+
+def test_every_financeur_has_its_line_and_only_the_departement_a_return():
+    t = impact.retours_financeurs(10_000, {"CD": 1000.0, "ETAT": 7000.0, "FSE": 0.0, "AUTRE": 0.0}, P)
+    assert list(t["libelle"]) == ["Conseil départemental", "État", "Tous financeurs"]  # no line for a zero
+    assert list(t["montant"]) == [1000.0, 7000.0, 8000.0]
+    cd, etat, tous = (t.iloc[i] for i in range(3))
+    assert (cd["bas"], cd["central"], cd["haut"]) == (1.4, 2.4, 3.6)
+    assert cd["point_mort"] == pytest.approx(1 - 1000 / 8000)
+    assert (etat["central"], etat["point_mort"]) == (None, None)  # the RSA avoided is not the State's money
+    assert "CEJ" in etat["role"]
+    assert tous["central"] == 0.3
 
 
 # --- the assumptions in plain sight -----------------------------------------------------------------------

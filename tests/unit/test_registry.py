@@ -209,7 +209,9 @@ def test_the_passes_and_the_detail_of_s_p_follow_from_the_measures():
     from indicators.engine import DETAIL_CODES, PASSES, _jalon_types
 
     assert {p for p, codes in PASSES.items() if "immersions_par_jeune" in codes} == {"suivis", "jalons"}
-    assert PASSES["budget"] == {"budget_eur", "cout_par_jeune_eur", "euros_evites_par_euro_investi"}
+    assert PASSES["budget"] == {
+        "budget_eur", "cout_par_jeune_eur", "euros_evites_par_euro_investi", "budget_cd_eur", "euros_evites_par_euro_cd"
+    }
     assert DETAIL_CODES == {"nouveaux_entrants", "jeunes_rsa_suivis", "sorties_positives", "parcours_securises"}
     # the jalons pass counts the types the asked indicators name, a denominator of two types included
     assert _jalon_types(["taux_ruptures_evitees", "immersions_par_jeune"]) == [
