@@ -92,16 +92,15 @@ if not resultats.effets:
     )
 else:
     st.caption(textes.contexte(resultats))
-    graphique, tableau = st.columns([3, 2])
-    with graphique:
-        st.altair_chart(
-            french(textes.foret(resultats, largeur=360)),
-            key="cqm_foret",
-            alt="Graphique en forêt : pour chaque action et chaque résultat, l'écart ajusté en points et son "
-            "intervalle à 95 %. Les mêmes chiffres sont dans le tableau.",
-        )
-    with tableau:
-        st.dataframe(textes.table(resultats), hide_index=True, width="stretch", key="cqm_table")
+    # the chart keeps its own width (labels, plot, figures side by side); the same figures in the table under it
+    st.altair_chart(
+        french(textes.foret(resultats, largeur=340)),
+        width="content",
+        key="cqm_foret",
+        alt="Graphique en forêt : pour chaque action et chaque résultat, l'écart ajusté en points et son "
+        "intervalle à 95 %. Les mêmes chiffres sont dans le tableau.",
+    )
+    st.dataframe(textes.table(resultats), hide_index=True, width="stretch", key="cqm_table")
     masques = sum(e.traitement == "masque" for e in resultats.effets)
     if masques:
         st.caption(f"{masques} ligne(s) masquée(s) : moins de {k} jeunes d'un côté de la comparaison.")

@@ -149,7 +149,7 @@ ACTION_LIBELLES = {a.code: a.libelle for a in ACTIONS}
 SENS = ["favorable", "défavorable", NON_DEMONTRE]
 
 
-def foret(resultats: Resultats, largeur: int = 420) -> alt.LayerChart:
+def foret(resultats: Resultats, largeur: int = 420) -> alt.HConcatChart:
     """The forest plot: one line per (action, outcome), the point and its 95 % interval against zero.
 
     Colour says whether the association goes the good way (Okabe-Ito blue) or the bad way
@@ -170,7 +170,7 @@ def foret(resultats: Resultats, largeur: int = 420) -> alt.LayerChart:
         alt.Tooltip("brute:Q", title="Écart brut (points)", format="+.1f"),
         alt.Tooltip("statut:N", title="Lecture"),
     ]
-    base = alt.Chart(data).properties(width=largeur, height=alt.Step(22))
+    base = alt.Chart(data)
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#333333", strokeWidth=1).encode(x="x:Q")
     barres = base.mark_rule(strokeWidth=2).encode(
         y=y,
@@ -188,10 +188,13 @@ def foret(resultats: Resultats, largeur: int = 420) -> alt.LayerChart:
         fill=alt.condition(alt.datum.statut == "démontré", alt.Color("sens:N", scale=alt.Scale(domain=SENS, range=[FAVORABLE, DEFAVORABLE, NEUTRE]), legend=None), alt.value("white")),
         tooltip=tip,
     )
-    texte = base.mark_text(align="left", dx=6, fontSize=11, color="#333333").encode(
-        y=y, x=alt.value(largeur + 4), text="etiquette:N"
+    plot = alt.layer(zero, barres, points_).properties(width=largeur, height=alt.Step(22))
+    figures = (
+        base.mark_text(align="left", fontSize=11, color="#333333")
+        .encode(y=alt.Y("ligne:N", sort=order, axis=None), text="etiquette:N")
+        .properties(width=270, height=alt.Step(22))
     )
-    return alt.layer(zero, barres, points_, texte).properties(padding={"right": 190})
+    return alt.hconcat(plot, figures, spacing=6)
 
 
 def equilibre(eq: Equilibre) -> pd.DataFrame:
