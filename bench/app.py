@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser_helpers import wait_until_healthy
-from tests.pgserver import free_port
+from tests.support.browser_helpers import wait_until_healthy
+from tests.support.pgserver import free_port
 
 MLIMPACT = [sys.executable, "-m", "mlimpact.cli"]
 STARTUP_SECONDS = 60

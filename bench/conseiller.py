@@ -50,7 +50,7 @@ from mlimpact.access import Compte
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
 from mlimpact.sample import load_sample
-from tests.pgserver import PostgresServer
+from tests.support.pgserver import PostgresServer
 from ui import timeline
 from presentation.theme import french
 

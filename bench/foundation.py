@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.pgserver import PostgresServer
+from tests.support.pgserver import PostgresServer
 
 MLIMPACT = [sys.executable, "-m", "mlimpact.cli"]
 

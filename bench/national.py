@@ -2,7 +2,7 @@
 
 The store is the national sample (`mlimpact sample --scale national`: 440
 structures, 1,000,000 jeunes, about 10,000,000 jalons) in a PostgreSQL server
-started here (`tests.pgserver.PostgresServer`; loading takes about 4 minutes),
+started here (`tests.support.pgserver.PostgresServer`; loading takes about 4 minutes),
 or an already loaded one given with `--db`. It measures:
 
 1. the library, in this process: `indicators.disclosure.territorial.tableau` for a few
@@ -63,7 +63,7 @@ def prepare(db: str | None, folder: Path):
     if db is None:
         import sqlalchemy as sa
 
-        from tests.pgserver import PostgresServer
+        from tests.support.pgserver import PostgresServer
 
         server = PostgresServer().start()
         admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")

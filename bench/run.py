@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.app import MLIMPACT, run
-from tests.pgserver import PostgresServer
+from tests.support.pgserver import PostgresServer
 
 STANDALONE = {
     "foundation": ["bench/foundation.py"],

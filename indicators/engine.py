@@ -110,35 +110,40 @@ def _aggregate(
     groups: dict[str, Agregats] = defaultdict(Agregats)
     q = Requetes(conn, ctx, detail=bool(DETAIL_CODES & codes))
     try:
+        # every count comes with its cell key (the sum of its contributors' record keys), kept in `cles`
         if "suivis" in needed:
+            names = ("jeunes", "nouveaux", "rsa", "longs", "sorties", "sorties_positives")
             for grp, *figures in q.summary():
-                a = groups[grp]
-                a.jeunes, a.nouveaux, a.rsa, a.longs, a.sorties, a.sorties_positives = (int(x) for x in figures)
+                _store(groups[grp], names, figures)
         if "jalons" in needed:
-            for grp, type_, n in q.jalon_counts(_jalon_types(codes)):
+            for grp, type_, n, key in q.jalon_counts(_jalon_types(codes)):
                 groups[grp].jalons[type_] += int(n)
+                _key(groups[grp], ("jalons", type_), key)
         if "situations" in needed:
             for grp, *figures in q.situations():
-                a = groups[grp]
-                a.emploi, a.durable, a.formation, a.retours = (int(x) for x in figures)
+                _store(groups[grp], ("emploi", "durable", "formation", "retours"), figures)
         if "parcours" in needed:
-            for grp, n in q.parcours_securises():
-                groups[grp].securises = int(n)
+            for grp, *figures in q.parcours_securises():
+                _store(groups[grp], ("securises",), figures)
         if ctx.dimension is None and by_domaine:
-            for grp, type_, domaine, n in q.jalons_par_domaine():
+            for grp, type_, domaine, n, key in q.jalons_par_domaine():
                 groups[grp].jalons_domaine[(type_, domaine)] += int(n)
+                _key(groups[grp], ("jalons_domaine", type_, domaine), key)
         if "risques_ouverts" in needed:
-            for grp, domaine, n in q.risques_ouverts():
+            for grp, domaine, n, key in q.risques_ouverts():
                 groups[grp].risques_ouverts[domaine] += int(n)
+                _key(groups[grp], ("risques_ouverts", domaine), key)
         if "ancrage" in needed:
-            for grp, ancres, au_rsa in q.ancrage_rsa():
-                groups[grp].ancres, groups[grp].au_rsa = int(ancres), int(au_rsa)
+            for grp, *figures in q.ancrage_rsa():
+                _store(groups[grp], ("ancres", "au_rsa"), figures)
         if "orientations" in needed:
-            for grp, delai, n in q.delais_entree():
-                groups[grp].delais[None if delai is None else int(delai)] += int(n)
+            for grp, delai, n, key in q.delais_entree():
+                delai = None if delai is None else int(delai)
+                groups[grp].delais[delai] += int(n)
+                _key(groups[grp], ("delais", delai), key)
         if "maintien" in needed:
-            for grp, maintenus, sorties in q.maintien_hors_rsa():
-                groups[grp].maintenus, groups[grp].sorties_anciennes = int(maintenus or 0), int(sorties)
+            for grp, *figures in q.maintien_hors_rsa():
+                _store(groups[grp], ("maintenus", "sorties_anciennes"), figures)
         if "hors_rsa" in needed:
             bareme = [day for day, _ in params.montants_rsa]
             for grp, step, days, _n in q.jours_hors_rsa(bareme):
@@ -157,6 +162,18 @@ def _aggregate(
     finally:
         q.drop()
     return groups
+
+
+def _store(a: Agregats, names: tuple[str, ...], row) -> None:
+    """A pass's row (the counts `names`, then their cell keys) into the aggregates."""
+    for name, n, key in zip(names, row[: len(names)], row[len(names):], strict=True):
+        setattr(a, name, int(n or 0))
+        _key(a, name, key)
+
+
+def _key(a: Agregats, name, key) -> None:
+    """Add a cell key (mod 256: a key is only ever read modulo 256, and a difference may be negative)."""
+    a.cles[name] = (a.cles[name] + int(key or 0)) % 256
 
 
 def _jalon_types(codes: Iterable[str]) -> list[str]:
@@ -215,7 +232,7 @@ def breakdown(
     """One count or ratio indicator by one dimension: a tidy table and a final `Total` row.
 
     Columns: modalite (code), libelle (French), valeur, numerateur, denominateur
-    (the last two for ratios). The dimension is one of DIMENSIONS; `domaine`
+    (the last two for ratios), and the cell keys `cle`, `cle_denominateur`. The dimension is one of DIMENSIONS; `domaine`
     only for indicators of jalons that carry one. The Total row is the
     unbroken indicator, not the sum of the rows: with `dispositif`, a young
     person followed in two dispositifs counts in both rows but once in the total.
@@ -256,17 +273,19 @@ def _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of) -> pd.
         v = valeurs(groups.get(modalite, Agregats()), [code], None)[code]
         rows.append(_row(modalite, libelle, v))
     rows.append(_row("Total", "Total", total))
-    return pd.DataFrame(rows, columns=["modalite", "libelle", "valeur", "numerateur", "denominateur"])
+    return pd.DataFrame(rows, columns=["modalite", "libelle", *FIGURE_COLUMNS])
+
+
+# A figure's columns in the engine's tables: the cell keys ride along for the disclosure layer, which drops them.
+FIGURE_COLUMNS = ("valeur", "numerateur", "denominateur", "cle", "cle_denominateur")
+
+
+def _figure(v: Valeur) -> dict:
+    return {c: getattr(v, c) for c in FIGURE_COLUMNS}
 
 
 def _row(modalite: str, libelle: str, v: Valeur) -> dict:
-    return {
-        "modalite": modalite,
-        "libelle": libelle,
-        "valeur": v.valeur,
-        "numerateur": v.numerateur,
-        "denominateur": v.denominateur,
-    }
+    return {"modalite": modalite, "libelle": libelle, **_figure(v)}
 
 
 def months(debut: dt.date, fin: dt.date) -> list[Periode]:
@@ -291,8 +310,8 @@ def trend(
 ) -> pd.DataFrame:
     """Monthly values: each calendar month from `debut` to `fin` taken as the period P.
 
-    Columns: mois (its first day), code, valeur, numerateur, denominateur,
-    incomplet (True when the month ends after as_of: the month containing
+    Columns: mois (its first day), code, valeur, numerateur, denominateur, the
+    cell keys `cle` and `cle_denominateur`, incomplet (True when the month ends after as_of: the month containing
     as_of, unless as_of is its last day, and any month after it).
     """
     wanted = _codes(codes)
@@ -303,17 +322,8 @@ def trend(
             values = compute(conn, month, perimetre, filtres, as_of, wanted)
             incomplete = known is not None and month.fin > known
             for code, v in values.items():
-                rows.append(
-                    {
-                        "mois": month.debut,
-                        "code": code,
-                        "valeur": v.valeur,
-                        "numerateur": v.numerateur,
-                        "denominateur": v.denominateur,
-                        "incomplet": incomplete,
-                    }
-                )
-    return pd.DataFrame(rows, columns=["mois", "code", "valeur", "numerateur", "denominateur", "incomplet"])
+                rows.append({"mois": month.debut, "code": code, **_figure(v), "incomplet": incomplete})
+    return pd.DataFrame(rows, columns=["mois", "code", *FIGURE_COLUMNS, "incomplet"])
 
 
 def compare(

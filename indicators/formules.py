@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -89,6 +89,10 @@ class Agregats:
     jours_hors_rsa: Counter = field(default_factory=Counter)  # step of the RSA scale -> days
     budget: Fraction | None = None
     budget_cd: Fraction | None = None  # the part of the budget whose financeur is the Département (`CD`)
+    # The cell keys of the counts: the sum of the record keys of each count's contributors (jeunes or
+    # jalons, migration 0010), by the count's field ("jeunes"…), ("jalons", type), ("jalons_domaine",
+    # type, domaine), ("risques_ouverts", domaine) or ("delais", delay); read modulo 256 (`measures.Mesure.cle`).
+    cles: Counter = field(default_factory=Counter)
 
     @property
     def budget_au_centime(self) -> float | None:
@@ -114,9 +118,12 @@ class Agregats:
 
     def pour_domaine(self, domaine: str) -> Agregats:
         """The aggregates of the jalons of one domaine (for a breakdown by domaine)."""
+        own = ("risques_ouverts", domaine)
+        keys = {("jalons", k[1]): n for k, n in self.cles.items() if k[:1] == ("jalons_domaine",) and k[2] == domaine}
         return Agregats(
             jalons=Counter({t: n for (t, d), n in self.jalons_domaine.items() if d == domaine}),
             risques_ouverts=Counter({domaine: self.risques_ouverts.get(domaine, 0)}),
+            cles=Counter({**keys, own: self.cles.get(own, 0)}),
         )
 
 
@@ -134,6 +141,22 @@ def valeurs(a: Agregats, codes: list[str], impact) -> dict[str, Valeur]:
 
 
 def valeur(d: Indicateur, a: Agregats, impact) -> Valeur:
+    """One figure from its measures, with the cell keys of its numerator and denominator (`cles`)."""
+    v = _valeur(d, a, impact)
+    if d.calcul == "mediane":  # its denominator is the size of the numerator's histogram
+        return replace(v, cle_denominateur=cle(d.mesure_numerateur, a))
+    return replace(v, cle=cle(d.mesure_numerateur, a), cle_denominateur=cle(d.mesure_denominateur, a))
+
+
+def cle(nom: str | None, a: Agregats) -> int | None:
+    """The cell key of measure `nom` in `a` (None for a measure that counts nobody: sums, budgets)."""
+    if nom is None:
+        return None
+    read = measures.get(nom).cle
+    return None if read is None else int(read(a)) % 256
+
+
+def _valeur(d: Indicateur, a: Agregats, impact) -> Valeur:
     """One figure from its measures: its named calculation, or the generic formula of its nature."""
     lire = lambda nom: measures.get(nom).lire(a)
     if d.calcul is not None:

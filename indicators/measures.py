@@ -45,6 +45,8 @@ class Mesure:
     `types`: the jalon types a `jalons:` measure counts (empty for the others).
     `effectif`: for a measure that is not itself a count of people or events, the
     measure counting those it is built on (statistical confidentiality masks it with them).
+    `cle`: how to read a count's cell key, the sum of its contributors' record keys (None for a
+    sum of days or of euros): what the disclosure layer perturbs it by (`indicators.disclosure.perturbation`).
     """
 
     nom: str
@@ -54,6 +56,7 @@ class Mesure:
     detail: bool = False
     types: tuple[str, ...] = ()
     effectif: str | None = None
+    cle: Callable[[object], int] | None = None
 
 
 def _m(nom: str, description: str, passe: str, lire, detail: bool = False, effectif: str | None = None) -> Mesure:
@@ -65,37 +68,44 @@ def jalons(*types: str) -> str:
     return JALONS + "+".join(types)
 
 
+def _n(nom: str, description: str, passe: str, champ: str, detail: bool = False) -> Mesure:
+    """A count read from the field `champ` of the aggregates, its cell key from `cles[champ]`."""
+    return Mesure(nom, description, passe, lambda a: getattr(a, champ), detail=detail, cle=lambda a: a.cles[champ])
+
+
+def _keys(kind: str, keep=lambda _: True) -> Callable[[object], int]:
+    """The sum of the cell keys `(kind, x)` of the aggregates whose x passes `keep`."""
+    return lambda a: sum(n for k, n in a.cles.items() if isinstance(k, tuple) and k[0] == kind and keep(k[1]))
+
+
 MESURES: dict[str, Mesure] = {
     m.nom: m
     for m in (
-        _m("jeunes", "Jeunes suivis sur la période", "suivis", lambda a: a.jeunes),
-        _m("nouveaux", "Jeunes suivis dont le premier accompagnement débute dans la période", "suivis",
-           lambda a: a.nouveaux, detail=True),
-        _m("jeunes_rsa", "Jeunes suivis ayant un accompagnement RSA actif", "suivis", lambda a: a.rsa, detail=True),
-        _m("jeunes_90j", "Jeunes suivis au moins 90 jours dans la période", "suivis", lambda a: a.longs, detail=True),
-        _m("sorties", "Accompagnements terminés dans la période", "suivis", lambda a: a.sorties, detail=True),
-        _m("sorties_positives", "Accompagnements terminés dans la période pour un motif positif", "suivis",
-           lambda a: a.sorties_positives, detail=True),
-        _m("jeunes_emploi", "Jeunes suivis ayant une entrée en emploi", "situations", lambda a: a.emploi),
-        _m("jeunes_emploi_durable", "Jeunes suivis ayant une entrée en emploi durable", "situations",
-           lambda a: a.durable),
-        _m("jeunes_formation", "Jeunes suivis ayant une entrée en formation", "situations", lambda a: a.formation),
-        _m("jeunes_retour", "Jeunes revenus en situation après une coupure", "situations", lambda a: a.retours),
-        _m("jeunes_securises", "Jeunes suivis 90 jours sans rupture ni interruption", "parcours",
-           lambda a: a.securises),
-        _m("risques_ouverts", "Risques de rupture non tranchés à la fin de la période", "risques_ouverts",
-           lambda a: sum(a.risques_ouverts.values())),
-        _m("jeunes_ancres_rsa", "Jeunes au RSA depuis au moins 365 jours", "ancrage", lambda a: a.ancres),
-        _m("jeunes_au_rsa", "Jeunes suivis ayant été au RSA pendant la période", "ancrage", lambda a: a.au_rsa),
-        _m("delais_suivis", "Délais en jours des orientations suivies d'un rendez-vous (histogramme)",
-           "orientations", lambda a: {d: n for d, n in a.delais.items() if d is not None}),
-        _m("orientations", "Orientations reçues dans la période", "orientations", lambda a: sum(a.delais.values())),
-        _m("orientations_30j", "Orientations suivies d'un rendez-vous dans les 30 jours", "orientations",
-           lambda a: sum(n for d, n in a.delais.items() if d is not None and d <= 30)),
-        _m("sorties_rsa_maintenues", "Sorties du RSA sans réouverture dans les 183 jours", "maintien",
-           lambda a: a.maintenus),
-        _m("sorties_rsa_anciennes", "Sorties du RSA datées 183 jours avant la période", "maintien",
-           lambda a: a.sorties_anciennes),
+        _n("jeunes", "Jeunes suivis sur la période", "suivis", "jeunes"),
+        _n("nouveaux", "Jeunes suivis dont le premier accompagnement débute dans la période", "suivis", "nouveaux", detail=True),
+        _n("jeunes_rsa", "Jeunes suivis ayant un accompagnement RSA actif", "suivis", "rsa", detail=True),
+        _n("jeunes_90j", "Jeunes suivis au moins 90 jours dans la période", "suivis", "longs", detail=True),
+        _n("sorties", "Accompagnements terminés dans la période", "suivis", "sorties", detail=True),
+        _n("sorties_positives", "Accompagnements terminés dans la période pour un motif positif", "suivis", "sorties_positives", detail=True),
+        _n("jeunes_emploi", "Jeunes suivis ayant une entrée en emploi", "situations", "emploi"),
+        _n("jeunes_emploi_durable", "Jeunes suivis ayant une entrée en emploi durable", "situations", "durable"),
+        _n("jeunes_formation", "Jeunes suivis ayant une entrée en formation", "situations", "formation"),
+        _n("jeunes_retour", "Jeunes revenus en situation après une coupure", "situations", "retours"),
+        _n("jeunes_securises", "Jeunes suivis 90 jours sans rupture ni interruption", "parcours", "securises"),
+        Mesure("risques_ouverts", "Risques de rupture non tranchés à la fin de la période", "risques_ouverts",
+               lambda a: sum(a.risques_ouverts.values()), cle=_keys("risques_ouverts")),
+        _n("jeunes_ancres_rsa", "Jeunes au RSA depuis au moins 365 jours", "ancrage", "ancres"),
+        _n("jeunes_au_rsa", "Jeunes suivis ayant été au RSA pendant la période", "ancrage", "au_rsa"),
+        Mesure("delais_suivis", "Délais en jours des orientations suivies d'un rendez-vous (histogramme)",
+               "orientations", lambda a: {d: n for d, n in a.delais.items() if d is not None},
+               cle=_keys("delais", lambda d: d is not None)),
+        Mesure("orientations", "Orientations reçues dans la période", "orientations", lambda a: sum(a.delais.values()),
+               cle=_keys("delais")),
+        Mesure("orientations_30j", "Orientations suivies d'un rendez-vous dans les 30 jours", "orientations",
+               lambda a: sum(n for d, n in a.delais.items() if d is not None and d <= 30),
+               cle=_keys("delais", lambda d: d is not None and d <= 30)),
+        _n("sorties_rsa_maintenues", "Sorties du RSA sans réouverture dans les 183 jours", "maintien", "maintenus"),
+        _n("sorties_rsa_anciennes", "Sorties du RSA datées 183 jours avant la période", "maintien", "sorties_anciennes"),
         _m("jours_hors_rsa", "Jours hors RSA après les sorties de la période, par montant du RSA (histogramme)",
            "hors_rsa", lambda a: a.jours_hors_rsa, effectif=jalons("rsa_sortie")),
         _m("mois_hors_rsa", "Mois hors RSA après les sorties de la période (jours ÷ 30,4375)", "hors_rsa",
@@ -130,6 +140,9 @@ def get(nom: str) -> Mesure:
         unknown = [t for t in types if t not in vocab.TYPES_JALON]
         if not unknown:
             labels = " ou ".join(vocab.TYPES_JALON[t][1].lower() for t in types)
-            return Mesure(nom, f"Jalons {labels} datés dans la période", "jalons", _jalon_count(types), types=types)
+            return Mesure(
+                nom, f"Jalons {labels} datés dans la période", "jalons", _jalon_count(types), types=types,
+                cle=_keys("jalons", lambda t: t in types),
+            )
         raise KeyError(f"mesure inconnue : {nom} (type de jalon inconnu : {', '.join(unknown)})")
     raise KeyError(f"mesure inconnue : {nom}")

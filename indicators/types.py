@@ -46,9 +46,20 @@ class Niveau(str, Enum):
     IMPACT = "impact"  # what it avoids for the community
 
 
+TRAITEMENTS = ("exact", "masque", "perturbe")
+
+
 @dataclass(frozen=True)
 class Valeur:
-    """One computed figure. `valeur` is None when there is no value or it is masked."""
+    """One computed figure. `valeur` is None when there is no value or it is masked.
+
+    `cle` and `cle_denominateur` are the cell keys of the counts the figure is
+    made of (a count; a ratio's numerator; the denominator of a ratio or of
+    `delai_entree_jours`): the sums of their contributors' record keys, mod
+    256. The engine sets them; the disclosure layer reads them to perturb the
+    figure and never lets them out. `traitement` says how the figure was
+    protected for the account that asked (TRAITEMENTS).
+    """
 
     code: str
     valeur: float | None
@@ -56,3 +67,6 @@ class Valeur:
     denominateur: float | None = None
     masque: bool = False
     details: dict = field(default_factory=dict, compare=False, hash=False)
+    cle: int | None = field(default=None, compare=False)
+    cle_denominateur: int | None = field(default=None, compare=False)
+    traitement: str = "exact"

@@ -8,8 +8,8 @@ session state or a query parameter meets the same refusal here.
 | ------------- | -------------------------------------------------------- | ----------------------------------------- |
 | conseiller    | jeunes and figures of their structure                    | jeunes, accompagnements, jalons; imports  |
 | directeur     | figures of their structure, its reports                  | objectifs, financements, impact settings; imports |
-| departement   | figures of the structures of their département, masked  | nothing                                   |
-| bureau        | figures of every territory, masked                       | nothing                                   |
+| departement   | figures of the structures of their département, perturbed | nothing                                 |
+| bureau        | figures of every territory, perturbed                    | nothing                                   |
 | admin         | everything                                               | accounts, settings (and imports)          |
 """
 
@@ -24,7 +24,6 @@ from mlimpact.models import Structure
 
 PARCOURS_TABLES = frozenset({"jeunes", "accompagnements", "jalons"})
 CONVENTION_TABLES = frozenset({"objectifs", "financements"})
-DEFAULT_K = 11
 
 
 class AccesRefuse(Exception):
@@ -82,15 +81,6 @@ def check_scope(conn: Connection, compte: Compte, perimetre: Perimetre) -> Perim
             return perimetre
         raise AccesRefuse("Vous ne pouvez consulter que les chiffres de votre département.")
     raise AccesRefuse("Votre rôle ne donne accès à aucun chiffre.")
-
-
-def masking_threshold(compte: Compte, perimetre: Perimetre, k: int = DEFAULT_K) -> int:
-    """k for figures shown outside the structure that owns them; 0 for its own people."""
-    if compte.role == "admin":
-        return 0
-    if compte.est_structure and perimetre == Perimetre(Echelon.STRUCTURE, compte.code_structure):
-        return 0
-    return k
 
 
 def can_read_rows(compte: Compte, code_structure: str) -> bool:

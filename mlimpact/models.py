@@ -16,11 +16,13 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     func,
@@ -36,6 +38,12 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# `record_key`: a fixed random integer in [0, 255] that the database draws for every jeune and jalon
+# (DEFAULT, migration 0010). The cell-key perturbation of figures shown outside a structure reads it
+# (indicators.disclosure.perturbation); it is never exported nor shown.
+RECORD_KEY = "record_key"
 
 
 def _in(column: str, values) -> str:
@@ -77,6 +85,7 @@ class Jeune(Base):
     rqth: Mapped[bool] = mapped_column(Boolean, default=False)
     date_premier_accueil: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    record_key: Mapped[int] = mapped_column(SmallInteger, server_default=FetchedValue())  # see RECORD_KEY
     __table_args__ = (
         CheckConstraint(_in("sexe", vocab.SEXES), name="sexe"),
         CheckConstraint(
@@ -124,6 +133,7 @@ class Jalon(Base):
     montant_eur: Mapped[Decimal | None] = mapped_column(Numeric(12, 2, asdecimal=False))
     commentaire: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    record_key: Mapped[int] = mapped_column(SmallInteger, server_default=FetchedValue())  # see RECORD_KEY
     __table_args__ = (
         CheckConstraint(_in("type", vocab.TYPES_JALON), name="type"),
         CheckConstraint(

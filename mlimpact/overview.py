@@ -20,6 +20,9 @@ class Overview:
     jalons: int
     premiere_date: dt.date | None
     derniere_date: dt.date | None  # the date the data describes (as_of)
+    # cell keys (sums of record keys mod 256, migration 0010) of the jeunes, accompagnements (their jeune's
+    # key) and jalons counted: what an outsider's view perturbs them by (indicators.disclosure.perturbation)
+    cles: tuple[int, int, int] = (0, 0, 0)
 
 
 def overview(conn: Connection, structures: list[str] | None = None) -> Overview:
@@ -29,17 +32,18 @@ def overview(conn: Connection, structures: list[str] | None = None) -> Overview:
     n_structures, n_departements = conn.execute(
         select(func.count(), func.count(Structure.departement.distinct())).where(s_filter)
     ).one()
-    n_jeunes = conn.execute(select(func.count()).select_from(Jeune).where(j_filter)).scalar_one()
+    n_jeunes, k_jeunes = conn.execute(select(func.count(), func.sum(Jeune.record_key)).where(j_filter)).one()
     jeunes = select(Jeune.id_jeune).where(j_filter)
-    n_acc = conn.execute(
-        select(func.count()).select_from(Accompagnement).where(
-            True if structures is None else Accompagnement.id_jeune.in_(jeunes)
-        )
-    ).scalar_one()
-    n_jalons = conn.execute(
-        select(func.count()).select_from(Jalon).where(True if structures is None else Jalon.id_jeune.in_(jeunes))
-    ).scalar_one()
-    return Overview(n_structures, n_departements, n_jeunes, n_acc, n_jalons, *dates(conn, structures))
+    n_acc, k_acc = conn.execute(
+        select(func.count(), func.sum(Jeune.record_key))
+        .select_from(Accompagnement.__table__.join(Jeune.__table__, Jeune.id_jeune == Accompagnement.id_jeune))
+        .where(j_filter)
+    ).one()
+    n_jalons, k_jalons = conn.execute(
+        select(func.count(), func.sum(Jalon.record_key)).where(True if structures is None else Jalon.id_jeune.in_(jeunes))
+    ).one()
+    keys = tuple(int(k or 0) % 256 for k in (k_jeunes, k_acc, k_jalons))
+    return Overview(n_structures, n_departements, n_jeunes, n_acc, n_jalons, *dates(conn, structures), cles=keys)
 
 
 def dates(conn: Connection, structures: list[str] | None = None) -> tuple[dt.date | None, dt.date | None]:
@@ -81,3 +85,9 @@ def jeunes_par_structure(conn: Connection) -> list[tuple[str, str, str, int]]:
         .order_by(func.count(Jeune.id_jeune).desc(), Structure.code_structure)
     )
     return [tuple(r) for r in conn.execute(query).all()]
+
+
+def cles_par_structure(conn: Connection) -> dict[str, int]:
+    """The cell key of each structure's count of jeunes (the sum of their record keys, mod 256)."""
+    query = select(Jeune.code_structure, func.sum(Jeune.record_key)).group_by(Jeune.code_structure)
+    return {code: int(k or 0) % 256 for code, k in conn.execute(query)}

@@ -199,6 +199,8 @@ def mark_risque(conn: Connection, compte: Compte, risque: dict, issue: str, toda
         raise parcours.Invalide({"type": "ce jalon n'est pas un risque de rupture."})
     if jour < actuel["date"]:
         raise parcours.Invalide({"date": f"la date de l'issue précède celle du risque ({actuel['date']:%d/%m/%Y})."})
+    if jour > today:
+        raise parcours.Invalide({"date": f"la date de l'issue est dans le futur (après le {today:%d/%m/%Y})."})
     # Lock the risk at the version listed: a second conseiller marking it waits here, then sees the first issue.
     parcours.lock(conn, compte, "jalons", risque, actuel)
     autre = conn.execute(

@@ -120,7 +120,8 @@ with onglets[0]:
             "enregistre le jalon « Rupture évitée » ou « Rupture survenue » du même domaine, à la date de l'issue ci-dessous."
         )
         haut = st.columns([2, 3])
-        date_issue = haut[0].date_input("Date de l'issue", value=today, min_value=jf.DATE_MIN, max_value=today, format="DD/MM/YYYY", key="wl_date")
+        date_issue_texte = jf.date_field("Date de l'issue", today, key="wl_date", container=haut[0])
+        date_issue = jf.read_date(date_issue_texte)
         pages = (len(risques) + PAR_PAGE - 1) // PAR_PAGE
         page = haut[1].selectbox(
             f"Page ({PAR_PAGE} risques par page)", range(1, pages + 1), format_func=lambda n: f"{n} sur {pages}", key=f"wl_page_{domaine}_{vue}"
@@ -142,6 +143,9 @@ with onglets[0]:
             for col, issue, label in ((cols[5], "evitee", "Évitée"), (cols[6], "survenue", "Survenue")):
                 if col.button(label, key=f"wl_{issue}_{risque['id_jalon']}", icon=":material/check:" if issue == "evitee" else ":material/close:",
                               help=f"Enregistrer « Rupture {label.lower()} » ({domaine_risque.lower()}) pour ce jeune."):
+                    if date_issue is None:
+                        st.error(f"Date de l'issue : « {jf.sans_markdown(date_issue_texte)} » n'est pas une date ; tapez-la au format JJ/MM/AAAA.")
+                        st.stop()
                     try:
                         saved = parcours.write(engine, lambda conn, r=risque, i=issue: worklist.mark_risque(conn, compte, r, i, today, date_issue))
                     except parcours.Invalide as exc:

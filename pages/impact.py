@@ -17,7 +17,7 @@ from indicators.dimensions import DIMENSIONS
 from indicators.models.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
 from indicators.types import Echelon, Famille, Periode
-from mlimpact.access import AccesRefuse, masking_threshold
+from mlimpact.access import AccesRefuse
 from reports import contenu as ct
 from reports import excel as rapport_excel
 from reports import figures as fig
@@ -64,7 +64,7 @@ except AccesRefuse as exc:
     st.error(str(exc))
     st.stop()
 libelle, _dep = cache.contexte(db, version, selection.perimetre)
-k = masking_threshold(compte, selection.perimetre)
+k = cache.disclosure_rule(db, version, compte, selection.perimetre).k
 params = cache.parametres(db, version, selection.perimetre)
 objectifs = cache.objectifs(db, version, compte, demande)
 annee_obj = ct.annee_objectifs(demande)
@@ -79,7 +79,8 @@ if note:
     st.info(note, icon=":material/schedule:")
 if k:
     st.caption(
-        f"Secret statistique : hors de la structure qui les détient, les effectifs de 1 à {k - 1} sont masqués "
+        f"Secret statistique : hors de la structure qui les détient, les chiffres sont légèrement perturbés (« ≈ »), "
+        f"toujours de la même façon pour les mêmes jeunes, et les effectifs de 1 à {k - 1} sont masqués "
         f"(« < {k} », « secret »), jamais remplacés par 0."
     )
 
@@ -138,7 +139,7 @@ def bande(famille: Famille) -> None:
 
 def carte(famille: Famille, code: str) -> None:
     actuel, precedent = figs[code]
-    cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=11,
+    cards.card(code, actuel, precedent, objectif_carte(code), key_prefix=f"imp_{famille.value}_", k=k or 11,
                comparaison=selection.libelle_comparaison)
 
 
@@ -182,7 +183,12 @@ def ventilations(nom: str) -> None:
     if nom == "departement":
         st.markdown("**Combien de temps les jeunes restent au RSA**")
         curve = cache.courbe(db, version, compte, demande)
-        if curve.empty:
+        if curve.attrs.get("reservee"):
+            st.caption(
+                "Courbe réservée à la structure qui détient les données : ses effectifs mois par mois "
+                "permettraient, par différence, de retrouver de petits nombres de jeunes."
+            )
+        elif curve.empty:
             st.caption("Aucune entrée au RSA sur ces années.")
         else:
             charts.show(fig.courbe_rsa(curve), fig.table_courbe(curve), "Part des jeunes encore au RSA mois après mois depuis leur entrée, une courbe par année d'entrée.", key="imp_courbe")

@@ -35,7 +35,7 @@ from presentation.theme import french
 compte = auth.page_account(__file__)
 db = cache.current_db()
 version = cache.data_version(db)
-K = territorial.k_setting()
+K = cache.secret_threshold(db, version)
 TOUTES = ""
 DEFAUT = "acces_emploi"
 TITRES_FAMILLE = {Famille.ACTIVITE: "jeunes_suivis", Famille.PRODUIT: "acces_emploi",
@@ -48,7 +48,7 @@ def load_trend(debut: dt.date, fin: dt.date, perimetre: Perimetre, code: str) ->
     (about a second each at national scale), and a month already seen is never computed again."""
     barre = st.progress(0.0, text="Calcul des tendances mensuelles…")
     serie = cache.by_month(
-        debut, fin, lambda mois: cache.month_figures(db, version, compte, mois, perimetre, code, filtres, K),
+        debut, fin, lambda mois: cache.month_figures(db, version, compte, mois, perimetre, code, filtres),
         lambda fait, total: barre.progress(fait / total, text=f"Calcul des tendances mensuelles : {fait} mois sur {total}"),
     )
     barre.empty()
@@ -87,7 +87,7 @@ def download(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame
     """CSV of the main table and xlsx of every table of the tab, exactly as shown (masked the same way)."""
     notes = {
         "Indicateur": unite(code), "Période": selection_libelle, "Filtres": filtres_libelle,
-        "Secret statistique": f"effectifs de 1 à {K - 1} masqués (« < {K} ») ; « secret » : masqué pour protéger une autre case",
+        "Secret statistique": f"chiffres perturbés (« ≈ ») ; effectifs de 1 à {K - 1} masqués (« < {K} »), « secret » : taux masqué",
         "Données au": date_fr(as_of),
     }
     left, right = st.columns(2)
@@ -145,8 +145,9 @@ else:
     st.title("Vue nationale")
 st.caption(
     f"Période : {selection_libelle} · filtres : {filtres_libelle} · données au {date_fr(as_of)}. "
-    f"Secret statistique : les effectifs de 1 à {K - 1} sont masqués (« < {K} »), ainsi que les cases qui "
-    "permettraient de les retrouver par différence (« secret ») ; un chiffre masqué n'est jamais affiché comme 0."
+    f"Secret statistique : les chiffres sont légèrement perturbés (« ≈ »), toujours de la même façon pour les "
+    f"mêmes jeunes, pour qu'aucun petit effectif ne se retrouve par différence ; les effectifs de 1 à {K - 1} "
+    f"sont masqués (« < {K} », « secret » pour un taux) ; un chiffre masqué n'est jamais affiché comme 0."
 )
 
 c1, c2, c3 = st.columns([2, 1.2, 1.2])
@@ -157,7 +158,7 @@ code = c1.selectbox(
 )
 parametre("indicateur", code)
 ind = REGISTRY[code]
-tableau = cache.territorial_table(db, version, compte, periode, code, filtres, K)
+tableau = cache.territorial_table(db, version, compte, periode, code, filtres)
 
 if departemental:
     region = TOUTES
@@ -199,7 +200,7 @@ national = tableau.national
 
 # --- views of a département account -------------------------------------------------------------------------
 def vue_departement() -> None:
-    reference = cache.national_reference(db, version, compte, periode, code, filtres, K)
+    reference = cache.national_reference(db, version, compte, periode, code, filtres)
     row = deps.iloc[0] if len(deps) else None
     cols = st.columns(3)
     cols[0].metric(f"{ind.libelle} — {territoires.nom_departement(departement)}", row["affichage"] if row is not None else "—",
@@ -227,7 +228,7 @@ def acces_departement() -> pd.DataFrame:
     """The access indicators of the département and of each of its structures, masked together per indicator."""
     st.subheader("Accès aux droits dans vos structures")
     codes = [c for c in territorial.ACCES if territorial.ventilable(c)]
-    tables = {c: cache.territorial_table(db, version, compte, periode, c, filtres, K) for c in codes}
+    tables = {c: cache.territorial_table(db, version, compte, periode, c, filtres) for c in codes}
     rows = [("Département", libelle_dep(departement), {c: t.departements.iloc[0]["affichage"] for c, t in tables.items()})]
     for r in tableau.structures.itertuples():
         rows.append(("Structure", f"{r.libelle} ({r.code})", {
@@ -277,7 +278,7 @@ def detail_departement() -> pd.DataFrame | None:
     ranked = ajouter_rang(deps)
     rang = ranked.loc[ranked["code"] == departement, "Rang"].iloc[0]
     diffuses = int((~ranked["masque"] & ranked["valeur"].notna()).sum())
-    structures = cache.territorial_structures(db, version, compte, periode, departement, code, bool(row["masque"]), filtres, K)
+    structures = cache.territorial_structures(db, version, compte, periode, departement, code, filtres)
     parts = structures[structures["niveau"] == territorial.STRUCTURE]
     cols = st.columns(4)
     cols[0].metric(ind.libelle, row["affichage"], border=True)
@@ -354,7 +355,7 @@ def vue_acces() -> pd.DataFrame | None:
     tables, absents = {}, []
     for c in territorial.ACCES:
         if territorial.ventilable(c):
-            t = cache.territorial_table(db, version, compte, periode, c, filtres, K).departements
+            t = cache.territorial_table(db, version, compte, periode, c, filtres).departements
             tables[c] = t[t["region"] == region] if region else t
         else:
             absents.append(REGISTRY[c].libelle)
@@ -376,7 +377,7 @@ def vue_acces() -> pd.DataFrame | None:
 
 
 def vue_evolution() -> None:
-    precedent = cache.territorial_table(db, version, compte, periode.precedente(), code, filtres, K)
+    precedent = cache.territorial_table(db, version, compte, periode.precedente(), code, filtres)
     st.subheader("Évolution et classement")
     st.caption(f"Période précédente : du {date_fr(periode.precedente().debut)} au {date_fr(periode.precedente().fin)} "
                "(même durée, juste avant).")
@@ -450,7 +451,9 @@ def tendance_table(serie: pd.DataFrame, choix: str, debut: dt.date) -> pd.DataFr
         rows.append({
             "rang": rang, "mois": MOIS_COURTS[r.mois.month - 1], "serie": label_now if current else label_before,
             "valeur": None if r.masque or r.valeur is None or pd.isna(r.valeur) else float(r.valeur),
-            "affichage": figures.texte_valeur(choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque)), K),
+            "affichage": figures.texte_valeur(
+                choix, Valeur(choix, None if r.masque else r.valeur, masque=bool(r.masque), traitement=r.traitement), K
+            ),
         })
     rows.sort(key=lambda r: (r["serie"] != label_now, r["rang"]))
     return pd.DataFrame(rows, columns=["rang", "mois", "serie", "valeur", "affichage"])

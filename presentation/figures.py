@@ -9,6 +9,8 @@ masked tables get their `affichage` column from `avec_affichage`. The rules:
   `45,3 %`, euros `1 234,50 €`, a number `2,4 par jeune` (its short unit);
 - a masked figure: « < 11 » for a count hidden because it is small, « secret »
   for anything else (a count hidden only to protect another cell may be large);
+- a perturbed figure (an outsider's view, `indicators.disclosure.perturbation`):
+  the figure after « ≈ » (`MARQUE_PERTURBE`), so that nobody takes it for exact;
 - no value: « — »;
 - a change: signed (`+`, `−`, `±` for none), rounded half up like the figures,
   in points for a ratio (`+2,5 pt`, a no-break space before `pt`), else in the
@@ -32,6 +34,7 @@ from presentation.formats import NBSP, entier, euros, nombre, pourcent
 
 SECRET = "secret"
 VIDE = "—"
+MARQUE_PERTURBE = "≈\u00a0"  # before a perturbed figure: « ≈ 1 234 »
 
 # Units written after a number (the registry's unit is for sentences: « entretiens par jeune »).
 UNITES_COURTES = {"entretiens par jeune": "par jeune", "immersions par jeune": "par jeune", "€ par € investi": "€", "€ par € du Département": "€"}
@@ -78,7 +81,12 @@ def texte_valeur(code: str, valeur: Valeur | None, k: int = DEFAULT_K) -> str:
         return VIDE
     if valeur.masque:
         return libelle_masque(nature_de(code, valeur), k)
-    return texte_nombre(code, valeur.valeur)
+    return marque(valeur.traitement, texte_nombre(code, valeur.valeur))
+
+
+def marque(traitement: str | None, text: str) -> str:
+    """The text of a figure with the mark of a perturbed one (« ≈ 1 234 »); a missing figure stays « — »."""
+    return MARQUE_PERTURBE + text if traitement == "perturbe" and text != VIDE else text
 
 
 def texte_ecart(code: str, diff: float | None) -> str:
@@ -129,11 +137,12 @@ def est_chiffre(text: str | None) -> bool:
 
 
 # --- masked tables -------------------------------------------------------------------------------------------
-def textes(values, masques, petits, nature: Nature, decimales: int, k: int, unite: str = "") -> list[str]:
-    """The text of each cell of a masked column."""
+def textes(values, masques, petits, nature: Nature, decimales: int, k: int, unite: str = "", traitements=None) -> list[str]:
+    """The text of each cell of a masked (or perturbed) column."""
+    traitements = [None] * len(values) if traitements is None else traitements
     return [
-        libelle_masque(nature, k, bool(p)) if m else texte(v, nature, decimales, unite)
-        for v, m, p in zip(values, masques, petits)
+        libelle_masque(nature, k, bool(p)) if m else marque(t, texte(v, nature, decimales, unite))
+        for v, m, p, t in zip(values, masques, petits, traitements)
     ]
 
 
@@ -141,7 +150,8 @@ def avec_affichage(
     table: pd.DataFrame, k: int, code: str | None = None, *, nature: Nature = Nature.COUNT, decimales: int = 0,
     suffix: str = "", column: str = "affichage",
 ) -> pd.DataFrame:
-    """A masked table (`valeur`, `masque`, `petit`; each with `suffix`) with its text column added, by `code` or by nature."""
+    """A masked table (`valeur`, `masque`, `petit`, `traitement`; each with `suffix`) with its text column added,
+    by `code` or by nature (« ≈ » before a perturbed figure)."""
     out = table.copy()
     unite = ""
     if code is not None:
@@ -149,7 +159,8 @@ def avec_affichage(
         nature, decimales, unite = ind.nature, ind.decimales, unite_courte(code)
     masques = out[f"masque{suffix}"] if f"masque{suffix}" in out else [False] * len(out)
     petits = out[f"petit{suffix}"] if f"petit{suffix}" in out else [True] * len(out)
-    out[column] = textes(out[f"valeur{suffix}"], masques, petits, nature, decimales, k, unite)
+    traitements = list(out[f"traitement{suffix}"]) if f"traitement{suffix}" in out else None
+    out[column] = textes(out[f"valeur{suffix}"], masques, petits, nature, decimales, k, unite, traitements)
     return out
 
 

@@ -54,8 +54,11 @@ NOTIONS: tuple[tuple[str, str], ...] = (
     (
         "Secret statistique",
         (
-            "Hors de la structure qui les détient, les effectifs de 1 à 10 sont masqués (« < 11 », « secret »), "
-            "jamais remplacés par 0."
+            "La structure voit ses propres chiffres exacts. Hors de la structure qui les détient (Département, "
+            "bureau national), chaque chiffre est légèrement perturbé (« ≈ », de quelques unités au plus), "
+            "toujours de la même façon pour les mêmes jeunes, de sorte qu'aucun petit effectif ne se retrouve par "
+            "différence entre deux chiffres (périmètres, filtres, périodes, ventilations) ; les effectifs de 1 à 10 "
+            "sont masqués (« < 11 », « secret » pour un taux), jamais remplacés par 0."
         ),
     ),
 )

@@ -31,7 +31,8 @@ from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
 from mlimpact import audit, notes
 from indicators.models import impact_settings
-from mlimpact.access import Compte, masking_threshold, check_scope
+from indicators.disclosure.rule import rule_for
+from mlimpact.access import Compte, check_scope
 from presentation.figures import avec_affichage
 from presentation.textes import libelle_perimetre, libelle_periode
 
@@ -326,7 +327,7 @@ def tendance(table: pd.DataFrame, famille: Famille) -> pd.DataFrame:
 def ventilation(bind, compte: Compte, demande: Demande, code: str, dimension: str) -> pd.DataFrame:
     """One breakdown, masked (primary and secondary) for the account, with its code, dimension and `affichage`."""
     table = service.breakdown(bind, compte, demande.periode, demande.perimetre, code, dimension, demande.filtres, demande.as_of)
-    table = avec_affichage(table, masking_threshold(compte, demande.perimetre), code)
+    table = avec_affichage(table, rule_for(bind, compte, demande.perimetre).k, code)
     table.insert(0, "dimension", dimension)
     table.insert(0, "code", code)
     return table
@@ -352,8 +353,10 @@ def courbe(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
     """The share still on the RSA month by month after entry, by year of entry (cohorts of the last 3 years).
 
     The curve covers every young person of the scope who entered the RSA (the
-    public filters do not apply to it). Months with fewer than k spells at risk
-    are masked for accounts outside the structure.
+    public filters do not apply to it). It is the structure's own: its exact
+    counts month by month (spells at risk, exits) would let an outside account
+    derive small numbers by difference, so for anyone else it comes back empty,
+    marked `attrs["reservee"]` (docs/disclosure.md).
     """
     fin = min(demande.periode.fin, demande.as_of) if demande.as_of else demande.periode.fin
     fin = max(fin, demande.periode.debut)
@@ -361,9 +364,13 @@ def courbe(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
     with _connect(bind) as conn:
         check_scope(conn, compte, demande.perimetre)
         structures = [code for code, _, _ in structures_in_scope(conn, demande.perimetre)]
-        k = masking_threshold(compte, demande.perimetre)
+        rule = rule_for(conn, compte, demande.perimetre)
         as_of = demande.as_of or resolve_as_of(conn) or fin
-        table = cohort.courbe_rsa(conn, structures, debut, fin, as_of, par="cohorte", mois=HORIZON_COURBE_MOIS, k=k or None)
+        table = cohort.courbe_rsa(conn, structures, debut, fin, as_of, par="cohorte", mois=HORIZON_COURBE_MOIS, k=rule.k or None)
+    if not rule.exact:
+        reservee = table.iloc[0:0].copy()
+        reservee.attrs["reservee"] = True
+        return reservee
     # Past the last spell still followed, the curve is unknown: it stops there.
     followed = pd.to_numeric(table["a_risque"], errors="coerce")
     return table[~(followed == 0)].reset_index(drop=True)
@@ -463,7 +470,7 @@ def build(
         demande=demande,
         libelle_perimetre=libelle,
         departement=departement,
-        k=masking_threshold(compte, perimetre),
+        k=rule_for(bind, compte, perimetre).k,
         params=params,
         modification_params=modification,
         figures=figs,

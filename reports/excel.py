@@ -78,7 +78,7 @@ def _lisez_moi(c: ct.Contenu) -> pd.DataFrame:
         ("Édité le", c.genere_le.strftime("%d/%m/%Y %H:%M")),
         ("Version des définitions", c.version_registre),
         ("Version des paramètres d'impact", c.params.version),
-        ("Secret statistique", f"effectifs de 1 à {c.k - 1} masqués (cellule vide, colonne affichage)" if c.k > 1 else "aucun (chiffres de la structure)"),
+        ("Secret statistique", f"chiffres perturbés (« ≈ » dans la colonne affichage, traitement « perturbe ») ; effectifs de 1 à {c.k - 1} masqués (cellule vide)" if c.k > 1 else "aucun (chiffres de la structure)"),
         ("Feuilles", "une par tableau de la vue : indicateurs, objectifs, tendances, ventilations, risques, courbe RSA, coûts évités"),
     ]
     return pd.DataFrame(rows, columns=["Élément", "Valeur"])
@@ -101,6 +101,7 @@ def _indicateurs(c: ct.Contenu) -> pd.DataFrame:
                 "affichage_precedente": texte_valeur(code, precedent, c.k or 11),
                 "unite": ind.unite,
                 "masque": bool(actuel.masque),
+                "traitement": actuel.traitement,
                 "definition": ind.definition,
             }
         )

@@ -531,7 +531,12 @@ def _annexe(pdf: RapportPDF, c: ct.Contenu) -> None:
         f"Source des montants du RSA : {c.params.source_rsa}. {_montants_en(c.params.annee_prix)}", size=8.5,
     )
     if c.k > 1:
-        pdf.paragraphe(f"Secret statistique : effectifs de 1 à {c.k - 1} masqués (« < {c.k} », « secret »).", size=8.5)
+        pdf.paragraphe(
+            f"Secret statistique : chiffres légèrement perturbés (« ≈ »), toujours de la même façon pour les mêmes "
+            f"jeunes, pour qu'aucun petit effectif ne se retrouve par différence ; effectifs de 1 à {c.k - 1} "
+            f"masqués (« < {c.k} », « secret »).",
+            size=8.5,
+        )
 
 
 def _effets(pdf: RapportPDF, c: ct.Contenu) -> None:

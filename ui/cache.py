@@ -77,6 +77,13 @@ def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def structure_keys(db: str, version: int) -> dict[str, int]:
+    """The cell key of each structure's count of jeunes (an outsider's view perturbs it by it)."""
+    with engine(db).connect() as conn:
+        return ov.cles_par_structure(conn)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
     """The structures the account may see (None: all), from the access rules of the data layer."""
     from mlimpact.access import visible_structures_of
@@ -181,29 +188,40 @@ def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | No
 
 # --- the national view (indicators.disclosure.territorial) -----------------------------------------------------
 @st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
-def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres, k: int):
-    return tableau_affiche(territorial.tableau(engine(db), compte, periode, code, filtres, k=k))
+def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres):
+    return tableau_affiche(territorial.tableau(engine(db), compte, periode, code, filtres))
 
 
 @st.cache_data(ttl=TTL, show_spinner="Calcul des chiffres des structures…")
-def territorial_structures(db, version, compte, periode, departement, code, total_masque, filtres, k) -> pd.DataFrame:
-    table = territorial.structures(engine(db), compte, periode, departement, code, total_masque, filtres, k=k)
-    return avec_affichage(table, k, code)
+def territorial_structures(db, version, compte, periode, departement, code, filtres) -> pd.DataFrame:
+    table = territorial.structures(engine(db), compte, periode, departement, code, filtres)
+    return avec_affichage(table, secret_threshold(db, version), code)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def month_figures(db, version, compte, mois: Periode, perimetre, code, filtres, k) -> pd.DataFrame:
-    return service.trend(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres, k=k)
+def month_figures(db, version, compte, mois: Periode, perimetre, code, filtres) -> pd.DataFrame:
+    return service.trend(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def disclosure_rule(db: str, version: int, compte: Compte, perimetre: Perimetre):
+    """How the account sees the scope's figures: exact, or perturbed with k (`indicators.disclosure.rule`)."""
+    from indicators.disclosure.rule import rule_for
+
+    return rule_for(engine(db), compte, perimetre)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def secret_threshold(db: str, version: int) -> int:
+    """k of the store's settings (`indicators.disclosure.rule.k_setting`), for the texts that name it."""
+    return territorial.k_setting(bind=engine(db))
 
 
 @st.cache_data(ttl=TTL, show_spinner="Calcul de la valeur nationale…")
-def national_reference(db, version, compte, periode, code, filtres, k) -> Valeur | None:
-    """The national figure for a département account, if the service offers it (None otherwise)."""
-    reference = getattr(service, "national_figures", None)
-    if reference is None:
-        return None
+def national_reference(db, version, compte, periode, code, filtres) -> Valeur | None:
+    """The national figure for a territorial account (None when its role has none)."""
     try:
-        return reference(engine(db), compte, periode, filtres, codes=[code], k=k)[code]
+        return service.national_figures(engine(db), compte, periode, filtres, codes=[code])[code]
     except AccesRefuse:
         return None
 

@@ -83,6 +83,16 @@ def date_field(label: str, valeur: dt.date | None, key: str, container=st, help:
     )
 
 
+def read_date(texte: str) -> dt.date | None:
+    """A date typed `JJ/MM/AAAA` (or `AAAA-MM-JJ`), or None when it cannot be read (`32/13`, `31/02/2026`)."""
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(str(texte).strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def montant_text(valeur) -> str:
     if valeur is None or pd.isna(valeur):
         return ""

@@ -1,8 +1,16 @@
-"""Statistical confidentiality ("secret statistique"), as spec/INDICATEURS.md says.
+"""Masking small numbers figure by figure and table by table (primary and secondary suppression).
 
-Views that show data outside the structure that owns it mask small numbers,
-as INSEE and the DGFiP do: a figure built on fewer than k people or events
-(k = 11 by default, a setting) is replaced by an explicit mark, never by 0.
+What an outside account sees is no longer decided here: it is the cell-key
+perturbation of `indicators.disclosure.perturbation` (docs/disclosure.md),
+because masking each figure or each table on its own let small counts be
+recovered by subtracting figures obtained through other routes (issue 16).
+This module remains for the administrator's `mlimpact indicateurs --min-cell K`
+(figure by figure, on exact figures), for `mask` (the masked form of a figure
+that every rule uses), and for its suppression engine and `recoverable`, the
+linear-algebra check the tests use to show that no hidden cell is determined.
+
+A figure built on fewer than k people or events (k = 11 by default, a
+setting) is replaced by an explicit mark, never by 0.
 
 Primary masking, by nature of the figure:
 - count: masked when 1 ≤ value ≤ k − 1 (0 is shown: it discloses nobody);
@@ -96,7 +104,10 @@ def effectifs(valeur: Valeur, nature: Nature) -> list[float]:
 
 def mask(valeur: Valeur, motif: str) -> Valeur:
     """The masked version of a figure: explicit, and with nothing left to leak."""
-    return replace(valeur, valeur=None, numerateur=None, denominateur=None, masque=True, details={"motif": motif})
+    return replace(
+        valeur, valeur=None, numerateur=None, denominateur=None, masque=True, details={"motif": motif},
+        cle=None, cle_denominateur=None, traitement="masque",
+    )
 
 
 def mask_values(

@@ -1,66 +1,56 @@
-"""Territorial tables of one indicator: régions, départements and structures, masked together.
+"""Territorial tables of one indicator: France, régions, départements and structures, each protected.
 
-The national view compares territories. Its figures come from the service
-(`indicators.disclosure.service`: the scope is checked against the account) with ONE
-breakdown call per level (`dimension="departement"`, then `"region"`), never
-one call per territory. What makes this module more than a loop over the
-service is the masking: the view shows the national value, the régions and
-the départements together, so the equations "région = Σ its départements" and
-"France = Σ régions" are published as well, and masking each table on its own
-would let a masked département be recovered as région − its other
-départements. Here every level is masked in one suppression problem
-(`indicators.disclosure.masking.suppress`, primary then secondary, with the exact
-linear-algebra check), with the threshold of the account
-(`access.seuil_masquage`, k from the settings).
+The national view compares territories. Its figures come from the engine with
+ONE breakdown per level (`dimension="departement"`, or `"structure"` within a
+département), never one call per territory, after the scope is checked
+against the account (`indicators.disclosure.service`). The régions are added
+up from their départements, numerators, denominators and cell keys alike (the
+key of a union of disjoint cells is the sum of their keys), so a région gets
+exactly the figure a computation over the région would give it.
 
-To do that, the parts are asked of the service *unmasked* (`k=0`: the scope
-check still applies) and masked here before anything leaves this module: no
-public function returns an unmasked figure of a scope the account does not
-own. A département's structures are masked in a second step with the
-département's total forced hidden when the first step hid it, so that the two
-tables cannot be combined either.
-
-A `departement` account sees its own département and its structures (never
-the other départements): `tableau` then holds the département's total and its
-structures, masked together.
+Each cell is then protected on its own under the account's rule
+(`indicators.disclosure.rule`): exact for an administrator, perturbed by the
+cell-key method for the bureau and the Départements, small counts suppressed.
+No cell is hidden to protect another: a région minus its other départements
+is the hidden département plus the noise of two perturbed figures, not the
+hidden count (docs/disclosure.md). So a Département sees each of its Missions
+Locales by name with its figures, and only the small cells are protected.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
+from indicators import engine as moteur
 from indicators import formules
 from indicators.disclosure import service
-from indicators.disclosure.masking import DEFAULT_K, Relation, mask_rows
+from indicators.disclosure.perturbation import cell_key
+from indicators.disclosure.rule import DEFAULT_K, K_ENV, Rule
+from indicators.disclosure.rule import k_setting as _k_setting
 from indicators.registry import REGISTRY
-from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode, Sens, Valeur
+from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode, Sens
 from mlimpact import territoires
-from mlimpact.access import AccesRefuse, Compte, masking_threshold
+from mlimpact.access import AccesRefuse, Compte
 
-K_ENV = "MLIMPACT_MIN_CELL"
 # The access indicators: where a territory lying far from the others may mean unequal access to rights.
 ACCES: tuple[str, ...] = ("delai_entree_jours", "entree_sous_30j", "risques_ouverts", "ancrage_rsa")
 
 NATIONAL, REGION, DEPARTEMENT, STRUCTURE = "national", "region", "departement", "structure"
-COLONNES = ["niveau", "code", "libelle", "region", "departement", "valeur", "masque", "petit"]
+COLONNES = ["niveau", "code", "libelle", "region", "departement", "valeur", "masque", "petit", "traitement"]
+PARTS = ["modalite", "libelle", "valeur", "numerateur", "denominateur", "cle", "cle_denominateur"]
 TOTAL = "Total"
+__all__ = ["DEFAULT_K", "K_ENV", "Tableau", "k_setting", "structures", "tableau"]
 
 
-def k_setting(environ: Mapping[str, str] | None = None) -> int:
-    """k, the smallest count shown outside a structure: `MLIMPACT_MIN_CELL` when it is a whole number ≥ 2, else 11."""
-    raw = (os.environ if environ is None else environ).get(K_ENV, "").strip()
-    try:
-        k = int(raw)
-    except ValueError:
-        return DEFAULT_K
-    return k if k >= 2 else DEFAULT_K
+def k_setting(environ: Mapping[str, str] | None = None, bind: Engine | Connection | None = None) -> int:
+    """k, the smallest count shown outside a structure (`indicators.disclosure.rule.k_setting`)."""
+    return _k_setting(bind, environ)
 
 
 def ventilable(code: str) -> bool:
@@ -69,10 +59,8 @@ def ventilable(code: str) -> bool:
     `delai_entree_jours` (a median built on a count of people) joins the map
     as soon as the engine lists it in `BREAKDOWN_NUMBERS`.
     """
-    from indicators import engine
-
-    numbers = getattr(engine, "BREAKDOWN_NUMBERS", frozenset())
-    return REGISTRY[code].nature in engine.BREAKDOWN_NATURES or code in numbers
+    numbers = getattr(moteur, "BREAKDOWN_NUMBERS", frozenset())
+    return REGISTRY[code].nature in moteur.BREAKDOWN_NATURES or code in numbers
 
 
 def indicateurs_carte() -> tuple[str, ...]:
@@ -83,11 +71,12 @@ def indicateurs_carte() -> tuple[str, ...]:
 # --- results ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Tableau:
-    """One indicator for one period, every level masked together.
+    """One indicator for one period, every level protected under the account's rule.
 
     `national` is the row of France (None for a département account), then the
     régions and the départements with data (bureau), or the département's
     total and its structures (département account). Columns: COLONNES.
+    `k` is the threshold of the account's rule (0: exact figures).
     """
 
     code: str
@@ -103,16 +92,17 @@ class Tableau:
         return REGISTRY[self.code].nature
 
 
-# --- unmasked parts, kept inside this module --------------------------------------------------------
-def _parts(
-    bind, compte: Compte, periode: Periode, perimetre: Perimetre, code: str, dimension: str, filtres: Filtres, as_of
-) -> pd.DataFrame:
-    """The breakdown of the service before masking (k=0), to be masked with the other levels here.
+# --- the engine's parts, with their cell keys, kept inside this module -------------------------------------
+def _parts(bind, perimetre: Perimetre, periode: Periode, code: str, dimension: str, filtres: Filtres, as_of) -> pd.DataFrame:
+    """The engine's breakdown with its cell keys (the scope is checked by the caller).
 
     Raises ValueError when the engine cannot break `code` down (a number other than a count or a ratio).
     """
-    table = service.breakdown(bind, compte, periode, perimetre, code, dimension, filtres, as_of, k=0)
-    return table[["modalite", "libelle", "valeur", "numerateur", "denominateur"]]
+    table = moteur.breakdown(bind, periode, perimetre, code, dimension, filtres, as_of)
+    for column in ("cle", "cle_denominateur"):
+        if column not in table:
+            table[column] = None
+    return table[PARTS]
 
 
 def roll_up(deps: pd.DataFrame, code: str) -> pd.DataFrame:
@@ -120,63 +110,57 @@ def roll_up(deps: pd.DataFrame, code: str) -> pd.DataFrame:
 
     A count is the sum of its départements' counts; a ratio sums numerators
     and denominators, then divides (never an average of rates): every young
-    person belongs to one structure, hence one département. This saves the
-    engine a second pass over the whole country for each indicator.
+    person belongs to one structure, hence one département. The cell keys add
+    up too (mod 256): a région's figure is perturbed as a computation over the
+    région would perturb it. This saves the engine a second pass over the whole
+    country for each indicator.
     """
     parts = deps[deps["modalite"] != TOTAL]
-    regions: dict[str, list[float]] = {}
+    regions: dict[str, list] = {}
     for r in parts.itertuples():
-        acc = regions.setdefault(territoires.DEPARTEMENTS[str(r.modalite)].region, [0, 0, 0])
+        acc = regions.setdefault(territoires.DEPARTEMENTS[str(r.modalite)].region, [0, 0, 0, [], []])
         acc[0] += 0 if pd.isna(r.valeur) else r.valeur
         acc[1] += 0 if pd.isna(r.numerateur) else r.numerateur
         acc[2] += 0 if pd.isna(r.denominateur) else r.denominateur
+        acc[3].append(r.cle)
+        acc[4].append(r.cle_denominateur)
     rows = []
     for region in sorted(regions):
-        total, n, d = regions[region]
+        total, n, d, keys, keys_d = regions[region]
         if REGISTRY[code].nature is Nature.RATIO:
             v = formules.ratio(code, int(n), int(d))
         else:
-            v = Valeur(code, int(total))
+            v = formules.count(code, int(total))
         rows.append({"modalite": region, "libelle": territoires.nom_region(region), "valeur": v.valeur,
-                     "numerateur": v.numerateur, "denominateur": v.denominateur})
-    return pd.DataFrame(rows, columns=["modalite", "libelle", "valeur", "numerateur", "denominateur"])
+                     "numerateur": v.numerateur, "denominateur": v.denominateur,
+                     "cle": _key_sum(keys), "cle_denominateur": _key_sum(keys_d)})
+    return pd.DataFrame(rows, columns=PARTS)
 
 
-def sensibles(table: pd.DataFrame, nature: Nature) -> np.ndarray:
-    """The additive counts each row discloses: a count; n and d − n of a ratio; the people a number is built on."""
-    def col(name: str) -> np.ndarray:
-        return pd.to_numeric(table[name], errors="coerce").astype(float).to_numpy()
-
-    if nature is Nature.COUNT:
-        return col("valeur").reshape(-1, 1)
-    if nature is Nature.RATIO:
-        n, d = col("numerateur"), col("denominateur")
-        return np.column_stack([n, d - n])
-    return col("denominateur").reshape(-1, 1)
-
-
-def mask(cells: pd.DataFrame, relations: list[Relation], k: int, nature: Nature, caches: Iterable[int] = ()) -> pd.DataFrame:
-    """Mask rows of `cells` (valeur, numerateur, denominateur) jointly under `relations` (k ≤ 1: nothing).
-
-    `caches` are rows hidden already by another table that publishes them
-    (`masking.mask_rows`). Returns the rows with `valeur` emptied where
-    hidden, `masque` and `petit`; numerator and denominator are dropped. The
-    text (« < 11 », « secret », the figure) is written by `presentation.figures.avec_affichage`.
-    """
-    out = mask_rows(cells, sensibles(cells.reset_index(drop=True), nature), relations, k, ("valeur",), caches)
-    out["valeur"] = pd.to_numeric(out["valeur"], errors="coerce").astype("Float64")
-    return out.drop(columns=[c for c in ("numerateur", "denominateur") if c in out])
+def _key_sum(keys: list) -> int | None:
+    present = [k for k in keys if k is not None and not pd.isna(k)]
+    return cell_key(*present) if len(present) == len(keys) else None
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["niveau", "code", "libelle", "region", "departement", "valeur", "numerateur", "denominateur"])
+    return pd.DataFrame(rows, columns=["niveau", "code", "libelle", "region", "departement", *PARTS[2:]])
 
 
 def _row(niveau: str, code: str, libelle: str, region: str | None, departement: str | None, r) -> dict:
     return {
         "niveau": niveau, "code": code, "libelle": libelle, "region": region, "departement": departement,
-        "valeur": r.valeur, "numerateur": r.numerateur, "denominateur": r.denominateur,
+        **{c: getattr(r, c) for c in PARTS[2:]},
     }
+
+
+def _decimales(code: str) -> int:
+    definition = REGISTRY[code]
+    return 0 if definition.nature is Nature.COUNT else (1 if definition.nature is Nature.RATIO else definition.decimales)
+
+
+def _protected(cells: pd.DataFrame, code: str, rule: Rule) -> pd.DataFrame:
+    out = service.protect_rows(cells, code, rule, value_columns=("valeur",))
+    return out.drop(columns=[c for c in ("numerateur", "denominateur") if c in out])
 
 
 def _split(masked: pd.DataFrame) -> tuple[pd.Series | None, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -186,34 +170,25 @@ def _split(masked: pd.DataFrame) -> tuple[pd.Series | None, pd.DataFrame, pd.Dat
 
 
 # --- the national table (bureau, admin) ---------------------------------------------------------------
-def _national_cells(deps: pd.DataFrame, regs: pd.DataFrame) -> tuple[pd.DataFrame, list[Relation]]:
-    """France, its régions and départements as one list of cells, and the equations the view publishes."""
+def _national_cells(deps: pd.DataFrame, regs: pd.DataFrame) -> pd.DataFrame:
+    """France, its régions and départements as one list of cells."""
     rows = [_row(NATIONAL, "FR", "France entière", None, None, next(deps[deps["modalite"] == TOTAL].itertuples()))]
-    reg_index: dict[str, int] = {}
     for r in regs[regs["modalite"] != TOTAL].itertuples():
-        reg_index[str(r.modalite)] = len(rows)
         rows.append(_row(REGION, str(r.modalite), territoires.nom_region(str(r.modalite)), str(r.modalite), None, r))
-    dep_by_region: dict[str, list[int]] = {}
-    dep_cells: list[int] = []
     for r in deps[deps["modalite"] != TOTAL].itertuples():
         code = str(r.modalite)
-        region = territoires.DEPARTEMENTS[code].region
-        dep_by_region.setdefault(region, []).append(len(rows))
-        dep_cells.append(len(rows))
-        rows.append(_row(DEPARTEMENT, code, territoires.nom_departement(code), region, code, r))
-    relations = [Relation(0, tuple(reg_index.values())), Relation(0, tuple(dep_cells))]
-    relations += [Relation(reg_index[reg], tuple(cells)) for reg, cells in dep_by_region.items() if reg in reg_index]
-    return _frame(rows), relations
+        rows.append(_row(DEPARTEMENT, code, territoires.nom_departement(code), territoires.DEPARTEMENTS[code].region, code, r))
+    return _frame(rows)
 
 
-def _departement_cells(st: pd.DataFrame, departement: str) -> tuple[pd.DataFrame, list[Relation]]:
-    """A département's total and its structures, and the equation between them."""
+def _departement_cells(st: pd.DataFrame, departement: str) -> pd.DataFrame:
+    """A département's total and its structures."""
     total = next(st[st["modalite"] == TOTAL].itertuples())
     region = territoires.DEPARTEMENTS[departement].region
     rows = [_row(DEPARTEMENT, departement, territoires.nom_departement(departement), region, departement, total)]
     for r in st[st["modalite"] != TOTAL].itertuples():
         rows.append(_row(STRUCTURE, str(r.modalite), str(r.libelle), region, departement, r))
-    return _frame(rows), [Relation(0, tuple(range(1, len(rows))))]
+    return _frame(rows)
 
 
 def tableau(
@@ -223,40 +198,30 @@ def tableau(
     code: str,
     filtres: Filtres = Filtres(),
     as_of: dt.date | None = None,
-    k: int = DEFAULT_K,
 ) -> Tableau:
-    """`code` for every territory the account may compare, masked together (see the module's docstring).
+    """`code` for every territory the account may compare, each cell protected (see the module's docstring).
 
     Bureau and admin: France, the régions and the départements that have
-    structures (two service calls). Département account: its département and
-    its structures (one call). Other roles are refused by the service.
+    structures (one engine call, or two for a median). Département account:
+    its département and its structures, by name (one call). Other roles are refused.
     """
     if compte.role == "departement":
-        return _tableau_departement(bind, compte, periode, code, filtres, as_of, k)
+        perimetre = Perimetre(Echelon.DEPARTEMENT, compte.departement)
+        rule = service.checked_rule(bind, compte, perimetre)
+        st = _parts(bind, perimetre, periode, code, "structure", filtres, as_of)
+        _, _, dep, structures_ = _split(_protected(_departement_cells(st, compte.departement), code, rule))
+        return Tableau(code, periode, rule.k, None, pd.DataFrame(columns=COLONNES), dep, structures_)
     if compte.role not in ("bureau", "admin"):
         raise AccesRefuse("La vue nationale est réservée au bureau national, aux départements et aux administrateurs.")
     perimetre = Perimetre()
-    seuil = masking_threshold(compte, perimetre, k)
-    nature = REGISTRY[code].nature
-    deps = _parts(bind, compte, periode, perimetre, code, "departement", filtres, as_of)
-    if nature in (Nature.COUNT, Nature.RATIO):
+    rule = service.checked_rule(bind, compte, perimetre)
+    deps = _parts(bind, perimetre, periode, code, "departement", filtres, as_of)
+    if REGISTRY[code].nature in (Nature.COUNT, Nature.RATIO):
         regs = roll_up(deps, code)
     else:  # a median is not a sum of its parts: the région figures are computed, not added up
-        regs = _parts(bind, compte, periode, perimetre, code, "region", filtres, as_of)
-    cells, relations = _national_cells(deps, regs)
-    national, regions, departements, _ = _split(mask(cells, relations, seuil, nature))
-    return Tableau(code, periode, seuil, national, regions, departements, pd.DataFrame(columns=COLONNES))
-
-
-def _tableau_departement(bind, compte: Compte, periode, code, filtres, as_of, k) -> Tableau:
-    departement = compte.departement
-    perimetre = Perimetre(Echelon.DEPARTEMENT, departement)
-    seuil = masking_threshold(compte, perimetre, k)
-    nature = REGISTRY[code].nature
-    st = _parts(bind, compte, periode, perimetre, code, "structure", filtres, as_of)
-    cells, relations = _departement_cells(st, departement)
-    _, _, dep, structures = _split(mask(cells, relations, seuil, nature))
-    return Tableau(code, periode, seuil, None, pd.DataFrame(columns=COLONNES), dep, structures)
+        regs = _parts(bind, perimetre, periode, code, "region", filtres, as_of)
+    national, regions, departements, _ = _split(_protected(_national_cells(deps, regs), code, rule))
+    return Tableau(code, periode, rule.k, national, regions, departements, pd.DataFrame(columns=COLONNES))
 
 
 def structures(
@@ -265,36 +230,29 @@ def structures(
     periode: Periode,
     departement: str,
     code: str,
-    total_masque: bool,
     filtres: Filtres = Filtres(),
     as_of: dt.date | None = None,
-    k: int = DEFAULT_K,
 ) -> pd.DataFrame:
-    """The structures of one département for `code`, and its total first, masked together.
+    """The structures of one département for `code`, and its total first, each protected.
 
-    `total_masque`: the département's figure is hidden in the national table
-    (`Tableau.departements`), so it is hidden here too, and at least one
-    structure with it, so that it cannot be added back up.
+    The département's row is the same figure as in the national table (same
+    contributors, same cell key, same perturbation).
     """
     perimetre = Perimetre(Echelon.DEPARTEMENT, departement)
-    seuil = masking_threshold(compte, perimetre, k)
-    nature = REGISTRY[code].nature
-    st = _parts(bind, compte, periode, perimetre, code, "structure", filtres, as_of)
-    cells, relations = _departement_cells(st, departement)
-    masked = mask(cells, relations, seuil, nature, caches=[0] if total_masque else [])
-    return masked[COLONNES].reset_index(drop=True)
+    rule = service.checked_rule(bind, compte, perimetre)
+    st = _parts(bind, perimetre, periode, code, "structure", filtres, as_of)
+    return _protected(_departement_cells(st, departement), code, rule)[COLONNES].reset_index(drop=True)
 
 
 # --- comparisons ------------------------------------------------------------------------------------------
 def variation(courant: pd.DataFrame, precedent: pd.DataFrame, code: str) -> pd.DataFrame:
     """Each territory of `courant` with its previous value and the change (empty where either figure is masked).
 
-    Columns added: valeur_prec, masque_prec, petit_prec, variation (rounded
+    Columns added: valeur_prec, masque_prec, petit_prec, traitement_prec, variation (rounded
     half up like the figures). The text is `presentation.figures.avec_variation`.
     """
-    prev = precedent[["code", "valeur", "masque", "petit"]].rename(
-        columns={"valeur": "valeur_prec", "masque": "masque_prec", "petit": "petit_prec"}
-    )
+    columns = [c for c in ("code", "valeur", "masque", "petit", "traitement") if c in precedent]
+    prev = precedent[columns].rename(columns={c: f"{c}_prec" for c in columns if c != "code"})
     out = courant.merge(prev, on="code", how="left")
     for col in ("masque_prec", "petit_prec"):
         out[col] = out[col].astype("boolean").fillna(False).astype(bool)

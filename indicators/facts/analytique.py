@@ -47,6 +47,7 @@ from sqlalchemy import (
     Date,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     and_,
@@ -83,6 +84,7 @@ ANALYTIQUE = Table(
     Column("retour_precedent", Date),
     Column("couvert", Integer, nullable=False),
     Column("premier_du_jour", Integer, nullable=False),
+    Column("record_key", SmallInteger, nullable=False),  # the jalon's (migration 0010)
 )
 A_RAFRAICHIR = Table(
     "analytique_a_rafraichir",
@@ -119,7 +121,7 @@ class Index:
 # ones a count over the whole country probes the accompagnements for, have a partial index of their
 # own (migration 0006; on SQLite too, where it is what finds them), and PostgreSQL statistics on
 # (type, couvert) that a refresh keeps (they are no index).
-COVERED = ("id_jeune", "domaine", "jour_precedent", "coupure_precedente", "suivant", "couvert")
+COVERED = ("id_jeune", "domaine", "jour_precedent", "coupure_precedente", "suivant", "couvert", "record_key")
 # the families of `situations` whose first jalon in P is marked through `<famille>_precedent`
 FAMILLES = {"emploi": vocab.EMPLOI, "durable": vocab.DURABLE, "formation": vocab.FORMATION}
 FAMILY_COLUMNS = tuple(f"{name}_precedent" for name in (*FAMILLES, "retour"))
@@ -131,11 +133,11 @@ INDEXES = (
     Index(
         "ix_analytique_jalons_situations",
         ("date",),  # keyed by date alone: the planner drops a type condition that the WHERE implies
-        ("type", *SITUATION_COLUMNS, "couvert"),
+        ("type", *SITUATION_COLUMNS, "couvert", "record_key"),
         "type IN ({})".format(", ".join(f"'{t}'" for t in sorted(vocab.SITUATION))),
         postgres_only=True,
     ),
-    Index("ix_analytique_jalons_non_couverts", ("type", "date"), SITUATION_COLUMNS, "couvert = 0"),
+    Index("ix_analytique_jalons_non_couverts", ("type", "date"), (*SITUATION_COLUMNS, "record_key"), "couvert = 0"),
 )
 MAX_GAP = 90  # days: a SITUATION jalon after a longer silence is a return (retours_dynamique)
 # When more than this share of the young people is to refresh, dropping the indexes and building them
@@ -212,6 +214,7 @@ def rows(who, dialect: str):
             J.c.date,
             J.c.type,
             J.c.domaine,
+            J.c.record_key,
             previous_day.label("jour_precedent"),
             previous_break.label("coupure"),
             following.label("suivant"),
@@ -229,7 +232,7 @@ def rows(who, dialect: str):
     flagged = select(
         *(v[name] for name in ("id_jeune", "cle", "jour_num", "rang_jour", "date", "type", "domaine", "jour_precedent")),
         breaks.label("coupure_precedente"),
-        *(v[name] for name in ("suivant", "jour_suivant", "premier_du_jour", *(f"{f}_precedent" for f in FAMILLES))),
+        *(v[name] for name in ("suivant", "jour_suivant", "premier_du_jour", "record_key", *(f"{f}_precedent" for f in FAMILLES))),
     ).subquery("marques")
     m = flagged.c
     is_return = returning(dialect, m)

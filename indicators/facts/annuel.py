@@ -30,6 +30,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     and_,
@@ -46,6 +47,9 @@ from indicators.facts.analytique import ANALYTIQUE as D
 from indicators.facts.analytique import actifs
 from indicators.facts.suivi import Fenetre, colonnes, parcours_anterieur
 from indicators.types import Periode
+from mlimpact.models import Jeune
+
+Y = Jeune.__table__
 
 METADATA = MetaData()
 SUIVIS_ANNUELS = Table(
@@ -62,6 +66,7 @@ SUIVIS_ANNUELS = Table(
     Column("sorties_pos", Integer, nullable=False),
     Column("nouveau", Integer, nullable=False),
     Column("securise", Integer, nullable=False),
+    Column("record_key", SmallInteger, nullable=False),  # the young person's (migration 0010)
     PrimaryKeyConstraint("annee", "id_jeune"),
 )
 ANNEES = Table(
@@ -158,7 +163,8 @@ def _rows(dialect: str, *conditions):
     broken = select(D.c.id_jeune).where(*in_w, rules.rompt)
     secure = and_(s.long_ == 1, not_(rupture.exists()), or_(rules.courte, opened.exists()), not_(broken.exists()))
     new = and_(s.premier_debut >= s.debut, not_(parcours_anterieur(s.id_jeune, s.debut)))
-    computed = {"nouveau": case((new, 1), else_=0), "securise": case((secure, 1), else_=0)}
+    key = select(Y.c.record_key).where(Y.c.id_jeune == s.id_jeune).scalar_subquery()
+    computed = {"nouveau": case((new, 1), else_=0), "securise": case((secure, 1), else_=0), "record_key": key}
     return select(*(computed[name].label(name) if name in computed else s[name] for name in FACT_COLUMNS))
 
 

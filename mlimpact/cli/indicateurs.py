@@ -1,8 +1,15 @@
 """`mlimpact indicateurs`: every indicator for a scope and a period (spec/CLI.md).
 
-The command only parses arguments, calls the engine (`indicators.engine`) and
-masking (`indicators.disclosure.masking`), and prints: JSON and CSV for machines (the
-"Output contract of the CLI" of spec/INDICATEURS.md), a French table for people.
+The command only parses arguments, gets the figures and prints them: JSON and
+CSV for machines (the "Output contract of the CLI" of spec/INDICATEURS.md, with
+each figure's `traitement`), a French table for people.
+
+With `--compte EMAIL` it speaks as that account: the figures come from the
+service every page uses (`indicators.disclosure.service`), so the scope is
+checked (refused: exit 2) and the account's disclosure rule applied (exact for
+its own structure, perturbed and small counts suppressed outside it). Without
+it, the administrator's exact figures from the engine, which `--min-cell K`
+masks figure by figure (`indicators.disclosure.masking`).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from mlimpact import vocab
 from mlimpact.cli.common import database_errors, db_option, ensure_schema, fail, open_engine, out
 
 DEFAULT_MIN_CELL = 11  # k of the secret statistique above the structure level
-CSV_COLUMNS = ("code", "famille", "valeur", "numerateur", "denominateur", "unite", "masque")
+CSV_COLUMNS = ("code", "famille", "valeur", "numerateur", "denominateur", "unite", "masque", "traitement")
 
 
 class DateFr(click.ParamType):
@@ -116,7 +123,13 @@ def register(app: click.Group) -> None:
     type=int,
     metavar="K",
     help="Secret statistique : masquer les effectifs de 1 à K − 1 (0 : aucun masque). "
-    "Par défaut : aucun pour une structure, 11 au-delà.",
+    "Par défaut : aucun pour une structure, 11 au-delà. Sans effet avec --compte (le seuil est celui des paramètres).",
+)
+@click.option(
+    "--compte",
+    "email",
+    metavar="EMAIL",
+    help="Calculer exactement ce que voit ce compte : son périmètre (par défaut le sien), son secret statistique.",
 )
 @click.option("--as-of", "as_of", type=DATE, help="Date des données (par défaut : le jalon le plus récent de la base).")
 @format_option
@@ -135,19 +148,22 @@ def indicateurs(
     rqth,
     niveau,
     min_cell,
+    email,
     as_of,
     fmt,
     db,
 ) -> None:
     """Calcule tous les indicateurs d'un périmètre sur une période (définitions : docs/indicateurs.md)."""
-    from indicators.engine import PerimetreInconnu, compute, resolve_as_of
     from indicators.disclosure.masking import mask_values
+    from indicators.engine import PerimetreInconnu, compute, resolve_as_of
 
     for name, value in (("--debut", debut), ("--fin", fin)):
         if value is None:
             raise click.UsageError(f"option manquante : {name} DATE.")
     if min_cell is not None and min_cell < 0:
         raise fail(f"--min-cell attend un entier positif ou nul, pas {min_cell}.")
+    if min_cell is not None and email:
+        raise fail("--min-cell ne s'utilise pas avec --compte : le secret statistique est celui du compte.")
     if debut > fin:
         raise fail(f"la période commence le {debut:%d/%m/%Y}, après sa fin le {fin:%d/%m/%Y}.")
     perimetre = perimetre_from(structure, departement, region)
@@ -165,18 +181,44 @@ def indicateurs(
     with database_errors():
         ensure_schema(engine)
         try:
-            values = compute(engine, periode, perimetre, filtres, as_of)
+            if email:
+                values, k, perimetre = as_account(engine, email, periode, perimetre, filtres, as_of, given=perimetre != Perimetre())
+            else:
+                values = compute(engine, periode, perimetre, filtres, as_of)
+                k = min_cell if min_cell is not None else (0 if perimetre.echelon is Echelon.STRUCTURE else DEFAULT_MIN_CELL)
+                values = mask_values(values, k)
         except PerimetreInconnu as exc:
             raise fail(str(exc)) from None
         as_of = resolve_as_of(engine, as_of)
-    k = min_cell if min_cell is not None else (0 if perimetre.echelon is Echelon.STRUCTURE else DEFAULT_MIN_CELL)
-    values = mask_values(values, k)
     if fmt == "json":
         click.echo(json.dumps(as_json(periode, perimetre, filtres, as_of, values), ensure_ascii=False, indent=2))
     elif fmt == "csv":
         click.echo(as_csv(values), nl=False)
     else:
         print_table(periode, perimetre, filtres, as_of, values, k)
+
+
+def as_account(engine, email: str, periode, perimetre: Perimetre, filtres, as_of, given: bool):
+    """(figures, k, scope) as the account `email` sees them: its scope when none is given, checked; its rule.
+
+    An unknown account or a scope out of its reach: exit 2 with the French reason.
+    """
+    from indicators.disclosure import service
+    from indicators.disclosure.rule import rule_for
+    from mlimpact.access import AccesRefuse, default_perimetre
+    from mlimpact.accounts import get_account
+
+    with engine.connect() as conn:
+        compte = get_account(conn, email)
+    if compte is None:
+        raise fail(f"aucun compte pour « {email} » (voir mlimpact utilisateur).")
+    if not given:
+        perimetre = default_perimetre(compte)
+    try:
+        values = service.compute(engine, compte, periode, perimetre, filtres, as_of)
+    except AccesRefuse as exc:
+        raise fail(f"{exc} (compte {compte.email}, rôle {compte.role}).") from None
+    return values, rule_for(engine, compte, perimetre).k, perimetre
 
 
 # --- output ------------------------------------------------------------------------------------------------
@@ -192,7 +234,7 @@ def _number(value, code: str):
 
 
 def rows(values: dict[str, Valeur]) -> list[dict]:
-    """The rows of the output contract: code, famille, valeur, numerateur, denominateur, unite, masque."""
+    """The rows of the output contract: code, famille, valeur, numerateur, denominateur, unite, masque, traitement."""
     from indicators.registry import REGISTRY
 
     out = []
@@ -207,6 +249,7 @@ def rows(values: dict[str, Valeur]) -> list[dict]:
                 "denominateur": None if v.denominateur is None else int(v.denominateur),
                 "unite": d.unite,
                 "masque": bool(v.masque),
+                "traitement": v.traitement,
             }
         )
     return out
@@ -268,7 +311,10 @@ def print_table(periode, perimetre, filtres, as_of, values, k: int) -> None:
     notes = [f"Données au {date_fr(as_of)}." if as_of else "Base sans jalon."]
     if filtres.actifs():
         notes.append("Filtres : " + ", ".join(f"{k_}={v_}" for k_, v_ in filtres.actifs().items()) + ".")
-    notes.append(f"Secret statistique : effectifs de 1 à {k - 1} masqués." if k > 1 else "Sans secret statistique.")
+    if any(v.traitement == "perturbe" for v in values.values()):
+        notes.append(f"Secret statistique : chiffres perturbés (« ≈ »), effectifs de 1 à {k - 1} masqués.")
+    else:
+        notes.append(f"Secret statistique : effectifs de 1 à {k - 1} masqués." if k > 1 else "Sans secret statistique.")
     out.print(" ".join(notes), markup=False)
 
 

@@ -582,7 +582,7 @@ def test_the_worklist_action_writes_the_right_jalon(app, engine):
     _, (risques, *_) = worklists(engine)
     premier = next(parcours.lignes(risques))
     at = app("../pages/a_traiter.py")
-    at.date_input(key="wl_date").set_value(TODAY - dt.timedelta(days=1))
+    at.text_input(key="wl_date").input((TODAY - dt.timedelta(days=1)).strftime("%d/%m/%Y"))
     at.button(key=f"wl_survenue_{premier['id_jalon']}").click().run()
     assert not at.exception
     assert any(f"Rupture survenue enregistrée pour le jeune {premier['id_jeune']}" in s for s in successes(at))
@@ -591,6 +591,20 @@ def test_the_worklist_action_writes_the_right_jalon(app, engine):
     assert {m.label: m.value for m in at.metric}["Risques ouverts"] == str(len(risques) - 1)
     at.button(key=f"wl_ouvrir_{next(parcours.lignes(risques.iloc[1:]))['id_jalon']}").click().run()
     assert at.query_params["jeune"] == risques.iloc[1]["id_jeune"]  # the parcours page opened on that jeune
+
+
+@pytest.mark.parametrize("typed", ["32/13", "31/02/2026", "01/01/2030", ""])
+def test_a_worklist_issue_date_that_cannot_be_read_or_is_in_the_future_saves_nothing(app, engine, typed):
+    """What people type in the date of the issue: an unreadable or future date blocks the save with a French message."""
+    _, (risques, *_) = worklists(engine)
+    premier = next(parcours.lignes(risques))
+    avant = jalons_of(engine, premier["id_jeune"])
+    at = app("../pages/a_traiter.py")
+    at.text_input(key="wl_date").input(typed)
+    at.button(key=f"wl_evitee_{premier['id_jalon']}").click().run()
+    assert not at.exception
+    assert any("Date de l'issue" in e or "date de l'issue" in e for e in (x.value for x in at.error)), [x.value for x in at.error]
+    assert jalons_of(engine, premier["id_jeune"]) == avant
 
 
 # --- no raw value on screen ---------------------------------------------------------------------------------------------

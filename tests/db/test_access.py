@@ -71,12 +71,21 @@ def test_scope_check(loaded, compte, perimetre, allowed):
                 access.check_scope(conn, compte, perimetre)
 
 
-def test_masking_threshold_by_role():
-    assert access.masking_threshold(CONSEILLER_13, STRUCTURE_13) == 0
-    assert access.masking_threshold(CD_13, STRUCTURE_13) == 11
-    assert access.masking_threshold(CD_13, Perimetre(Echelon.DEPARTEMENT, "13")) == 11
-    assert access.masking_threshold(BUREAU, Perimetre(), k=5) == 5
-    assert access.masking_threshold(ADMIN, Perimetre()) == 0
+def test_disclosure_rule_by_role_and_k_from_the_settings(loaded):
+    """Own structure and admin: exact; anyone else: perturbed with k of `parametres` (never a caller's choice)."""
+    from indicators.disclosure.rule import K_SETTING, rule_for
+
+    with loaded.begin() as conn:
+        assert rule_for(conn, CONSEILLER_13, STRUCTURE_13).exact
+        assert rule_for(conn, ADMIN, Perimetre()).exact
+        assert not rule_for(conn, CONSEILLER_13, STRUCTURE_84).exact  # not its structure (the scope check refuses it)
+        assert rule_for(conn, CD_13, STRUCTURE_13) == rule_for(conn, BUREAU, Perimetre())
+        assert rule_for(conn, CD_13, Perimetre(Echelon.DEPARTEMENT, "13")).k == 11
+        store.set_setting(conn, K_SETTING, "5")
+        assert rule_for(conn, BUREAU, Perimetre()).k == 5
+        assert rule_for(conn, DIRECTEUR_84, STRUCTURE_84).k == 0
+        store.set_setting(conn, K_SETTING, "1")  # below 2 is no threshold: the default holds
+        assert rule_for(conn, BUREAU, Perimetre()).k == 11
 
 
 def test_rows_and_writes_by_role():

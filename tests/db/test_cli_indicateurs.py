@@ -62,12 +62,13 @@ def test_json_follows_the_output_contract(capsys, url):
     expected = library(url)
     for row in doc["indicateurs"]:
         v = expected[row["code"]]
-        assert list(row) == ["code", "famille", "valeur", "numerateur", "denominateur", "unite", "masque"]
-        assert (row["valeur"], row["numerateur"], row["denominateur"], row["masque"]) == (
+        assert list(row) == ["code", "famille", "valeur", "numerateur", "denominateur", "unite", "masque", "traitement"]
+        assert (row["valeur"], row["numerateur"], row["denominateur"], row["masque"], row["traitement"]) == (
             v.valeur,
             v.numerateur,
             v.denominateur,
             False,
+            "exact",
         )
         assert row["famille"] == REGISTRY[row["code"]].famille.value
         assert row["unite"] == REGISTRY[row["code"]].unite
@@ -149,7 +150,7 @@ def test_csv_has_the_same_rows_with_a_header(capsys, url):
     code, out, _ = run(capsys, url, *DATES, "--format", "csv", "--min-cell", "0")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out), delimiter=";"))
-    assert list(rows[0]) == ["code", "famille", "valeur", "numerateur", "denominateur", "unite", "masque"]
+    assert list(rows[0]) == ["code", "famille", "valeur", "numerateur", "denominateur", "unite", "masque", "traitement"]
     assert [r["code"] for r in rows] == list(CODES)
     by_code = {r["code"]: r for r in rows}
     assert by_code["acces_emploi"] == {
@@ -160,6 +161,7 @@ def test_csv_has_the_same_rows_with_a_header(capsys, url):
         "denominateur": "17",
         "unite": "%",
         "masque": "0",
+        "traitement": "exact",
     }
     assert by_code["jeunes_suivis"]["valeur"] == "17" and by_code["jeunes_suivis"]["numerateur"] == ""
 
@@ -202,3 +204,51 @@ def test_help_is_french(capsys):
     text = capsys.readouterr().out
     assert "Affiche cette aide et quitte." in text
     assert "Premier jour de la période" in text and "--min-cell" in text
+
+
+# --- --compte: what that account would see (issue 16) ------------------------------------------------------
+def _account(url, email, role, structure=None, departement=None):
+    from mlimpact import accounts
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            accounts.save_account(conn, email, role, structure, departement)
+    finally:
+        engine.dispose()
+
+
+def test_compte_speaks_as_the_account(capsys, url):
+    """The director sees its structure exact; the Département perturbed; out of reach: exit 2 in French."""
+    from indicators.disclosure import service
+    from indicators.disclosure.perturbation import PUBLIC
+    from mlimpact.access import Compte
+
+    _account(url, "d13@ml.fr", "directeur", structure="ML13001")
+    _account(url, "cd13@dep13.fr", "departement", departement="13")
+    own = as_json(capsys, url, *DATES, "--compte", "d13@ml.fr")
+    assert own["perimetre"] == {"niveau": "structure", "code": "ML13001"}  # its own scope when none is given
+    exact = library(url, Perimetre(Echelon.STRUCTURE, "ML13001"))
+    assert {r["code"]: (r["valeur"], r["traitement"]) for r in own["indicateurs"]} == {
+        c: (v.valeur, "exact") for c, v in exact.items()
+    }
+    doc = as_json(capsys, url, *DATES, "--structure", "ML13001", "--compte", "cd13@dep13.fr")
+    engine = make_engine(url)
+    try:
+        seen = service.compute(engine, Compte("cd13@dep13.fr", "departement", departement="13"), P,
+                               Perimetre(Echelon.STRUCTURE, "ML13001"))
+    finally:
+        engine.dispose()
+    for row in doc["indicateurs"]:
+        v = seen[row["code"]]
+        assert (row["valeur"], row["masque"], row["traitement"]) == (v.valeur, v.masque, v.traitement)
+        # perturbed or masked; exact only for the public budget and what nothing moves (a zero, no value)
+        assert row["traitement"] in ("perturbe", "masque") or row["code"] in PUBLIC or not row["valeur"]
+        if row["traitement"] == "masque":
+            assert row["valeur"] is None and row["numerateur"] is None
+    code, _, err = run(capsys, url, *DATES, "--structure", "ML59001", "--compte", "cd13@dep13.fr")
+    assert code == 2 and "département" in err
+    code, _, err = run(capsys, url, *DATES, "--compte", "inconnu@nulle.part")
+    assert code == 2 and "aucun compte" in err
+    code, _, err = run(capsys, url, *DATES, "--compte", "cd13@dep13.fr", "--min-cell", "0")
+    assert code == 2 and "--min-cell" in err

@@ -555,7 +555,10 @@ def rows(frame: pd.DataFrame) -> dict:
 
 def test_breakdown_by_structure_adds_up_to_the_total(store):
     frame = breakdown(store, P, NATIONAL, "jeunes_suivis", "structure")
-    assert list(frame.columns) == ["modalite", "libelle", "valeur", "numerateur", "denominateur"]
+    assert list(frame.columns) == ["modalite", "libelle", "valeur", "numerateur", "denominateur", "cle", "cle_denominateur"]
+    # the cell keys of disjoint groups add up (mod 256) to the key of their union: the Total (issue 16)
+    parts = frame[frame["modalite"] != "Total"]
+    assert int(parts["cle"].sum()) % 256 == int(frame.loc[frame["modalite"] == "Total", "cle"].iloc[0])
     assert rows(frame) == {
         "ML13001": (5, None, None),
         "ML13002": (5, None, None),
@@ -698,7 +701,7 @@ def test_breakdown_refuses_what_it_cannot_do(store):
 # --- trends and comparison -------------------------------------------------------------------------------
 def test_monthly_trend(store):
     frame = trend(store, dt.date(2024, 1, 1), dt.date(2024, 3, 31), NATIONAL, ["entretiens", "jeunes_suivis"])
-    assert list(frame.columns) == ["mois", "code", "valeur", "numerateur", "denominateur", "incomplet"]
+    assert list(frame.columns) == ["mois", "code", "valeur", "numerateur", "denominateur", "cle", "cle_denominateur", "incomplet"]
     got = {(r.mois, r.code): r.valeur for r in frame.itertuples()}
     assert got == {
         (dt.date(2024, 1, 1), "jeunes_suivis"): 9,
@@ -1057,7 +1060,7 @@ def test_the_indexes_cover_the_passes_on_postgresql(engine, tmp_path):
             situations = found["ix_analytique_jalons_situations"]
             assert "(date) INCLUDE (type, id_jeune, jour_precedent, coupure_precedente, emploi_precedent" in situations
             assert "WHERE" in situations and "'service_civique'" in situations and "'entretien'" not in situations
-            assert "retour_precedent, couvert) WHERE" in situations
+            assert "retour_precedent, couvert, record_key) WHERE" in situations  # the jalon's key: migration 0010
         # migration 0006: the jalons no accompagnement covers, on both databases
         assert "WHERE couvert = 0" in found["ix_analytique_jalons_non_couverts"].replace("(couvert = 0)", "couvert = 0")
 

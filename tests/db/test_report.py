@@ -159,6 +159,16 @@ def test_content_figures_are_the_service_ones_and_masked_for_the_departement(dem
     assert not any(s.isdigit() and 1 <= int(s) <= 10 for s in shown)
 
 
+def test_the_cohort_curve_is_the_structures_own(demo_database):
+    """Its month-by-month counts (spells at risk, exits) are exact; outside the structure it is not published."""
+    engine = make_engine(demo_database)
+    own = ct.courbe(engine, DIRECTEUR, ct.Demande(PERIODE, PERIMETRE))
+    assert len(own) and not own.attrs.get("reservee") and (own["a_risque"].astype(float) > 0).all()
+    for compte in (Compte("cd13@demo.invalid", "departement", departement="13"), Compte("bn@demo.invalid", "bureau")):
+        outside = ct.courbe(engine, compte, ct.Demande(PERIODE, PERIMETRE))
+        assert outside.empty and outside.attrs["reservee"], compte.role
+
+
 def test_trend_window_and_incomplete_month():
     as_of = dt.date(2026, 10, 15)
     assert ct.fenetre_tendance(Periode(dt.date(2026, 7, 1), dt.date(2026, 9, 30)), as_of) == (dt.date(2025, 10, 1), dt.date(2026, 9, 30))

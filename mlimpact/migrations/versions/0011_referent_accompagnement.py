@@ -7,14 +7,14 @@ address is an account of the jeune's structure. Indexed with the jeune so that
 « Mes jeunes » of the worklist reads one conseiller's spells without a scan.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
