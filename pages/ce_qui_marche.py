@@ -11,7 +11,7 @@ import streamlit as st
 
 from indicators.models import effets as modele
 from indicators.types import Echelon
-from mlimpact.access import AccesRefuse, masking_threshold
+from mlimpact.access import AccesRefuse
 from presentation import effets as textes
 from presentation.formats import date_fr
 from presentation.textes import echapper, libelle_filtres
@@ -50,7 +50,7 @@ if selection.perimetre.echelon in (Echelon.REGION, Echelon.NATIONAL):
     # many départements: computed once in the background (kept under the data version), the page follows it
     moteur = cache.engine(db)
     try:
-        modele.check(moteur, compte, selection.perimetre)
+        regle = modele.check(moteur, compte, selection.perimetre)
     except AccesRefuse as exc:
         st.error(str(exc))
         st.stop()
@@ -69,7 +69,7 @@ if selection.perimetre.echelon in (Echelon.REGION, Echelon.NATIONAL):
             st.error("Le calcul n'a pas abouti ; rechargez la page pour le relancer.")
             st.stop()
         brut = job.resultat
-    resultats = modele.visible(brut, compte, selection.perimetre)
+    resultats = modele.visible(brut, regle)
 else:
     barre = st.progress(0.0, text="Calcul des comparaisons…")
     try:
@@ -80,7 +80,7 @@ else:
         st.stop()
     barre.empty()
 
-k = masking_threshold(compte, selection.perimetre)
+k = cache.disclosure_rule(db, version, compte, selection.perimetre).k
 if k:
     st.caption(
         f"Secret statistique : hors de la structure, une ligne dont un groupe compte moins de {k} jeunes est masquée."
@@ -104,6 +104,11 @@ else:
     masques = sum(e.traitement == "masque" for e in resultats.effets)
     if masques:
         st.caption(f"{masques} ligne(s) masquée(s) : moins de {k} jeunes d'un côté de la comparaison.")
+    if any(e.traitement == "perturbe" for e in resultats.effets):
+        st.caption(
+            "Hors de la structure, les nombres de jeunes de chaque côté sont légèrement perturbés (de 4 au plus, "
+            "toujours de la même façon pour les mêmes jeunes) ; les écarts et les intervalles sont exacts."
+        )
     with st.expander("Lecture ligne à ligne"):
         for e in resultats.effets:
             st.text(textes.lecture(e))

@@ -45,7 +45,9 @@ from statsmodels.regression.linear_model import WLS
 from indicators.effets_registry import ACTIONS, ANTECEDENTS, RESULTATS, SUIVI, Action, Resultat, jalon_types
 from indicators.sql import PerimetreInconnu, departements_of
 from indicators.types import Echelon, Filtres, Perimetre, Periode
-from mlimpact.access import Compte, check_scope, masking_threshold
+from indicators.disclosure.rule import Rule
+from indicators.disclosure.service import checked_rule
+from mlimpact.access import Compte
 from mlimpact.models import Accompagnement, Jalon, Jeune, Structure
 
 PROPENSITE_MAX = 0.95  # above: no comparable young person who did not receive the action
@@ -134,6 +136,10 @@ class Effet:
     # for combining estimates across départements: unrounded effect and standard error (0-1 scale),
     # and (treated rows, treated with the outcome, comparison rows, comparison rows with the outcome)
     interne: tuple[float, float, float, float, float, float] | None = field(default=None, repr=False)
+    # cell keys of the two groups (sum of the young people's record keys mod 256), for the cell-key
+    # perturbation of what outsiders see (indicators.disclosure.perturbation); None when unknown
+    cle_traites: int | None = field(default=None, repr=False)
+    cle_temoins: int | None = field(default=None, repr=False)
 
     @property
     def demontre(self) -> bool:
@@ -199,7 +205,7 @@ def load(conn: Connection, perimetre: Perimetre) -> Donnees:
     structures = structures_of(conn, perimetre)
     jq = select(
         Jeune.id_jeune, Jeune.code_structure, Structure.departement, Jeune.annee_naissance, Jeune.sexe,
-        Jeune.niveau_formation, Jeune.qpv, Jeune.frr, Jeune.rqth,
+        Jeune.niveau_formation, Jeune.qpv, Jeune.frr, Jeune.rqth, Jeune.record_key,
     ).join(Structure, Structure.code_structure == Jeune.code_structure)  # fmt: skip
     aq = select(Accompagnement.id_jeune, Accompagnement.dispositif, Accompagnement.date_debut, Accompagnement.date_fin)
     lq = select(Jalon.id_jeune, Jalon.date, Jalon.type, Jalon.montant_eur).where(Jalon.type.in_(jalon_types()))
@@ -266,6 +272,7 @@ class _Panel:
     rows: pd.DataFrame  # one row per (jeune, landmark month): j, L, next, prev, covariates
     keys: dict[str, np.ndarray]  # jalon group -> sorted keys
     horizon: int
+    record_keys: np.ndarray | None = None  # each jeune's record key (by jeune index), for the cell keys
 
 
 def _anciennete(months: np.ndarray) -> np.ndarray:
@@ -350,8 +357,9 @@ def panel(data: Donnees, periode: Periode, as_of: dt.date, filtres: Filtres = Fi
     for name in ANTECEDENTS:
         rows[name] = _count(keys[name], j, 0, L) > 0
     rows["suivi_3_mois"] = _suivi(_count(keys["suivi"], j, L - 91, L))
-    rows = _filtered(rows, filtres)
-    return _Panel(rows.reset_index(drop=True), keys, horizon)
+    rows = _filtered(rows, filtres).reset_index(drop=True)
+    known = "record_key" in jeunes.columns and jeunes["record_key"].notna().all()
+    return _Panel(rows, keys, horizon, jeunes["record_key"].to_numpy(dtype=np.int64) if known else None)
 
 
 def _filtered(rows: pd.DataFrame, f: Filtres) -> pd.DataFrame:
@@ -506,8 +514,11 @@ def _action(p: _Panel, action: Action, territoire: str) -> tuple[list[Effet], Eq
     a_s, w = a[support], w_all[support]
     jall, Lall = rows["j"].to_numpy(), rows["L"].to_numpy()
     j = jall[support]
-    n_t = int(np.unique(j[a_s == 1]).size)
-    n_c = int(np.unique(j[a_s == 0]).size)
+    treated_j, control_j = np.unique(j[a_s == 1]), np.unique(j[a_s == 0])
+    n_t, n_c = int(treated_j.size), int(control_j.size)
+    keys = p.record_keys
+    cle_t = None if keys is None else int(keys[treated_j].sum() % 256)
+    cle_c = None if keys is None else int(keys[control_j].sum() % 256)
     design = np.column_stack([np.ones(len(a_s)), a_s])
     effets = []
     for r in RESULTATS:
@@ -534,7 +545,7 @@ def _action(p: _Panel, action: Action, territoire: str) -> tuple[list[Effet], Eq
                 n_t, n_c,
                 None if ev is None else round(ev, 2), None if ev_ic is None else round(ev_ic, 2),
                 "exact", round(100 * p1, 1), round(100 * (p1 - effet), 1),
-                (effet, float(res.bse[1]), *sommes),
+                (effet, float(res.bse[1]), *sommes), cle_t, cle_c,
             )
         )  # fmt: skip
     smd = pd.DataFrame({"variable": names, "smd_avant": smd_before, "smd_apres": smd_after})
@@ -641,6 +652,12 @@ def _by_departement(bind, deps: list[str], periode, filtres, as_of, progress) ->
     return combine(parts, periode, as_of)
 
 
+def _sum_keys(keys) -> int | None:
+    """The cell key of disjoint groups: their keys summed mod 256 (None when one is unknown)."""
+    keys = list(keys)
+    return None if any(k is None for k in keys) else sum(keys) % 256
+
+
 def combine(parts: list[Resultats], periode: Periode, as_of: dt.date) -> Resultats:
     """Inverse-variance combination of estimates made on disjoint sets of young people (see `_by_departement`)."""
     effets = []
@@ -665,6 +682,7 @@ def combine(parts: list[Resultats], periode: Periode, as_of: dt.date) -> Resulta
                     sum(e.n_traites for e in rows), sum(e.n_temoins for e in rows),
                     None if ev is None else round(ev, 2), None if ev_ic is None else round(ev_ic, 2),
                     "exact", round(100 * p1, 1), round(100 * (p1 - effet), 1), (effet, se, nt, yt, nc, yc),
+                    _sum_keys(e.cle_traites for e in rows), _sum_keys(e.cle_temoins for e in rows),
                 )
             )  # fmt: skip
     equilibres = []
@@ -689,23 +707,34 @@ def combine(parts: list[Resultats], periode: Periode, as_of: dt.date) -> Resulta
     return Resultats(tuple(effets), tuple(equilibres), exclues, periode, as_of, mois, "departement")
 
 
-def mask(resultats: Resultats, k: int, perturb: Callable[[int], int] | None = None) -> Resultats:
-    """What someone outside the structure sees: rows with a group under k young people are masked
-    (`masque`, values null); the others keep their values (`perturbe` when counts are perturbed)."""
+def mask(resultats: Resultats, k: int, perturb: bool = True) -> Resultats:
+    """What someone outside the structure sees (k > 1).
+
+    The numbers of young people on each side go through the cell-key perturbation of the other views
+    (`indicators.disclosure.perturbation.protect_count`: the same young people always get the same
+    noise); a row whose treated or comparison group is small (1..k−1, true or perturbed) is `masque`
+    with every value null; the others are `perturbe` (their counts perturbed, the estimates as they
+    are: they are rates, not counts). Without cell keys (frames that carry no record key), or with
+    `perturb=False`, the counts stay exact and only the masking applies."""
+    from indicators.disclosure.perturbation import protect_count, small
+
     if k <= 1:
         return resultats
     out = []
     for e in resultats.effets:
-        if e.n_traites < k or e.n_temoins < k:
-            out.append(replace(
+        keyed = perturb and e.cle_traites is not None and e.cle_temoins is not None
+        if keyed:
+            t, c = protect_count(e.n_traites, e.cle_traites, k), protect_count(e.n_temoins, e.cle_temoins, k)
+            hidden, shown = t.cache or c.cache, replace(e, n_traites=t.publie, n_temoins=c.publie, traitement="perturbe")
+        else:
+            hidden, shown = small(e.n_traites, k) or small(e.n_temoins, k), e
+        if hidden:
+            shown = replace(
                 e, effet_points=None, ic_bas=None, ic_haut=None, difference_brute=None, n_traites=None,
                 n_temoins=None, e_value=None, e_value_ic=None, taux_traites=None, taux_temoins_ajuste=None,
-                traitement="masque", interne=None,
-            ))  # fmt: skip
-        elif perturb is not None:
-            out.append(replace(e, n_traites=perturb(e.n_traites), n_temoins=perturb(e.n_temoins), traitement="perturbe", interne=None))
-        else:
-            out.append(replace(e, interne=None))  # row counts stay inside the computation
+                traitement="masque",
+            )  # fmt: skip
+        out.append(replace(shown, interne=None, cle_traites=None, cle_temoins=None))  # keys and row counts stay inside
     return replace(resultats, effets=tuple(out))
 
 
@@ -717,28 +746,25 @@ def for_account(
     filtres: Filtres = Filtres(),
     as_of: dt.date | None = None,
     progress: Progress | None = None,
-    k: int | None = None,
 ) -> Resultats:
-    """The estimates an account may see: its scope is checked, small groups masked outside the structure."""
-    check(bind, compte, perimetre)
+    """The estimates an account may see: its scope is checked, outsiders get the disclosure rule of the
+    other views (`indicators.disclosure.rule`: counts perturbed, small groups masked)."""
+    rule = check(bind, compte, perimetre)
     if isinstance(bind, Engine):
         resultats = compute_stored(bind, periode, perimetre, filtres, as_of, progress)
     else:
         resultats = compute(bind, periode, perimetre, filtres, as_of, progress)
-    return visible(resultats, compte, perimetre, k)
+    return visible(resultats, rule)
 
 
-def check(bind: Engine | Connection, compte: Compte, perimetre: Perimetre) -> None:
-    """AccesRefuse when the account may not see this scope (mlimpact.access)."""
-    with _connect(bind) as conn:
-        check_scope(conn, compte, perimetre)
+def check(bind: Engine | Connection, compte: Compte, perimetre: Perimetre) -> Rule:
+    """AccesRefuse when the account may not see this scope; else how it sees it (exact, or perturbed with k)."""
+    return checked_rule(bind, compte, perimetre)
 
 
-def visible(resultats: Resultats, compte: Compte, perimetre: Perimetre, k: int | None = None) -> Resultats:
-    """Results computed for a scope, as this account may see them (k: `MLIMPACT_MIN_CELL`, default 11)."""
-    from indicators.disclosure.territorial import k_setting
-
-    return mask(resultats, masking_threshold(compte, perimetre, k_setting() if k is None else k))
+def visible(resultats: Resultats, rule: Rule) -> Resultats:
+    """Results computed for a scope, as an account with this disclosure rule may see them."""
+    return resultats if rule.exact else mask(resultats, rule.k)
 
 
 def stored(engine: Engine, periode: Periode, perimetre: Perimetre, filtres: Filtres = Filtres(), as_of: dt.date | None = None) -> Resultats | None:
@@ -755,7 +781,7 @@ def stored(engine: Engine, periode: Periode, perimetre: Perimetre, filtres: Filt
 
 # --- results kept in the store, by data version (national scale) -------------------------------------------
 STORED_PREFIX = "effets:"
-STORED_FORMAT = 2  # bump when Resultats or the method changes: entries of another format are never read
+STORED_FORMAT = 3  # bump when Resultats or the method changes: entries of another format are never read
 
 
 def _stored_key(version: int, periode: Periode, perimetre: Perimetre, filtres: Filtres, as_of: dt.date | None) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from indicators.disclosure.rule import Rule
 from indicators.models import effets
 from indicators.types import Echelon, Perimetre, Periode
 from mlimpact.access import Compte
@@ -92,4 +93,4 @@ def test_bureau_national_view_is_computed_in_the_background_then_kept(open_page,
         kept = effets.stored(engine, Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31)), Perimetre(), as_of=dt.date(2026, 10, 31))
     finally:
         engine.dispose()
-    assert kept is not None and textes.table(effets.visible(kept, Compte("b@x", "bureau"), Perimetre())).equals(table)
+    assert kept is not None and textes.table(effets.visible(kept, Rule("perturbe", 11))).equals(table)

@@ -101,8 +101,20 @@ def test_mask_hides_small_groups_for_outsiders(with_effect):
     assert masked.effets[0].n_traites is None and masked.effets[0].e_value is None
     assert effets.rows(masked)[1] == effets.rows(r)[1] and masked.effets[1].interne is None
     assert effets.mask(r, 0) is r
-    perturbed = effets.mask(effets.Resultats((r.effets[1],), (), (), PERIODE, gen.AS_OF, 1, "structure"), 11, lambda n: n + 1)
-    assert perturbed.effets[0].traitement == "perturbe" and perturbed.effets[0].n_traites == r.effets[1].n_traites + 1
+    # with cell keys (the store's record keys), outsiders get the counts of the cell-key perturbation
+    from dataclasses import replace
+
+    from indicators.disclosure.perturbation import protect_count
+
+    keyed = replace(r.effets[1], cle_traites=17, cle_temoins=230)
+    perturbed = effets.mask(effets.Resultats((keyed,), (), (), PERIODE, gen.AS_OF, 1, "structure"), 11).effets[0]
+    assert perturbed.traitement == "perturbe" and perturbed.cle_traites is None and perturbed.interne is None
+    assert perturbed.n_traites == protect_count(keyed.n_traites, 17, 11).publie
+    assert perturbed.n_temoins == protect_count(keyed.n_temoins, 230, 11).publie
+    assert perturbed.effet_points == keyed.effet_points and abs(perturbed.n_traites - keyed.n_traites) <= 4
+    tiny = replace(keyed, n_traites=12)  # 12 may be perturbed below 11: then masked, else perturbed
+    shown = effets.mask(effets.Resultats((tiny,), (), (), PERIODE, gen.AS_OF, 1, "structure"), 11).effets[0]
+    assert shown.traitement == ("masque" if protect_count(12, 17, 11).cache else "perturbe")
 
 
 def test_filters_and_empty_periods_leave_out_without_error():
