@@ -54,8 +54,7 @@ if as_of is None:
     st.info("La base ne contient encore aucun jalon : importez des données pour voir les indicateurs.")
     st.stop()
 
-visibles = cache.visible_structures(db, version, compte)
-structures = [(c, n, d) for c, n, d, _ in cache.structures_table(db, version) if visibles is None or c in visibles]
+structures = cache.structures_offered(db, version, compte)
 selection = filters.sidebar(compte, structures, as_of, first_year, key="imp")
 demande = ct.Demande(selection.periode, selection.perimetre, selection.filtres, as_of, selection.comparaison)
 cards.page_css()

@@ -12,6 +12,7 @@ import pandas as pd
 
 from indicators.registry import FAMILLES, NIVEAUX, REGISTRY, REGISTRY_VERSION, SENS
 from indicators.types import Famille, Nature
+from presentation.effets import methode_markdown as methode_effets
 
 __all__ = ["FAMILLES", "NOTIONS", "frame", "markdown", "rows"]
 
@@ -148,4 +149,5 @@ def markdown(with_parameters: bool = True) -> str:
             lines.append("")
     if with_parameters:
         lines += _parameters_markdown()
+    lines += ["", methode_effets()]
     return "\n".join(lines)

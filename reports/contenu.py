@@ -161,6 +161,7 @@ class Contenu:
     courbe: pd.DataFrame
     impact: Impact
     notes: dict[str, str] = field(default_factory=dict)  # the director's words of the year (faits, recits)
+    effets: object | None = None  # indicators.models.effets.Resultats: « Ce qui marche »
     version_registre: str = REGISTRY_VERSION
     genere_le: dt.datetime = field(default_factory=lambda: dt.datetime.now())
 
@@ -421,6 +422,13 @@ def contexte(bind, perimetre: Perimetre) -> tuple[str, str | None]:
 
 
 # --- everything, for a report ----------------------------------------------------------------------------
+def effets(bind: Engine | Connection, compte: Compte, demande: Demande):
+    """« Ce qui marche » for the report: the estimates the account may see (indicators.models.effets)."""
+    from indicators.models import effets as modele_effets
+
+    return modele_effets.for_account(bind, compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of)
+
+
 def build(
     bind: Engine,
     compte: Compte,
@@ -474,6 +482,7 @@ def build(
         courbe=results["courbe"],
         impact=impact({c: v[0] for c, v in figs.items()}, params, results["financeurs"]),
         notes=mots,
+        effets=effets(bind, compte, demande),
     )
 
 

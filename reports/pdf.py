@@ -187,6 +187,7 @@ def render(c: ct.Contenu) -> bytes:
     _notes(pdf, c)
     for famille in Famille:
         _famille(pdf, c, famille)
+    _effets(pdf, c)
     _annexe(pdf, c)
     return bytes(pdf.output())
 
@@ -536,6 +537,47 @@ def _annexe(pdf: RapportPDF, c: ct.Contenu) -> None:
             f"masqués (« < {c.k} », « secret »).",
             size=8.5,
         )
+
+
+def _effets(pdf: RapportPDF, c: ct.Contenu) -> None:
+    """« Ce qui marche »: the forest plot, its table, the balance and the words of caution."""
+    from presentation import effets as textes
+
+    r = c.effets
+    if r is None:
+        return
+    pdf.add_page()
+    pdf.titre(f"{textes.TITRE} : les actions et ce qui les suit")
+    pdf.paragraphe(
+        "Pour chaque action, l'écart de résultat entre les jeunes qui l'ont reçue et des jeunes comparables qui ne "
+        "l'ont pas reçue le même mois (même structure, dispositif, âge, sexe, niveau, QPV, FRR, RQTH, ancienneté, "
+        "parcours antérieur). « Associé à » ne veut pas dire « causé par » ; un intervalle qui contient zéro signifie "
+        "« non démontré ».",
+        size=9.5,
+    )
+    if not r.effets:
+        pdf.paragraphe("Aucune comparaison possible sur cette période (recul de 6 mois ou effectifs insuffisants).", size=9)
+    else:
+        pdf.paragraphe(textes.contexte(r), size=8.5, couleur=GRIS)
+        montres = [e for e in r.effets if e.traitement != "masque"]
+        if montres:
+            pdf.graphique(
+                textes.foret(r, largeur=300), titre="Écarts ajustés et leurs intervalles à 95 %",
+                legende="Point plein : intervalle qui exclut zéro ; losange creux et trait pointillé : non démontré. "
+                "Bleu : dans le bon sens (plus d'emploi, moins de ruptures) ; orange : dans le mauvais sens.",
+            )
+        table = textes.table(r).drop(columns=[textes.COLONNES["e_value"]])
+        pdf.tableau(table, largeurs=(30, 34, 18, 30, 18, 16, 18, 16), droite={2, 3, 4, 5, 6}, size=7)
+        pdf.sous_titre("Équilibre des groupes après ajustement", garde=40)
+        pdf.tableau(textes.resume_equilibre(r), size=7, droite={1, 2, 3, 4, 5})
+    for ligne in textes.exclusions(r):
+        pdf.paragraphe(f"Non estimé — {ligne}", size=8.5, couleur=GRIS)
+    pdf.paragraphe(
+        "Hypothèses : pas de facteur non mesuré qui influencerait à la fois l'action et le résultat, une vraie chance "
+        "pour chaque jeune de recevoir ou non l'action, des jalons saisis complètement. L'E-value de la méthodologie "
+        "dit quelle force un tel facteur devrait avoir pour effacer l'écart.",
+        size=8.5,
+    )
 
 
 def _montants_en(annee_prix: str) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "SCALES",
     "TABLES",
     "Scale",
+    "Scenario",
     "estimated_rows",
     "generate",
     "structures_plan",
@@ -1363,6 +1364,97 @@ def _jalons_frame(J: _Jeunes, arrays, first_id: int, width: int) -> pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------
+# A planted effect (off by default): proof that the effect estimator (indicators/models/effets.py)
+# recovers a known effect under confounding.
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Immersions with a known effect on the chance of a job, given with confounding.
+
+    When a scenario is passed to `generate`, the jalons of each batch are changed after they are
+    drawn, with a random stream of their own (stage 11), so the default data never moves:
+
+    * every `immersion` and every job (`vocab.EMPLOI`) of the batch is removed;
+    * jobs come back as a Poisson process over each jeune's time from their first accompagnement
+      to AS_OF, whose rate depends on the niveau only: the chance of at least one job within
+      `horizon_jours` of any date is `P_EMPLOI[niveau]` (higher with a higher niveau);
+    * at the first month start after the start of the first accompagnement (while it is still
+      open), the jeune gets an immersion during that month with probability `P_IMMERSION[niveau]`
+      (also higher with a higher niveau: confounding). Immersions are offered at that month only,
+      so no young person of the comparison group gets one later within the horizon;
+    * an immersion raises the chance of a job within `horizon_jours` of that month start by exactly
+      `effet_immersion` (additive, in every niveau): when no job falls in the window, one is added
+      at a random date after the immersion with probability effet / (1 − P_EMPLOI[niveau]).
+    """
+
+    effet_immersion: float = 0.0  # points of probability, 0 to 0.45
+    horizon_jours: int = 183
+
+    # niveau (NIVEAUX order, then missing) -> probability
+    P_EMPLOI = (0.20, 0.30, 0.42, 0.50, 0.30)
+    P_IMMERSION = (0.10, 0.20, 0.35, 0.45, 0.20)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.effet_immersion <= 1.0 - max(self.P_EMPLOI):
+            raise ValueError(f"effet_immersion must lie in [0, {1 - max(self.P_EMPLOI):.2f}]")
+
+
+_SCENARIO_EMPLOIS = ("emploi_cdd_court", "emploi_interim", "emploi_cdd_long", "emploi_cdi", "alternance")
+_SCENARIO_EMPLOIS_P = np.array([0.35, 0.25, 0.15, 0.13, 0.12])
+_MONTH_START_EXT = np.append(_MONTH_START, [_day(date(2026, 11, 1)), _day(date(2026, 12, 1))])
+
+
+def _plant(scenario: Scenario, J: _Jeunes, S: _Spells, arrays, seed: int, scale_name: str, b: int):
+    """The batch's jalon arrays with the scenario's immersions and jobs (see `Scenario`)."""
+    rng = _rng(seed, _scale_key(scale_name), 11, b)
+    jl, dl, tl, doml, mont, com = arrays
+    drop = np.isin(tl, [_T[t] for t in (*vocab.EMPLOI, "immersion")])
+    parts = [(jl[~drop], dl[~drop], tl[~drop], doml[~drop], mont[~drop], com[~drop])]
+    h = scenario.horizon_jours
+
+    first = S.exists & (S.rank == 0)
+    j, start, end = S.j[first], S.start[first], S.end[first]
+    niv = np.where(J.niveau[j] >= 0, J.niveau[j], len(NIVEAUX))
+    p_emploi = np.array(scenario.P_EMPLOI)[niv]
+    # jobs: Poisson with rate r per day, P(at least one in h days) = p_emploi
+    rate = -np.log1p(-p_emploi) / h
+    span = np.maximum(D1 - start + 1, 0)
+    k = rng.poisson(rate * span)
+    jj, _ = _repeat_index(k)
+    job_days = start[jj] + np.floor(rng.random(len(jj)) * span[jj]).astype(np.int64)
+    job_j = j[jj]
+
+    # the immersion: the first month start after the start, while the spell is open
+    idx = np.searchsorted(_MONTH_START_EXT, start, side="right")
+    landmark = _MONTH_START_EXT[idx]
+    month_end = _MONTH_START_EXT[np.minimum(idx + 1, len(_MONTH_START_EXT) - 1)]
+    eligible = (landmark <= D1) & ((end < 0) | (end >= landmark))
+    treated = eligible & (rng.random(len(j)) < np.array(scenario.P_IMMERSION)[niv])
+    imm_day = landmark + np.floor(rng.random(len(j)) * (month_end - landmark)).astype(np.int64)
+    # the effect: a job in the window when there was none, with probability effet / (1 - p)
+    in_window = np.zeros(len(j), dtype=bool)
+    hit = (job_days >= landmark[jj]) & (job_days < landmark[jj] + h)
+    in_window[np.unique(jj[hit])] = True
+    u = rng.random(len(j))
+    extra = treated & ~in_window & (u < scenario.effet_immersion / (1.0 - p_emploi))
+    extra_day = imm_day + 1 + np.floor(rng.random(len(j)) * np.maximum(landmark + h - imm_day - 1, 1)).astype(np.int64)
+
+    new_j = np.concatenate([job_j, j[extra], j[treated]])
+    new_d = np.concatenate([job_days, extra_day[extra], imm_day[treated]])
+    kinds = np.array([_T[t] for t in _SCENARIO_EMPLOIS])
+    n_jobs = len(job_j) + int(extra.sum())
+    new_t = np.concatenate([kinds[_choice(rng, _SCENARIO_EMPLOIS_P, n_jobs)], np.full(int(treated.sum()), _T["immersion"])])
+    n = len(new_j)
+    parts.append((new_j, new_d, new_t, np.full(n, NA), np.full(n, np.nan), np.full(n, -1)))
+    jl, dl, tl, doml, mont, com = (np.concatenate(c) for c in zip(*parts, strict=True))
+    keep = (dl >= D0) & (dl <= D1)
+    jl, dl, tl, doml, mont, com = jl[keep], dl[keep], tl[keep], doml[keep], mont[keep], com[keep]
+    order = np.lexsort((_TYPE_RANK[tl], dl, jl))
+    return jl[order], dl[order], tl[order], doml[order], mont[order], com[order]
+
+
+# --------------------------------------------------------------------------------------
 # financements and objectifs (per structure, from the activity actually generated)
 
 
@@ -1492,11 +1584,12 @@ def _chunks(table: str, frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame
 
 
 def generate(
-    scale: str = "demo", seed: int = 42, progress: Progress | None = None
+    scale: str = "demo", seed: int = 42, progress: Progress | None = None, scenario: Scenario | None = None
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Yield (table, chunk) in dependency order (structures, jeunes, accompagnements, jalons,
     financements, objectifs); chunks of at most CHUNK_ROWS rows, all chunks of a table before
-    the next table. `progress(table, n_rows)` is called after each chunk with its row count."""
+    the next table. `progress(table, n_rows)` is called after each chunk with its row count.
+    `scenario` (None by default) plants a known effect in the jalons (see `Scenario`)."""
     sc = _scale(scale)
     seed = _check_seed(seed)
     plan = _plan(sc.name, seed)
@@ -1537,6 +1630,8 @@ def generate(
         J = _stage_jeunes(plan, seed, b)
         S = _stage_spells(plan, J, seed, b)
         arrays = _stage_jalons(plan, J, S, seed, b)
+        if scenario is not None:
+            arrays = _plant(scenario, J, S, arrays, seed, sc.name, b)
         frame = _jalons_frame(J, arrays, next_id, _largeur_id_jalon(sc))
         next_id += len(frame)
         del arrays

@@ -108,6 +108,12 @@ def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
     return None if codes is None else tuple(codes)
 
 
+def structures_offered(db: str, version: int, compte) -> list[tuple[str, str, str]]:
+    """(code, nom, département) of the structures the account may see: what the scope filter offers."""
+    visibles = visible_structures(db, version, compte)
+    return [(c, n, d) for c, n, d, _ in structures_table(db, version) if visibles is None or c in visibles]
+
+
 def by_month(debut, fin, load_month, progress=None) -> pd.DataFrame:
     """A monthly series loaded one month at a time (`load_month(Periode)`), so that each month is cached on
     its own and `progress(done, total)` can move a bar; the same rows as one call over the whole range."""
@@ -233,3 +239,21 @@ def national_reference(db, version, compte, periode, code, filtres) -> Valeur | 
         return service.national_figures(engine(db), compte, periode, filtres, codes=[code])[code]
     except AccesRefuse:
         return None
+
+
+# --- « Ce qui marche » ------------------------------------------------------------------------------------------
+@st.cache_data(ttl=TTL, show_spinner=False)
+def effets(db: str, version: int, compte: Compte, demande: ct.Demande, _progress=None):
+    """The effect estimates the account may see (indicators.models.effets); `_progress(fraction, text)`
+    is called while it computes (not part of the key)."""
+    from indicators.models import effets as modele_effets
+
+    return modele_effets.for_account(
+        engine(db), compte, demande.periode, demande.perimetre, demande.filtres, demande.as_of, progress=_progress
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def jobs() -> dict:
+    """The computations running in the background of this server process (ui.background), by request."""
+    return {}

@@ -46,6 +46,7 @@ PAGES: tuple[PageDef, ...] = (
     PageDef("parcours.py", "Parcours", ":material/timeline:", STRUCTURE),
     PageDef("a_traiter.py", "À traiter", ":material/checklist:", STRUCTURE),
     PageDef("import_donnees.py", "Import", ":material/upload_file:", STRUCTURE | {"admin"}),
+    PageDef("ce_qui_marche.py", "Ce qui marche", ":material/science:", frozenset({"directeur", "departement", "bureau", "admin"})),
     PageDef("national.py", "Vue nationale", ":material/map:", frozenset({"bureau", "departement", "admin"}),
             titres={"departement": "Vue départementale"}),
     PageDef("methodologie.py", "Méthodologie", ":material/menu_book:", TOUS),

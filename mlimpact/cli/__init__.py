@@ -207,12 +207,14 @@ def demo(reinitialiser: bool, db: str | None) -> None:
 def _register_commands() -> None:
     """Commands that live in their own modules (one job each) join the same group."""
     from mlimpact.cli import admin as cli_admin
+    from mlimpact.cli import effets as cli_effets
     from mlimpact.cli import indicateurs as cli_indicateurs
     from mlimpact.cli import rapport as cli_rapport
 
     cli_indicateurs.register(app)
     cli_rapport.register(app)
     cli_admin.register(app)
+    cli_effets.register(app)
 
 
 _register_commands()

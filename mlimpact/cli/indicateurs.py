@@ -71,16 +71,41 @@ def perimetre_from(structure: str | None, departement: str | None, region: str |
     return Perimetre(echelon, code)
 
 
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "table"]),
+    default="table",
+    help="json ou csv pour les traitements automatiques, table (par défaut) pour la lecture.",
+)
+
+
+def period_and_scope(sans_perimetre: str):
+    """The options --debut, --fin, --structure, --departement and --region of the commands that compute figures."""
+    options = [
+        click.option("--debut", type=DATE, help="Premier jour de la période (AAAA-MM-JJ ou JJ/MM/AAAA), obligatoire."),
+        click.option("--fin", type=DATE, help="Dernier jour de la période, inclus, obligatoire."),
+        click.option("--structure", metavar="CODE", help="Une Mission Locale (code_structure)."),
+        click.option("--departement", metavar="CODE", help="Un département (code INSEE : 13, 2A, 974…)."),
+        click.option(
+            "--region", metavar="CODE", help=f"Une région (code INSEE 2016 : 93, 32…). Sans périmètre : {sans_perimetre}."
+        ),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 def register(app: click.Group) -> None:
     """Add `indicateurs` to the `mlimpact` group (through the group, so its help speaks French)."""
     app.command("indicateurs")(indicateurs)
 
 
-@click.option("--debut", type=DATE, help="Premier jour de la période (AAAA-MM-JJ ou JJ/MM/AAAA), obligatoire.")
-@click.option("--fin", type=DATE, help="Dernier jour de la période, inclus, obligatoire.")
-@click.option("--structure", metavar="CODE", help="Une Mission Locale (code_structure).")
-@click.option("--departement", metavar="CODE", help="Un département (code INSEE : 13, 2A, 974…).")
-@click.option("--region", metavar="CODE", help="Une région (code INSEE 2016 : 93, 32…). Sans périmètre : national.")
+@period_and_scope("national")
 @click.option(
     "--dispositif", type=_choice(vocab.DISPOSITIFS), help="Seuls les accompagnements de ce dispositif comptent."
 )
@@ -107,13 +132,7 @@ def register(app: click.Group) -> None:
     help="Calculer exactement ce que voit ce compte : son périmètre (par défaut le sien), son secret statistique.",
 )
 @click.option("--as-of", "as_of", type=DATE, help="Date des données (par défaut : le jalon le plus récent de la base).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "csv", "table"]),
-    default="table",
-    help="json ou csv pour les traitements automatiques, table (par défaut) pour la lecture.",
-)
+@format_option
 @db_option
 def indicateurs(
     debut,

@@ -5,19 +5,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 
 import pytest
 
-from indicators.engine import compute
 from indicators.disclosure.masking import mask_values
+from indicators.engine import compute
 from indicators.registry import CODES, REGISTRY
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact.cli import main
 from mlimpact.db import make_engine
 from mlimpact.exchange.importer import import_paths
-from tests.support.exchange_files import write_tables
 from tests.db.test_engine import DATA, TODAY
+from tests.support.cli import command_runner
+from tests.support.exchange_files import write_tables
 
 P = Periode(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
 DATES = ["--debut", "2024-01-01", "--fin", "2024-12-31"]
@@ -40,16 +40,7 @@ def url(request, tmp_path_factory):
     return url
 
 
-def run(capsys, url, *args) -> tuple[int, str, str]:
-    code = main(["indicateurs", *args, "--db", url])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def as_json(capsys, url, *args) -> dict:
-    code, out, err = run(capsys, url, *args, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
+run, as_json = command_runner("indicateurs")
 
 
 def library(url, perimetre=Perimetre(), filtres=Filtres(), k=0):
