@@ -1,4 +1,4 @@
-"""From the aggregates the SQL returns to the figures of spec/INDICATEURS.md.
+"""From the aggregates the SQL returns to the figures of docs/arithmetic.md.
 
 Pure Python over a handful of numbers per group: the generic formulas every
 definition of the registry follows (count, ratio facteur × n / d, quotient), the

@@ -3,7 +3,7 @@
 Never used by the application (it reads whole tables, which the engine must
 never do). It exists for two jobs: the baseline the benchmark measures the
 engine against (`bench/indicateurs.py`), and a second, independent reading of
-spec/INDICATEURS.md that the property tests compare the SQL with, on random
+docs/arithmetic.md that the property tests compare the SQL with, on random
 data sets. It is written for clarity, directly from the spec's sentences,
 sharing nothing with `indicators.sql` but the final arithmetic (`formules`):
 it fills every measure (`indicators.measures`; every jalon type is counted), so

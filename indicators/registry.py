@@ -1,4 +1,4 @@
-"""The registry: one declarative definition per indicator of spec/INDICATEURS.md.
+"""The registry: one declarative definition per indicator of docs/arithmetic.md.
 
 Every page, report, export and the CLI read labels, units and directions here;
 the engine computes exactly these codes. Each definition also
@@ -62,7 +62,7 @@ class Indicateur:
     (or facteur × n without a denominator), rounded to `decimales`.
     `domaines` names the vocabulary of a breakdown by domaine ("rupture" or
     "partenaire") when the indicator counts jalons that carry one; `precision`
-    states the exact rule of spec/INDICATEURS.md where the definition simplifies.
+    states the exact rule of docs/arithmetic.md where the definition simplifies.
     """
 
     code: str
@@ -774,7 +774,7 @@ class TextsFilled(Rule):
 
 
 class SpecCodes(Rule):
-    """The codes, their order and their families are those of spec/INDICATEURS.md (vocab.INDICATEUR_CODES)."""
+    """The codes, their order and their families are those of docs/arithmetic.md (vocab.INDICATEUR_CODES)."""
 
     name = "codes_de_la_spec"
 

@@ -32,5 +32,5 @@ def normalise_url(url: str) -> str:
 
 
 def database_url(explicit: str | None = None) -> str:
-    """The database URL, by the precedence of spec/CLI.md."""
+    """The database URL, by the precedence of docs/cli.md."""
     return normalise_url(explicit or os.environ.get(ENV_DATABASE_URL) or default_sqlite_url())

@@ -25,7 +25,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """A new engine for `url` (resolved as spec/CLI.md says)."""
+    """A new engine for `url` (resolved as docs/cli.md says)."""
     resolved = make_url(database_url(url))
     if resolved.get_backend_name() == "sqlite":
         if resolved.database and resolved.database != ":memory:":

@@ -1,6 +1,6 @@
 """The parcours store: the six tables of the exchange format, accounts and audit.
 
-Constraints mirror spec/FORMAT.md so that the database refuses what the import
+Constraints mirror docs/format.md so that the database refuses what the import
 refuses, whichever path a row takes (import, form, script); the bounds that move with
 the current year are validation's (migration 0008; on SQLite its bounds are triggers).
 """

@@ -272,7 +272,7 @@ def _enfant(conn: Connection, compte: Compte, table: str, cle: str) -> dict:
 def requete_risques_ouverts(au: dt.date, structure: str):
     """A structure's risks of rupture dated ≤ `au` and not settled by `au` — no `rupture_evitee` or
     `rupture_survenue` of the same jeune and domaine dated between the risk and `au` — oldest first:
-    the stock `risques_ouverts` counts (spec/INDICATEURS.md). `risques_ouverts_parmi` is the same rule
+    the stock `risques_ouverts` counts (docs/arithmetic.md). `risques_ouverts_parmi` is the same rule
     over one jeune's jalons already read."""
     issue = K.alias("issue")
     regle = exists().where(

@@ -56,7 +56,7 @@ class Perimetre:
 
 @dataclass(frozen=True)
 class Filtres:
-    """Optional filters on the young person and the dispositif (spec/INDICATEURS.md)."""
+    """Optional filters on the young person and the dispositif (docs/arithmetic.md)."""
 
     dispositif: str | None = None
     sexe: str | None = None

@@ -1,4 +1,4 @@
-"""The closed vocabularies of the exchange format (spec/FORMAT.md), defined once.
+"""The closed vocabularies of the exchange format (docs/format.md), defined once.
 
 Every enumeration the store, the import, the forms and the engine check against
 lives here, with its French wording for the interface.
@@ -124,7 +124,7 @@ DOMAINES_PAR_TYPE: dict[str, dict[str, str]] = {
 # Types that may carry an amount (montant_eur).
 TYPES_AVEC_MONTANT: frozenset[str] = frozenset({"aide_faj"})
 
-# --- type sets of spec/INDICATEURS.md ----------------------------------------
+# --- type sets of docs/arithmetic.md ----------------------------------------
 EMPLOI = frozenset(
     {"emploi_cdi", "emploi_cdd_long", "emploi_cdd_court", "emploi_interim", "alternance", "creation_entreprise"}
 )
@@ -167,7 +167,7 @@ def famille_du_type(type_jalon: str) -> str:
 
 
 def tranche_age(age: int) -> str:
-    """The age band of spec/INDICATEURS.md (younger than 16 counts in 16-17)."""
+    """The age band of docs/arithmetic.md (younger than 16 counts in 16-17)."""
     if age <= 17:
         return "16-17"
     if age <= 21:
@@ -177,7 +177,7 @@ def tranche_age(age: int) -> str:
     return "26+"
 
 # --- indicator codes -----------------------------------------------------------
-# The public names of spec/INDICATEURS.md in the spec's order, with their family.
+# The public names of docs/arithmetic.md in the spec's order, with their family.
 # `objectifs` refer to them; the registry in `indicators/` must define exactly these.
 INDICATEUR_CODES: dict[str, str] = {
     "jeunes_suivis": "activite",

@@ -3,7 +3,7 @@
 One source for definitions: the registry. This module only arranges its
 entries by family, as structured rows (`rows`, `frame`) for tables and as
 Markdown text (`markdown`) for the page and the annex, with the common notions
-of spec/INDICATEURS.md and the parameters of the impact model.
+of docs/arithmetic.md and the parameters of the impact model.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Synthetic data of Parcours & Impact, in the exchange format (spec/FORMAT.md).
+"""Synthetic data of Parcours & Impact, in the exchange format (docs/format.md).
 
 `generator.generate(scale, seed)` yields the tables chunk by chunk; the scales are
-`demo`, `departement` and `national` (spec/CLI.md). The model and its figures are
+`demo`, `departement` and `national` (docs/cli.md). The model and its figures are
 described in docs/sample_data.md.
 """
 

@@ -1,4 +1,4 @@
-"""Deterministic synthetic data in the exchange format (spec/FORMAT.md).
+"""Deterministic synthetic data in the exchange format (docs/format.md).
 
 `generate(scale, seed)` yields `(table, chunk)` pairs in dependency order:
 structures, jeunes, accompagnements, jalons, financements, objectifs. The same
@@ -54,7 +54,7 @@ PERIODE = (date(2023, 1, 1), date(2026, 10, 31))
 AS_OF = PERIODE[1]
 TABLES = ("structures", "jeunes", "accompagnements", "jalons", "financements", "objectifs")
 
-# The columns of spec/FORMAT.md, in its order.
+# The columns of docs/format.md, in its order.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "structures": ("code_structure", "nom", "departement"),
     "jeunes": (
@@ -90,7 +90,7 @@ Progress = Callable[[str, int], None]
 
 @dataclass(frozen=True)
 class Scale:
-    """A size of the synthetic data set (spec/CLI.md, `mlimpact sample --scale`)."""
+    """A size of the synthetic data set (docs/cli.md, `mlimpact sample --scale`)."""
 
     name: str
     label: str

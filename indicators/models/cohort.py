@@ -5,7 +5,7 @@ young people leave, and it must not count a spell still open at as_of as a
 failure to leave: those spells are censored, and the Kaplan–Meier estimator
 uses them for as long as they were observed.
 
-Spells follow spec/INDICATEURS.md (`ancrage_rsa`): each `rsa_ouverture` opens a
+Spells follow docs/arithmetic.md (`ancrage_rsa`): each `rsa_ouverture` opens a
 spell, ended by the earliest `rsa_sortie` of the same jeune dated after it;
 without one (or with one after as_of) the spell is censored at as_of.
 

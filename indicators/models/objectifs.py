@@ -39,7 +39,7 @@ def objectifs_vs_resultats(
     sens: dict[str, str] | None = None,
     as_of: dt.date | None = None,
 ) -> pd.DataFrame:
-    """One row per target of the structure for the year, in the order of spec/INDICATEURS.md.
+    """One row per target of the structure for the year, in the order of docs/arithmetic.md.
 
     `resultats`: the figures of that structure for the calendar year (the
     engine's output). `sens` overrides directions ("hausse", "baisse",

@@ -1,4 +1,4 @@
-"""The `mlimpact` command line (spec/CLI.md): parse arguments, call the library, speak French.
+"""The `mlimpact` command line (docs/cli.md): parse arguments, call the library, speak French.
 
 Exit status: 0 success, 1 done but with rejected rows or failed checks, 2 unusable
 arguments, file or database.
@@ -243,7 +243,7 @@ def french(message: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console script entry point: French usage errors, exit statuses of spec/CLI.md."""
+    """Console script entry point: French usage errors, exit statuses of docs/cli.md."""
     try:
         code = app.main(args=argv, prog_name="mlimpact", standalone_mode=False)
     except click.exceptions.UsageError as exc:

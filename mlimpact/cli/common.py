@@ -57,7 +57,7 @@ def french_help(option):
 
 
 class Exit(click.exceptions.Exit):
-    """Leave a command with an exit status of spec/CLI.md (0, 1 or 2)."""
+    """Leave a command with an exit status of docs/cli.md (0, 1 or 2)."""
 
 
 def fail(message: str, code: int = 2) -> Exit:

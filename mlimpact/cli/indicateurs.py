@@ -1,7 +1,7 @@
-"""`mlimpact indicateurs`: every indicator for a scope and a period (spec/CLI.md).
+"""`mlimpact indicateurs`: every indicator for a scope and a period (docs/cli.md).
 
 The command only parses arguments, gets the figures and prints them: JSON and
-CSV for machines (the "Output contract of the CLI" of spec/INDICATEURS.md, with
+CSV for machines (the "Output contract of the CLI" of docs/arithmetic.md, with
 each figure's `traitement`), a French table for people.
 
 With `--compte EMAIL` it speaks as that account: the figures come from the

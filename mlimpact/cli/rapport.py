@@ -1,4 +1,4 @@
-"""`mlimpact rapport`: the PDF report for the Conseil départemental (spec/CLI.md).
+"""`mlimpact rapport`: the PDF report for the Conseil départemental (docs/cli.md).
 
 The command only parses arguments and calls `reports.pdf.rapport`, the same
 function as the impact page's download button, so both hand over the same

@@ -54,7 +54,7 @@ class ImportResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all good (an empty table is a remark), 1 done with rejected rows, 2 unusable file or database (spec/CLI.md)."""
+        """0 all good (an empty table is a remark), 1 done with rejected rows, 2 unusable file or database (docs/cli.md)."""
         if self.errors:
             return 2
         return 1 if self.problems else 0

@@ -1,7 +1,7 @@
 """The tables of the exchange format as data: columns, types, keys, references.
 
 One declarative description that the reader, the validator, the writer and the
-forms all use, so that a rule of spec/FORMAT.md is written down exactly once.
+forms all use, so that a rule of docs/format.md is written down exactly once.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def identifying_text(text: str | None) -> str | None:
     return None
 
 
-# Bounds of the format (FORMAT.md v1.1); the database CHECKs hold the fixed ones (models.py).
+# Bounds of the format (docs/format.md v1.1); the database CHECKs hold the fixed ones (models.py).
 MIN_BIRTH_YEAR = 1950
 MIN_YEAR = 2000
 JALON_DATE_MIN = dt.date(MIN_YEAR, 1, 1)  # the first date a jalon may take

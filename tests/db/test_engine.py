@@ -1,6 +1,6 @@
 """The indicator engine against a small data set whose every figure was computed by hand.
 
-The data set below is written for spec/INDICATEURS.md: each young person is a
+The data set below is written for docs/arithmetic.md: each young person is a
 scenario (boundary dates, leap day, same-day jalons, RSA spells reopened,
 orientations never followed…). The expected values are literals worked out by
 hand from the spec, with the arithmetic in a comment; they are never produced

@@ -52,7 +52,7 @@ def test_targets_against_results_after_the_year(store):
     assert list(t.columns) == [
         "indicateur", "libelle", "unite", "sens", "cible", "resultat", "ecart", "statut", "statut_libelle",
     ]
-    # the order of spec/INDICATEURS.md
+    # the order of docs/arithmetic.md
     assert list(t["indicateur"]) == [
         "jeunes_suivis", "acces_emploi", "delai_entree_jours", "entree_sous_30j", "ancrage_rsa",
     ]
