@@ -139,7 +139,7 @@ def library_figures(engine, year: int) -> None:
         top = sorted(passes.items(), key=lambda kv: -kv[1])[:5]
         print("      dont SQL : " + ", ".join(f"{name} {s:.2f} s" for name, s in top))
     start = time.perf_counter()
-    territorial.structures(engine, bureau, periode, "13", "acces_emploi", False)
+    territorial.structures(engine, bureau, periode, "13", "acces_emploi")
     print(f"  structures d'un département (13, acces_emploi) : {time.perf_counter() - start:.2f} s")
     start = time.perf_counter()
     territorial.tableau(engine, bureau, Periode(dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31)), "acces_emploi")
