@@ -48,4 +48,4 @@ def test_one_menu_only(page: Page, running_app, role):
     links = nav.get_by_test_id("stSidebarNavLink")
     expect(links).to_have_count(len(menu.pages_for(role)))
     titles = [text.splitlines()[-1].strip() for text in links.all_inner_texts()]  # after the icon's ligature
-    assert titles == [p.titre for p in menu.pages_for(role)]
+    assert titles == [p.titre_pour(role) for p in menu.pages_for(role)]
