@@ -79,7 +79,7 @@ def test_a_risk_recorded_then_averted_moves_ruptures_evitees(page: Page, app, ar
     # Find the jeune by identifier.
     open_page(page, "Parcours")
     page.get_by_label("Identifiant (ou une partie)").fill(ident)
-    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Rechercher").click()  # not the table toolbar's search
     wait_for_app(page)
     expect(page.get_by_role("heading", name=f"Jeune {ident}")).to_be_visible()
 
@@ -140,7 +140,7 @@ def test_a_risk_recorded_then_averted_moves_ruptures_evitees(page: Page, app, ar
     # The parcours shows the issue on its frise and in its history.
     open_page(page, "Parcours")
     page.get_by_label("Identifiant (ou une partie)").fill(ident)
-    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Rechercher").click()  # not the table toolbar's search
     wait_for_app(page)
     expect(page.get_by_text("Risque de rupture ouvert — Logement")).to_have_count(0)
     page.get_by_role("tab", name="Historique").click()
