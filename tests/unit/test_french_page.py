@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 from app.french_page import FrenchPage, french_document
 
@@ -32,7 +33,9 @@ def serve(body: bytes, content_type: bytes, path: str = "/", accept: bytes = b"t
 
     scope = {"type": "http", "method": "GET", "path": path,
              "headers": [(b"accept", accept), (b"accept-encoding", b"gzip, br")]}
-    asyncio.run(FrenchPage(app)(scope, receive, send))
+    # A thread of its own: in the whole suite, Playwright's sync API keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, FrenchPage(app)(scope, receive, send)).result()
     headers = dict(sent[0]["headers"])
     return headers, b"".join(m.get("body", b"") for m in sent[1:]), seen["headers"]
 
