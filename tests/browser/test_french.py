@@ -89,6 +89,9 @@ def test_every_page_speaks_french(page: Page, running_app, role):
         assert page.evaluate("document.documentElement.lang") == "fr", entry.url
         strings = page.evaluate(COLLECT) + reveal(page)
         bad = english(strings)
+        if bad:  # the translating script runs on DOM changes: on a loaded machine give it a moment, then look again
+            page.wait_for_timeout(1_500)
+            bad = english(page.evaluate(COLLECT) + reveal(page))
         if bad:
             found[entry.url] = bad
     assert not found, f"chaînes anglaises ({role}) : {found}"
