@@ -362,9 +362,8 @@ def courbe(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
     fin = max(fin, demande.periode.debut)
     debut = dt.date(fin.year - 2, 1, 1)
     with _connect(bind) as conn:
-        check_scope(conn, compte, demande.perimetre)
+        rule = service.checked_rule(conn, compte, demande.perimetre)
         structures = [code for code, _, _ in structures_in_scope(conn, demande.perimetre)]
-        rule = rule_for(conn, compte, demande.perimetre)
         as_of = demande.as_of or resolve_as_of(conn) or fin
         table = cohort.courbe_rsa(conn, structures, debut, fin, as_of, par="cohorte", mois=HORIZON_COURBE_MOIS, k=rule.k or None)
     if not rule.exact:

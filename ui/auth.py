@@ -20,7 +20,7 @@ from ui import cache, demo, menu
 
 DEMO_ENV = "MLIMPACT_DEMO"
 DEMO_DATASET = "demo"
-DEMO_DOMAIN = "demo.invalid"
+DEMO_DOMAIN = accounts.DEMO_DOMAIN  # one definition, in the data layer
 
 
 class ModeDemoRefuse(Exception):

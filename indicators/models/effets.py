@@ -749,17 +749,12 @@ def for_account(
 ) -> Resultats:
     """The estimates an account may see: its scope is checked, outsiders get the disclosure rule of the
     other views (`indicators.disclosure.rule`: counts perturbed, small groups masked)."""
-    rule = check(bind, compte, perimetre)
+    rule = checked_rule(bind, compte, perimetre)
     if isinstance(bind, Engine):
         resultats = compute_stored(bind, periode, perimetre, filtres, as_of, progress)
     else:
         resultats = compute(bind, periode, perimetre, filtres, as_of, progress)
     return visible(resultats, rule)
-
-
-def check(bind: Engine | Connection, compte: Compte, perimetre: Perimetre) -> Rule:
-    """AccesRefuse when the account may not see this scope; else how it sees it (exact, or perturbed with k)."""
-    return checked_rule(bind, compte, perimetre)
 
 
 def visible(resultats: Resultats, rule: Rule) -> Resultats:
