@@ -41,7 +41,6 @@ TEXTES: dict[str, str] = {
     "Close": "Fermer",
     "Delete": "Supprimer",
     "Remove": "Retirer",
-    "Remove the": "Retirer",  # a multiselect chip's button (« Remove the » + the option)
     # forms and text fields
     "Press Enter to submit form": "Appuyez sur Entrée pour envoyer le formulaire",
     "Press Ctrl+Enter to submit form": "Appuyez sur Ctrl+Entrée pour envoyer le formulaire",
@@ -138,7 +137,6 @@ MOTIFS: list[tuple[str, str]] = [
     (r"^option (.*), selected\.$", "option $1, choisie."),
     (r"^option (.*) focused, (\d+) of (\d+)\. (\d+) results? available\.(.*)$", "option $1 en surbrillance, $2 sur $3."),
     (r"^Select box activated$", "Liste de choix ouverte"),
-    (r"^Remove the (.+)$", "Retirer $1"),
     (r"^Help for (.+)$", "Aide : $1"),
     (r"^Show data: (.+)$", "Voir les données : $1"),
     (r"^Download as PNG: (.+)$", "Télécharger en PNG : $1"),

@@ -9,6 +9,7 @@ under the data version, so the next visitor gets it at once.
 
 import streamlit as st
 
+from indicators.disclosure.service import checked_rule
 from indicators.models import effets as modele
 from indicators.types import Echelon
 from mlimpact.access import AccesRefuse
@@ -50,7 +51,7 @@ if selection.perimetre.echelon in (Echelon.REGION, Echelon.NATIONAL):
     # many départements: computed once in the background (kept under the data version), the page follows it
     moteur = cache.engine(db)
     try:
-        regle = modele.check(moteur, compte, selection.perimetre)
+        regle = checked_rule(moteur, compte, selection.perimetre)
     except AccesRefuse as exc:
         st.error(str(exc))
         st.stop()
@@ -73,7 +74,7 @@ if selection.perimetre.echelon in (Echelon.REGION, Echelon.NATIONAL):
 else:
     barre = st.progress(0.0, text="Calcul des comparaisons…")
     try:
-        resultats = cache.effets(db, version, compte, demande, _progress=lambda f, t: barre.progress(min(max(f, 0.0), 1.0), text=t))
+        resultats = cache.effets(db, version, compte, demande, progress=lambda f, t: barre.progress(min(max(f, 0.0), 1.0), text=t))
     except AccesRefuse as exc:
         barre.empty()
         st.error(str(exc))

@@ -11,6 +11,7 @@ version check itself is trusted.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 
 import pandas as pd
@@ -242,10 +243,20 @@ def national_reference(db, version, compte, periode, code, filtres) -> Valeur | 
 
 
 # --- « Ce qui marche » ------------------------------------------------------------------------------------------
+def effets(db: str, version: int, compte: Compte, demande: ct.Demande, progress=None):
+    """The effect estimates the account may see (indicators.models.effets); `progress(fraction, text)` moves
+    the page's bar while they compute.
+
+    The bar is moved from the page's own context, not the cached function's: Streamlit records every
+    element call made inside a cached function to replay it on the next hit, and refuses to replay one
+    on a bar the page drew outside it (CacheReplayClosureError on the second visit)."""
+    page = contextvars.copy_context()
+    relay = None if progress is None else (lambda fraction, texte: page.run(progress, fraction, texte))
+    return _effets(db, version, compte, demande, _progress=relay)
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
-def effets(db: str, version: int, compte: Compte, demande: ct.Demande, _progress=None):
-    """The effect estimates the account may see (indicators.models.effets); `_progress(fraction, text)`
-    is called while it computes (not part of the key)."""
+def _effets(db: str, version: int, compte: Compte, demande: ct.Demande, _progress=None):
     from indicators.models import effets as modele_effets
 
     return modele_effets.for_account(

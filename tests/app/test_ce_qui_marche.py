@@ -94,3 +94,13 @@ def test_bureau_national_view_is_computed_in_the_background_then_kept(open_page,
     finally:
         engine.dispose()
     assert kept is not None and textes.table(effets.visible(kept, Rule("perturbe", 11))).equals(table)
+
+
+def test_the_page_opens_again_from_the_cache_without_an_error(open_page, demo_database):
+    """The second visit is served from the cache: the progress bar moved during the first must not be replayed
+    (Streamlit refused it with CacheReplayClosureError, « Remove the `@st.cache_data` decorator… »)."""
+    first = open_page(demo_database, "directeur")
+    assert not first.exception, first.exception
+    again = open_page(demo_database, "directeur")
+    assert not again.exception, again.exception
+    assert effects_table(again).equals(effects_table(first))

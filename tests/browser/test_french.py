@@ -87,6 +87,7 @@ def test_every_page_speaks_french(page: Page, running_app, role):
         wait_for_app(page)
         expect(page.get_by_role("heading", level=1).first).to_be_visible(timeout=60_000)
         assert page.evaluate("document.documentElement.lang") == "fr", entry.url
+        assert not page.get_by_test_id("stException").count(), f"{entry.url} : {page.get_by_test_id('stException').first.inner_text()}"
         strings = page.evaluate(COLLECT) + reveal(page)
         bad = english(strings)
         if bad:  # the translating script runs on DOM changes: on a loaded machine give it a moment, then look again
