@@ -16,9 +16,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from indicators import measures
-from indicators.rounding import arrondi
 from indicators.impact_chain import MOIS_JOURS, euros_par_euro, net
 from indicators.registry import REGISTRY, Indicateur
+from indicators.rounding import arrondi
 from indicators.types import Nature, Periode, Valeur
 
 

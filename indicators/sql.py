@@ -48,10 +48,10 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateTableAs
 from sqlalchemy.sql.elements import ColumnElement
 
+from indicators.dialecte import days_between
 from indicators.facts import annuel
 from indicators.facts.analytique import ANALYTIQUE as D
 from indicators.facts.analytique import FAMILLES, actifs, returning
-from indicators.dialecte import days_between
 from indicators.facts.suivi import Fenetre, colonnes, parcours_anterieur
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab

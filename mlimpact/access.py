@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from mlimpact.scope import Echelon, Perimetre
 from mlimpact.models import Structure
+from mlimpact.scope import Echelon, Perimetre
 
 PARCOURS_TABLES = frozenset({"jeunes", "accompagnements", "jalons"})
 CONVENTION_TABLES = frozenset({"objectifs", "financements"})

@@ -11,15 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from indicators.models import impact as modele
+from indicators.models import impact_settings
 from indicators.registry import REGISTRY
 from mlimpact import audit, notes, vocab
-from indicators.models import impact_settings
 from mlimpact.access import AccesRefuse
 from presentation.figures import texte_nombre
-from presentation.textes import NOTES, echapper
-from ui import auth
-from ui import cache
 from presentation.formats import date_fr, euros, pourcent
+from presentation.textes import NOTES, echapper
+from ui import auth, cache
 
 compte = auth.page_account(__file__)
 db = cache.current_db()

@@ -12,21 +12,20 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from indicators.models import impact as modele
 from indicators.dimensions import DIMENSIONS
+from indicators.models import impact as modele
 from indicators.models.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
 from indicators.types import Echelon, Famille, Periode
 from mlimpact.access import AccesRefuse
+from presentation.figures import texte_objectif, texte_valeur
+from presentation.formats import date_fr, euros
+from presentation.textes import echapper, libelle_filtres, mois_incomplet
 from reports import contenu as ct
 from reports import excel as rapport_excel
 from reports import figures as fig
 from reports import pdf as rapport_pdf
-from presentation.figures import texte_objectif, texte_valeur
-from presentation.textes import echapper, libelle_filtres, mois_incomplet
-from ui import auth, cards, charts, filters
-from ui import cache
-from presentation.formats import date_fr, euros
+from ui import auth, cache, cards, charts, filters
 
 INTROS = {
     Famille.ACTIVITE: "Ce que la Mission Locale fait : combien de jeunes elle suit, avec quelle intensité, et ce que "

@@ -8,14 +8,13 @@ structure when they edited them.
 import streamlit as st
 
 from indicators.models.impact import parameters_table
-from presentation.methodology import frame, markdown
 from indicators.registry import REGISTRY_VERSION
 from mlimpact.access import default_perimetre
-from reports import figures as fig
-from presentation.textes import echapper
-from ui import auth
-from ui import cache
 from presentation.formats import date_fr
+from presentation.methodology import frame, markdown
+from presentation.textes import echapper
+from reports import figures as fig
+from ui import auth, cache
 
 compte = auth.page_account(__file__)
 db = cache.current_db()

@@ -27,8 +27,8 @@ import math
 import pandas as pd
 
 from indicators.disclosure.masking import DEFAULT_K, nature_de
-from indicators.rounding import arrondi
 from indicators.registry import REGISTRY
+from indicators.rounding import arrondi
 from indicators.types import Nature, Valeur
 from presentation.formats import NBSP, entier, euros, nombre, pourcent
 

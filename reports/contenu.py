@@ -21,17 +21,16 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from indicators.models import cohort
 from indicators.disclosure import service
-from indicators.models import impact as modele
+from indicators.disclosure.rule import rule_for
 from indicators.engine import resolve_as_of
+from indicators.models import cohort, impact_settings
+from indicators.models import impact as modele
 from indicators.models.objectifs import objectifs_vs_resultats
 from indicators.registry import REGISTRY, REGISTRY_VERSION
 from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
 from mlimpact import audit, notes
-from indicators.models import impact_settings
-from indicators.disclosure.rule import rule_for
 from mlimpact.access import Compte, check_scope
 from presentation.figures import avec_affichage
 from presentation.textes import libelle_perimetre, libelle_periode

@@ -26,18 +26,18 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from sqlalchemy import Engine
 
-from presentation.methodology import NOTIONS
-from presentation.methodology import rows as definitions
 from indicators.models.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
 from indicators.types import Famille, Filtres, Perimetre, Periode
 from mlimpact.access import Compte
+from presentation.figures import texte_ecart, texte_nombre, texte_valeur, texte_variation
+from presentation.formats import date_fr, euros
+from presentation.methodology import NOTIONS
+from presentation.methodology import rows as definitions
+from presentation.textes import NOTES, libelle_filtres, libelle_periode, mois_incomplet
 from reports import contenu as ct
 from reports import figures as fig
 from reports.fonts import police
-from presentation.figures import texte_ecart, texte_nombre, texte_valeur, texte_variation
-from presentation.textes import NOTES, libelle_filtres, libelle_periode, mois_incomplet
-from presentation.formats import date_fr, euros
 
 POLICE = "DejaVu"
 BLEU = (0, 114, 178)

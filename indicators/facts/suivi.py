@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from indicators.dialecte import days_between, later
 from indicators.facts.analytique import AC as A
 from indicators.facts.analytique import ANALYTIQUE as D
 from indicators.facts.analytique import MAX_GAP
-from indicators.dialecte import days_between, later
 from mlimpact import vocab
 
 

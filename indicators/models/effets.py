@@ -42,11 +42,11 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import WLS
 
+from indicators.disclosure.rule import Rule
+from indicators.disclosure.service import checked_rule
 from indicators.effets_registry import ACTIONS, ANTECEDENTS, RESULTATS, SUIVI, Action, Resultat, jalon_types
 from indicators.sql import PerimetreInconnu, departements_of
 from indicators.types import Echelon, Filtres, Perimetre, Periode
-from indicators.disclosure.rule import Rule
-from indicators.disclosure.service import checked_rule
 from mlimpact.access import Compte
 from mlimpact.models import Accompagnement, Jalon, Jeune, Structure
 

@@ -21,10 +21,6 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from indicators.formules import prorata
-from indicators.rounding import arrondi
-from indicators.types import Perimetre, Periode
-from mlimpact import vocab
-from mlimpact.models import Financement
 from indicators.impact_chain import (  # noqa: F401 (the model's public names, read by the pages and the PDF)
     CAS,
     PARAMETRES_PATH,
@@ -38,6 +34,10 @@ from indicators.impact_chain import (  # noqa: F401 (the model's public names, r
     montant_rsa,
     net,
 )
+from indicators.rounding import arrondi
+from indicators.types import Perimetre, Periode
+from mlimpact import vocab
+from mlimpact.models import Financement
 
 
 def waterfall(brut: float, params: ParametresImpact, case: str = "central") -> pd.DataFrame:

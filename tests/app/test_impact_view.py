@@ -13,17 +13,17 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from indicators.models import impact as modele
 from indicators.disclosure import service
+from indicators.models import impact as modele
+from indicators.models import impact_settings
 from indicators.registry import REGISTRY
 from indicators.types import Echelon, Filtres, Nature, Perimetre, Periode
 from mlimpact import audit
-from indicators.models import impact_settings
 from mlimpact.access import Compte
 from mlimpact.db import make_engine
+from presentation.figures import texte_valeur as valeur_texte
 from tests.conftest import ROOT
 from tests.db.test_report import copie_demo
-from presentation.figures import texte_valeur as valeur_texte
 
 ROLES = [
     ("conseiller", {}),

@@ -19,9 +19,9 @@ from indicators.types import Echelon, Perimetre, Periode
 from mlimpact import parcours, store, worklist
 from mlimpact.access import Compte
 from mlimpact.db import make_engine
-from tests.support.browser_helpers import choose, demo_sign_in, wait_for_app
-from tests.conftest import start_app
 from presentation.formats import entier
+from tests.conftest import start_app
+from tests.support.browser_helpers import choose, demo_sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 

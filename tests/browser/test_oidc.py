@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from mlimpact import accounts
 from mlimpact.db import make_engine
 from mlimpact.overview import overview
+from presentation.formats import entier
 from tests.support.browser_helpers import wait_for_app
 from tests.support.oidc_provider import (
     LOGIN_BUTTON,
@@ -30,7 +31,6 @@ from tests.support.oidc_provider import (
     start_streamlit,
     write_secrets,
 )
-from presentation.formats import entier
 
 pytestmark = [
     pytest.mark.browser,

@@ -16,8 +16,8 @@ from mlimpact import audit, parcours, store, worklist
 from mlimpact.db import make_engine
 from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Audit, Jalon
-from tests.support.exchange_files import write_tables
 from tests.db.test_parcours import ML13, ML13_BIS, TODAY
+from tests.support.exchange_files import write_tables
 
 WRITERS = 20
 JALONS_EACH = 10

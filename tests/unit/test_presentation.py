@@ -62,7 +62,7 @@ def test_masked_values():
 
 
 def test_changes_points_for_a_ratio_unit_otherwise():
-    v = lambda code, x: Valeur(code, x)  # noqa: E731
+    v = lambda code, x: Valeur(code, x)
     assert texte_variation("acces_emploi", v("acces_emploi", 30.0), v("acces_emploi", 27.5)) == f"+2,5{NBSP}pt"
     assert texte_variation("acces_emploi", v("acces_emploi", 20.0), v("acces_emploi", 27.5)) == f"−7,5{NBSP}pt"
     assert texte_variation("acces_emploi", v("acces_emploi", 20.0), v("acces_emploi", 20.0)) == f"±0,0{NBSP}pt"

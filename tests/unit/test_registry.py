@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from presentation import methodology
 from indicators.registry import (
     CODES,
     DEFINITIONS,
@@ -32,6 +31,7 @@ from indicators.registry import (
 )
 from indicators.types import Famille, Nature, Niveau, Sens
 from mlimpact import vocab
+from presentation import methodology
 
 COUNT = Indicateur(
     "a",
