@@ -2,10 +2,13 @@
 
 Streamlit 1.67 switches to its legacy multipage mode when a `pages/` folder sits
 beside the script it runs (`PagesManager.uses_pages_directory`, decided once per
-server process at its first session). In that mode a page URL opened first runs
-the page script without `app/main.py`. Our layout keeps `pages/` at the top level
-and the script one level down (`dashboard.py` serves `app/main.py`); these tests
-open every page of `ui.menu.PAGES` as the first session of a fresh server.
+server process when its first session starts, from the folders alone; the first
+`st.navigation` call turns it off for good). In that mode a page URL opened first
+runs the page script without `app/main.py`. Our layout keeps `pages/` at the top
+level and the script one level down (`dashboard.py` serves `app/main.py`); these
+tests start a fresh server per mode (with sign-in, demo) and open every page of
+`ui.menu.PAGES` there, each in a fresh browser session, `/` never asked: the first
+session of each server is a page URL (the administration's, the most guarded).
 
 The companion test builds the unsafe layout (a script beside `pages/`) in a temp
 folder and shows that there the first page URL does run without the entry point:
@@ -14,7 +17,9 @@ which the tests of the real layout forbid. (The page's own guard,
 `auth.page_account(__file__)`, still asks for sign-in: a second line of defence.)
 
 The servers are started in parallel once for the module (only `/_stcore/health`
-is asked before the browser opens the page URL: it opens no session).
+is asked before the browser opens the page URLs: it opens no session). The unsafe
+layout needs a server per URL: its first session's `st.navigation` ends the
+legacy mode for the sessions after it.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:get_jwt_co
 
 LOAD = 30_000
 DEFAULT_DEMO_ROLE = "conseiller"  # the first choice of the demo's «Rôle» select (mlimpact.vocab.ROLES)
-PARALLEL_STARTS = 6
+PARALLEL_STARTS = 4
 # What a page shows and the sign-in screen never does (Streamlit's test ids).
 PAGE_ELEMENTS = ("stSidebarNav", "stMetric", "stDataFrame", "stTable", "stVegaLiteChart", "stTabs", "stExpander")
 UNSAFE_PAGES = ("impact", "admin")  # a page every role may open, and one for the administration only
@@ -58,12 +63,11 @@ def unsafe_script(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def servers(demo_database, secrets_file, unsafe_script, tmp_path_factory):
-    """A fresh server per (layout, page): `dashboard.py` with [auth] and in demo mode, the unsafe script with [auth]."""
+    """Fresh servers: `dashboard.py` with [auth], `dashboard.py` in demo mode, the unsafe script with [auth] per URL."""
     workdir = tmp_path_factory.mktemp("first-url-apps")
     no_auth = workdir / "no-auth.toml"
     no_auth.write_text("", encoding="utf-8")
-    wanted = {("auth", page.url): ("dashboard.py", secrets_file, False) for page in menu.PAGES}
-    wanted |= {("demo", page.url): ("dashboard.py", no_auth, True) for page in menu.PAGES}
+    wanted = {("auth", ""): ("dashboard.py", secrets_file, False), ("demo", ""): ("dashboard.py", no_auth, True)}
     wanted |= {("unsafe", url): (str(unsafe_script), secrets_file, False) for url in UNSAFE_PAGES}
 
     def start(key):
@@ -84,7 +88,7 @@ def servers(demo_database, secrets_file, unsafe_script, tmp_path_factory):
 
 
 def open_first(browser: Browser, app: StartedApp, url: str) -> Page:
-    """The page URL as the server's first session, in a fresh browser context."""
+    """The page URL in a fresh browser session (on a server where `/` was never asked)."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(f"{app.url}/{url}")
@@ -96,9 +100,13 @@ def headings(page: Page) -> list[str]:
     return [text.strip() for text in page.get_by_test_id("stMain").locator("h1, h2, h3").all_inner_texts()]
 
 
-@pytest.mark.parametrize("page_def", menu.PAGES, ids=lambda p: p.url)
+# The administration's page first: on each server, the first session of all asks for it.
+ORDER = sorted(menu.PAGES, key=lambda p: p.url != "admin")
+
+
+@pytest.mark.parametrize("page_def", ORDER, ids=lambda p: p.url)
 def test_a_page_url_first_shows_the_sign_in_only(browser: Browser, servers, page_def):
-    page = open_first(browser, servers["auth", page_def.url], page_def.url)
+    page = open_first(browser, servers["auth", ""], page_def.url)
     try:
         expect(page.get_by_role("button", name=LOGIN_BUTTON)).to_be_visible(timeout=LOAD)
         assert headings(page) == ["Parcours & Impact"]
@@ -110,9 +118,9 @@ def test_a_page_url_first_shows_the_sign_in_only(browser: Browser, servers, page
         page.context.close()
 
 
-@pytest.mark.parametrize("page_def", menu.PAGES, ids=lambda p: p.url)
+@pytest.mark.parametrize("page_def", ORDER, ids=lambda p: p.url)
 def test_a_page_url_first_in_demo_mode_asks_for_a_role(browser: Browser, servers, page_def):
-    page = open_first(browser, servers["demo", page_def.url], page_def.url)
+    page = open_first(browser, servers["demo", ""], page_def.url)
     try:
         sidebar = page.get_by_test_id("stSidebar")
         expect(sidebar.get_by_role("combobox", name="Rôle")).to_be_visible(timeout=LOAD)
