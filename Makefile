@@ -32,10 +32,12 @@ run: install
 	$(BIN)/mlimpact demo
 	MLIMPACT_DEMO=1 $(BIN)/streamlit run dashboard.py $(STREAMLIT_ARGS)
 
-## make test: install the test extras and system parts (Chromium, PostgreSQL), run the whole suite.
+## make test: install the test extras and system parts (Chromium, PostgreSQL), run the whole suite,
+## one worker per core (at most 4: each starts its own PostgreSQL, Streamlit and Chromium), a test file per worker.
+PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadfile
 test: install-test
 	bash scripts/system-deps.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## make bench: the speed benchmarks (figures go to docs/benchmarks.md by hand).
 bench: install-test

@@ -35,8 +35,10 @@ from indicators.sql import (
     Requetes,
     check_perimetre,
     latest_jalon_date,
+    structures_in_scope,
 )
 from indicators.types import Famille, Filtres, Nature, Perimetre, Periode, Valeur
+from mlimpact import overview
 
 __all__ = [
     "PerimetreInconnu",
@@ -100,6 +102,15 @@ def resolve_as_of(bind: Engine | Connection, as_of: dt.date | None = None) -> dt
         return as_of
     with _connection(bind) as conn:
         return cache.cached(conn, "as_of", (), lambda: latest_jalon_date(conn))
+
+
+def data_through(bind: Engine | Connection, perimetre: Perimetre) -> dt.date | None:
+    """« Données au » of a scope: the earliest of its structures' latest jalon dates (None: no jalon). A month of
+    the scope is complete only when every structure has reported through its end, so a structure entering a
+    jalon today moves neither the others' date nor that of a scope they share (`mlimpact.overview.data_through`)."""
+    with _connection(bind) as conn:
+        codes = [code for code, _nom, _dep in structures_in_scope(conn, perimetre)]
+        return overview.data_through(overview.latest_by_structure(conn, codes))[0] if codes else None
 
 
 # --- aggregation -------------------------------------------------------------------------------------

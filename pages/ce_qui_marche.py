@@ -31,6 +31,7 @@ if as_of is None:
 
 structures = cache.structures_offered(db, version, compte)
 selection = filters.sidebar(compte, structures, as_of, first_year, key="cqm")
+as_of = cache.data_through(db, version, selection.perimetre) or as_of  # the scope's own « données au »
 demande = ct.Demande(selection.periode, selection.perimetre, selection.filtres, as_of)
 libelle, _dep = cache.contexte(db, version, selection.perimetre)
 st.caption(

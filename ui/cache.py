@@ -87,6 +87,14 @@ def latest_by_structure(db: str, version: int, structures: tuple[str, ...] | Non
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def data_through(db: str, version: int, perimetre: Perimetre) -> dt.date | None:
+    """« Données au » of a scope (`indicators.engine.data_through`)."""
+    from indicators.engine import data_through as scope_data_through
+
+    return scope_data_through(engine(db), perimetre)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
     with engine(db).connect() as conn:
         return ov.jeunes_par_structure(conn)

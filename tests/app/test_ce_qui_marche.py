@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from indicators.disclosure.rule import Rule
+from indicators.engine import data_through
 from indicators.models import effets
 from indicators.types import Echelon, Perimetre, Periode
 from mlimpact.access import Compte
@@ -90,7 +91,8 @@ def test_bureau_national_view_is_computed_in_the_background_then_kept(open_page,
     engine = make_engine(demo_database)
     try:
         annee = at.selectbox(key="cqm_annee").value
-        kept = effets.stored(engine, Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31)), Perimetre(), as_of=dt.date(2026, 10, 31))
+        # at the date of France's data: the earliest of the structures' latest dates
+        kept = effets.stored(engine, Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31)), Perimetre(), as_of=data_through(engine, Perimetre()))
     finally:
         engine.dispose()
     assert kept is not None and textes.table(effets.visible(kept, Rule("perturbe", 11))).equals(table)

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from indicators.disclosure import service
+from indicators.engine import data_through
 from indicators.models import impact as modele
 from indicators.models import impact_settings
 from indicators.registry import REGISTRY
@@ -78,7 +79,8 @@ def shown_counts(at: AppTest) -> list[int]:
 
 def assert_cards_are_the_service_ones(at: AppTest, url: str, compte: Compte, perimetre: Perimetre, filtres: Filtres = Filtres()):
     engine = make_engine(url)
-    expected = service.compute(engine, compte, PERIODE, perimetre, filtres)
+    # « données au » of the scope: the earliest of its structures' latest dates (the page's date)
+    expected = service.compute(engine, compte, PERIODE, perimetre, filtres, as_of=data_through(engine, perimetre))
     shown = metrics(at)
     for code, valeur in expected.items():
         assert shown[REGISTRY[code].libelle] == valeur_texte(code, valeur), code
@@ -100,7 +102,10 @@ def test_impact_page_shows_the_service_figures_for_every_role(app_on, demo_datab
         perimetre = Perimetre()
     assert_cards_are_the_service_ones(at, demo_database, compte, perimetre)
     captions = " ".join(c.value for c in at.caption)
-    assert "données au 31/10/2026" in captions  # as_of and scope on every view
+    # as_of and scope on every view: the scope's own date (the demo's structures stop in late October)
+    attendu = data_through(make_engine(demo_database), perimetre)
+    assert dt.date(2026, 10, 1) <= attendu <= dt.date(2026, 10, 31)
+    assert f"données au {attendu:%d/%m/%Y}" in captions
     assert "année 2025" in captions
     headers = {h.value for h in at.header}
     assert {"Activité : ce qui est fait et ce que cela coûte", "Impact : ce qui est évité, en euros"} <= headers
@@ -372,3 +377,39 @@ def test_the_directors_words_are_written_on_the_convention_page_and_refused_when
     assert not any("<b>rurale</b>" in m.value or "**Ouverture**" in m.value for m in at.markdown)
     journal = at.dataframe[-1].value
     assert "notes_annuelles" in set(journal["Table"])
+
+
+def test_donnees_au_is_the_scopes_own_date(app_on, demo_database, tmp_path):
+    """A jalon entered today by ML13001 moves its own « données au », not that of another Mission Locale nor of
+    France (the earliest of its structures' latest dates); the incomplete-month note follows the scope (issue 18)."""
+    from sqlalchemy import select
+
+    from mlimpact import overview, store
+    from mlimpact.models import Jalon, Jeune
+
+    url = copie_demo(demo_database, tmp_path / "copie")
+    engine = make_engine(url)
+    today = dt.date.today()
+    try:
+        with engine.begin() as conn:
+            through, _ = overview.data_through(overview.latest_by_structure(conn))
+            other = overview.latest_by_structure(conn, ["ML84001"])["ML84001"]
+            jeune = conn.execute(select(Jeune.id_jeune).where(Jeune.code_structure == "ML13001")).scalars().first()
+            conn.execute(Jalon.__table__.insert().values(id_jalon="AUJOURDHUI-1", id_jeune=jeune, date=today, type="entretien"))
+            store.bump_data_version(conn)
+    finally:
+        engine.dispose()
+    assert through < today and other < today
+
+    def donnees_au(at: AppTest) -> str:
+        return next(re.search(r"données au (\d\d/\d\d/\d{4})", c.value).group(1) for c in at.caption if "données au" in c.value)
+
+    own = app_on(url, "directeur", demo_structure="ML13001")
+    assert not own.exception, own.exception
+    assert donnees_au(own) == today.strftime("%d/%m/%Y")
+    autre = app_on(url, "directeur", demo_structure="ML84001")
+    assert not autre.exception, autre.exception
+    assert donnees_au(autre) == other.strftime("%d/%m/%Y")
+    france = app_on(url, "bureau")
+    assert not france.exception, france.exception
+    assert donnees_au(france) == through.strftime("%d/%m/%Y")

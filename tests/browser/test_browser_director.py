@@ -44,7 +44,7 @@ def open_page(page: Page, title: str, heading: str) -> None:
 def test_a_director_prepares_the_meeting_with_the_departement(page: Page, running_app, artefacts, tmp_path):
     demo_sign_in(page, running_app.url, DIRECTION, structure=STRUCTURE)
     open_page(page, "Impact", "Impact de l'accompagnement")
-    expect(page.get_by_text("données au 31/10/2026").first).to_be_visible()
+    expect(page.get_by_text("données au 30/10/2026").first).to_be_visible()  # ML13001's last jalon (the scope's date)
     expect(page.get_by_test_id("stMetric").filter(has_text="Jeunes suivis").first).to_be_visible()
     capture(page, artefacts / "directeur-impact.png")
 

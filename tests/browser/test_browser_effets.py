@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def test_a_director_reads_what_works(page: Page, running_app, artefacts):
     demo_sign_in(page, running_app.url, DIRECTION, structure=STRUCTURE)
     open_page(page, "Ce qui marche", "Ce qui marche")
-    expect(page.get_by_text("données au 31/10/2026").first).to_be_visible()
+    expect(page.get_by_text("données au 30/10/2026").first).to_be_visible()  # ML13001's last jalon (the scope's date)
     # the forest plot and its table (French headers), once computed
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=120_000)
     table = page.get_by_test_id("stDataFrame").first

@@ -47,6 +47,7 @@ DISTRIBUTION_OF = {
 # Declared and rightly never imported.
 USED_WITHOUT_IMPORT = {
     "pytest-playwright",  # a pytest plugin: its fixtures (`page`, `browser`) are found by pytest
+    "pytest-xdist",  # a pytest plugin: `make test` runs the files in parallel with its `-n`
     "ruff",  # the linter, a command
 }
 
