@@ -30,6 +30,7 @@ import argparse
 import datetime as dt
 import functools
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -211,12 +212,18 @@ def impact_figures(base: str) -> dict[str, list[float]]:
         drawn(page)
         link = page.get_by_test_id("stSidebarNav").get_by_role("link", name="Impact")
         out["page Impact, France entière, ouverture à froid"].append(timed(page, link.click, "Impact de l'accompagnement"))
-        boite = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Année").first
-        autre = str(int(boite.inner_text().split()[-1]) - 1)  # « Année 2025 » → 2024
+        annee = re.search(r"année (\d{4})", page.get_by_test_id("stMain").inner_text())  # the caption: « … · année 2025 · … »
+        autre = str(int(annee.group(1)) - 1)
         out["page Impact, autre année (jamais calculée)"].append(
             timed(page, lambda: choose(page, "Année", autre), "Impact de l'accompagnement"))
         browser.close()
     return out
+
+
+def show_figures(figures: dict[str, list[float]]) -> None:
+    for name, values in figures.items():
+        print(f"  {name:<48} médiane {statistics.median(values):7.2f} s   max {max(values):7.2f} s   "
+              f"({', '.join(f'{v:.2f}' for v in values)})", flush=True)
 
 
 def main() -> None:
@@ -235,16 +242,14 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=20)
+        print("\n2. pages « Vue nationale » et « Impact » (bureau, échelle nationale, PostgreSQL) — du geste à la vue dessinée :")
+        show_figures(figures)
         process, base = start_app(db, folder / "streamlit-impact.log")  # a fresh server: nothing computed yet
         try:
-            figures.update(impact_figures(base))
+            show_figures(impact_figures(base))
         finally:
             process.terminate()
             process.wait(timeout=20)
-        print("\n2. pages « Vue nationale » et « Impact » (bureau, échelle nationale, PostgreSQL) — du geste à la vue dessinée :")
-        for name, values in figures.items():
-            print(f"  {name:<48} médiane {statistics.median(values):7.2f} s   max {max(values):7.2f} s   "
-                  f"({', '.join(f'{v:.2f}' for v in values)})")
         if not args.skip_library:
             library_figures(engine, 2025)
     finally:
