@@ -151,7 +151,7 @@ def tendance(famille: Famille) -> None:
     titre = ct.titre_tendance(demande)
     st.markdown(f"**{titre}**")
     charts.show(
-        fig.tendance(table, famille),
+        cache.chart(fig.tendance, table, famille),
         fig.table_tendance(table),
         f"{titre} : {noms}.",
         key=f"imp_tendance_{famille.value}",
@@ -175,7 +175,7 @@ def ventilations(nom: str) -> None:
         [fig.table_ventilation(t).assign(Ventilation=titre) for t, titre in zip(tables, titres, strict=True)], ignore_index=True
     )[["Ventilation", "Modalité", "Valeur"]]
     charts.show_grid(
-        [fig.barres(t, titre) for t, titre in zip(tables, titres, strict=True)],
+        [cache.chart(fig.barres, t, titre) for t, titre in zip(tables, titres, strict=True)],
         table,
         f"{ct.THEMES[nom][0]} : {'; '.join(titres)} — barres horizontales, une par modalité.",
         key=f"imp_theme_{nom}",
@@ -191,7 +191,7 @@ def ventilations(nom: str) -> None:
         elif curve.empty:
             st.caption("Aucune entrée au RSA sur ces années.")
         else:
-            charts.show(fig.courbe_rsa(curve), fig.table_courbe(curve), "Part des jeunes encore au RSA mois après mois depuis leur entrée, une courbe par année d'entrée.", key="imp_courbe")
+            charts.show(cache.chart(fig.courbe_rsa, curve), fig.table_courbe(curve), "Part des jeunes encore au RSA mois après mois depuis leur entrée, une courbe par année d'entrée.", key="imp_courbe")
             st.caption(
                 "Estimation de Kaplan–Meier : un droit encore ouvert à la date des données compte jusqu'à cette date "
                 "sans être compté comme un échec. Tous les jeunes du périmètre entrés au RSA, sans filtre de public."
@@ -243,7 +243,7 @@ def cout_evite() -> None:
     left, right = st.columns([3, 2])
     with left:
         cascade = modele.waterfall(imp.brut, params, cas)
-        charts.show(fig.cascade(cascade), fig.table_cascade(cascade), "Cascade du montant brut au montant net des allocations RSA évitées : "
+        charts.show(cache.chart(fig.cascade, cascade), fig.table_cascade(cascade), "Cascade du montant brut au montant net des allocations RSA évitées : "
                     + " ; ".join(fig.texte_etape(e, m, t) for e, m, t in zip(cascade["etape"], cascade["montant"], cascade["type"])) + ".",
                     key="imp_cascade")
     with right:
@@ -301,12 +301,12 @@ for famille in Famille:
         tendance(famille)
         st.subheader("Les partenaires mobilisés, par domaine")
         partenaires = cache.theme(db, version, compte, demande, "etayage")[0]
-        charts.show(fig.barres(partenaires), fig.table_ventilation(partenaires), "Mobilisations de partenaires par domaine, barres horizontales.", key="imp_partenaires")
+        charts.show(cache.chart(fig.barres, partenaires), fig.table_ventilation(partenaires), "Mobilisations de partenaires par domaine, barres horizontales.", key="imp_partenaires")
     elif famille is Famille.PREVENTION:
         tendance(famille)
         st.subheader("Les risques de rupture par domaine, et comment ils se sont terminés")
         risques = cache.risques(db, version, compte, demande)
-        charts.show_grid(fig.risques_panneaux(risques), fig.table_risques(risques),
+        charts.show_grid(cache.chart(fig.risques_panneaux, risques), fig.table_risques(risques),
                          "Risques de rupture par domaine : évités, survenus, encore en cours (un graphique chacun, même échelle).",
                          key="imp_risques", colonnes=3)
     else:

@@ -29,7 +29,7 @@ from presentation import figures
 from presentation.formats import date_fr, entier, nombre
 from reports import contenu as ct
 from ui import auth, cache, carte, exports, filters, menu
-from ui.charts import ready, show
+from ui.charts import draw, show
 
 compte = auth.page_account(__file__)
 TITRE = menu.page_of(__file__).titre_pour(compte.role)  # the menu's title for this role
@@ -104,7 +104,7 @@ def download(nom: str, principal: pd.DataFrame, feuilles: dict[str, pd.DataFrame
 
 def chart_and_table(chart, table: pd.DataFrame, alt_text: str, key: str) -> None:
     """A chart with its figures in a table shown right under it (not folded away: the table is the point here)."""
-    st.altair_chart(ready(chart), width="stretch", key=f"chart_{key}", alt=alt_text)
+    draw(chart, f"chart_{key}", alt_text)
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -251,9 +251,9 @@ def show_departement() -> None:
     st.subheader("Vos structures")
     structures = tableau.structures
     shown = table_territoires(structures, "Structure").drop(columns=["Région"])
-    chart = carte.barres(structures, unite(code), format_d3(code),
-                         reference=None if row is None or row["masque"] else float(row["valeur"]),
-                         libelle_reference=territoires.nom_departement(departement))
+    chart = cache.chart(carte.barres, structures, unite(code), format_d3(code),
+                        reference=None if row is None or row["masque"] else float(row["valeur"]),
+                        libelle_reference=territoires.nom_departement(departement))
     chart_and_table(chart, shown, f"{ind.libelle} par structure du département {libelle_dep(departement)}",
                          key="nat_dep_structures")
     exported = export_territoires(structures, "Structure", code, region=False)
@@ -294,10 +294,10 @@ def show_carte() -> None:
     st.caption(carte.sens_legende(ind.sens).capitalize() + ". Cases grises : secret statistique ; cases blanches : "
                "pas de données. Cliquez sur une case pour détailler son département.")
     data = carte.tuiles(deps[["code", "valeur", "masque", "affichage"]], region or None)
-    chart = carte.carte(data, unite(code), ind.sens, format_d3(code), tuile=62, choisi=departement or None)
-    st.altair_chart(
-        ready(chart), key="nat_carte", on_select=pick_on_map, selection_mode=carte.SELECTION, width="content",
-        alt=f"Carte des départements : {ind.libelle}, {selection_libelle}. Les chiffres sont aussi dans le tableau sous la carte.",
+    chart = cache.chart(carte.carte, data, unite(code), ind.sens, format_d3(code), tuile=62, choisi=departement or None)
+    draw(
+        chart, "nat_carte", on_select=pick_on_map, selection_mode=carte.SELECTION, width="content",
+        alt_text=f"Carte des départements : {ind.libelle}, {selection_libelle}. Les chiffres sont aussi dans le tableau sous la carte.",
     )
     ranked = add_rank(deps_filtre)
     shown = pd.concat([ranked[["Rang"]], table_territoires(ranked, "Département")], axis=1)
@@ -330,7 +330,7 @@ def detail_departement() -> pd.DataFrame | None:
     cols[3].metric("Structures", entier(len(parts)), border=True)
     shown = table_territoires(parts, "Structure").drop(columns=["Région"])
     reference = None if row["masque"] or pd.isna(row["valeur"]) else float(row["valeur"])
-    chart = carte.barres(parts, unite(code), format_d3(code), reference, territoires.nom_departement(departement))
+    chart = cache.chart(carte.barres, parts, unite(code), format_d3(code), reference, territoires.nom_departement(departement))
     chart_and_table(chart, shown, f"{ind.libelle} par structure du département {libelle_dep(departement)}",
                          key="nat_structures")
     return export_territoires(parts, "Structure", code, region=False)
@@ -364,7 +364,7 @@ def show_ecarts() -> None:
     cols[2].metric(f"Maximum — {noms[d.maximum[0]]}", texte(code, d.maximum[1]), border=True)
     st.write(f"La moitié des départements se situe entre {texte(code, d.q1)} (1er quartile) et {texte(code, d.q3)} "
              f"(3e quartile) ; médiane des départements : {texte(code, d.mediane)} ; France entière : {texte(code, d.national)}.")
-    chart = carte.ecarts(deps_filtre, unite(code), d.q1, d.q3, d.national, d.atypiques, format_d3(code))
+    chart = cache.chart(carte.ecarts, deps_filtre, unite(code), d.q1, d.q3, d.national, d.atypiques, format_d3(code))
     figures = pd.DataFrame({
         "Mesure": ["France entière", "1er décile (D1)", "1er quartile (Q1)", "Médiane des départements", "3e quartile (Q3)",
                    "9e décile (D9)", "Rapport interdécile D9/D1", "Minimum", "Maximum",
@@ -484,7 +484,7 @@ def show_tendances() -> None:
             if data.empty:
                 st.info("Aucun mois complet dans cette fenêtre.")
                 continue
-            chart = carte.tendance_annees(data.dropna(subset=["valeur"]), unite(choix), format_d3(choix))
+            chart = cache.chart(carte.tendance_annees, data.dropna(subset=["valeur"]), unite(choix), format_d3(choix))
             table = data.pivot(index=["rang", "mois"], columns="serie", values="affichage").reset_index()
             table = table.sort_values("rang").drop(columns="rang").rename(columns={"mois": "Mois"})
             table = table[["Mois", *dict.fromkeys(data["serie"])]]

@@ -77,7 +77,7 @@ def tendance(data: pd.DataFrame, famille: Famille) -> alt.LayerChart:
     d["texte"] = [texte_valeur(c, v) for c, v in zip(d["code"], d["valeur"])]
     fmt, titre = _axe(_unite_famille(d))
     order = list(dict.fromkeys(d["libelle"]))
-    base = alt.Chart(d).encode(
+    base = alt.Chart().encode(
         x=alt.X("mois:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month", labelOverlap=True)),
         y=alt.Y("valeur:Q", title=titre, axis=alt.Axis(format=fmt)),
     )
@@ -102,7 +102,7 @@ def tendance(data: pd.DataFrame, famille: Famille) -> alt.LayerChart:
                 y=alt.value(0), text=alt.value("mois incomplet")
             )
         )
-    return alt.layer(*layers).properties(width=LARGEUR, height=260)
+    return alt.layer(*layers, data=d, width=LARGEUR, height=260)  # the data once, on the layer (see `barres`)
 
 
 def table_tendance(data: pd.DataFrame, famille: Famille | None = None) -> pd.DataFrame:
@@ -133,12 +133,13 @@ def barres(table: pd.DataFrame, titre: str = "", largeur: int = LARGEUR - 140) -
     order = list(d["libelle"])
     y = alt.Y("libelle:N", title=None, sort=order, axis=alt.Axis(labelLimit=220, labelOverlap=False))
     x = alt.X("valeur_barre:Q", title=unite or None, axis=alt.Axis(format=fmt))
-    bars = alt.Chart(d).mark_bar(color=PALETTE[0]).encode(
+    bars = alt.Chart().mark_bar(color=PALETTE[0]).encode(
         y=y, x=x, tooltip=[alt.Tooltip("libelle:N", title="Modalité"), alt.Tooltip("affichage:N", title="Valeur")]
     )
-    labels = alt.Chart(d).mark_text(align="left", dx=4, color="#222222").encode(y=y, x=x, text="affichage:N")
+    labels = alt.Chart().mark_text(align="left", dx=4, color="#222222").encode(y=y, x=x, text="affichage:N")
     # A height per bar (not a total): the page's "fit" sizing cannot squeeze the bars under the title and axis.
-    return alt.layer(bars, labels).properties(width=largeur, height=alt.Step(24), title=titre)
+    # Data and sizes given to the layer itself: no copy of the parts (`.properties`), no hash of their data.
+    return alt.layer(bars, labels, data=d, width=largeur, height=alt.Step(24), title=titre)
 
 
 def barres_groupees(tables: list[pd.DataFrame], titres: list[str], colonnes: int = 2) -> alt.VConcatChart:

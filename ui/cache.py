@@ -250,6 +250,22 @@ def national_reference(db, version, compte, periode, code, filtres) -> Valeur | 
         return None
 
 
+# --- charts ---------------------------------------------------------------------------------------------------
+def chart(build, *args, **kwargs):
+    """`build(*args, **kwargs)` (an Altair chart, or a list of them) as Vega-Lite specs (`ui.charts.vega_spec`),
+    built once per input and kept: the twenty directors of a meeting asking for the same figures draw the same
+    charts. The key is the builder's name and its arguments (tables hashed by content)."""
+    return _chart(f"{build.__module__}.{build.__qualname__}", args, tuple(sorted(kwargs.items())), build)
+
+
+@st.cache_data(ttl=TTL, max_entries=2000, show_spinner=False)
+def _chart(name: str, args: tuple, kwargs: tuple, _build) -> dict | list[dict]:
+    from ui.charts import vega_spec
+
+    built = _build(*args, **dict(kwargs))
+    return [vega_spec(c) for c in built] if isinstance(built, list) else vega_spec(built)
+
+
 # --- « Ce qui marche » ------------------------------------------------------------------------------------------
 def effets(db: str, version: int, compte: Compte, demande: ct.Demande, progress=None):
     """The effect estimates the account may see (indicators.models.effets); `progress(fraction, text)` moves

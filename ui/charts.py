@@ -56,21 +56,46 @@ def ready(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return out
 
 
-def show(chart: alt.TopLevelMixin, table: pd.DataFrame, alt_text: str, key: str, height: int | None = None) -> None:
-    """Draw a chart (French locale, house style) with its figures as a table and a text alternative."""
+# The default Altair theme's view size, which Streamlit switches off while it turns a chart into a spec.
+_THEME_VIEW = ("continuousWidth", "continuousHeight")
+
+
+def vega_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart as the Vega-Lite dict Streamlit draws (French, house style, data inline): a plain value that
+    `ui.cache.chart` keeps, so that a session asking for the same figures does not build the chart again
+    (building and converting Altair charts was most of the server's time on the Impact page)."""
+    spec = ready(chart).to_dict()
+    view = spec.get("config", {}).get("view", {})
+    for name in _THEME_VIEW:
+        view.pop(name, None)
+    return spec
+
+
+def draw(chart: alt.TopLevelMixin | dict, key: str, alt_text: str | None, **options) -> None:
+    """One chart, full width unless `options` say otherwise: an Altair chart, or a kept `vega_spec`."""
+    options = {"width": "stretch", **options}
+    if isinstance(chart, dict):
+        st.vega_lite_chart(spec=chart, key=key, alt=alt_text, **options)
+    else:
+        st.altair_chart(ready(chart), key=key, alt=alt_text, **options)
+
+
+def show(chart: alt.TopLevelMixin | dict, table: pd.DataFrame, alt_text: str, key: str, height: int | None = None) -> None:
+    """Draw a chart (French locale, house style; an Altair chart or a kept `vega_spec`) with its figures as a
+    table and a text alternative."""
     if height:
-        chart = chart.properties(height=height)
-    st.altair_chart(ready(chart), width="stretch", key=f"chart_{key}", alt=alt_text)
+        chart = {**chart, "height": height} if isinstance(chart, dict) else chart.properties(height=height)
+    draw(chart, f"chart_{key}", alt_text)
     with st.expander("Voir les chiffres en tableau", key=f"table_{key}"):
         st.dataframe(table, hide_index=True, width="stretch")
 
 
-def show_grid(charts: list[alt.TopLevelMixin], table: pd.DataFrame, alt_text: str, key: str, colonnes: int = 2) -> None:
+def show_grid(charts: list[alt.TopLevelMixin | dict], table: pd.DataFrame, alt_text: str, key: str, colonnes: int = 2) -> None:
     """Several charts side by side (stacked on a phone: Streamlit's columns wrap, each chart fits its column),
     with all their figures in one table and one text alternative."""
     for start in range(0, len(charts), colonnes):
         for i, (column, chart) in enumerate(zip(st.columns(colonnes), charts[start : start + colonnes]), start=start):
             with column:
-                st.altair_chart(french(chart), width="stretch", key=f"chart_{key}_{i}", alt=alt_text if i == 0 else None)
+                draw(chart, f"chart_{key}_{i}", alt_text if i == 0 else None)
     with st.expander("Voir les chiffres en tableau", key=f"table_{key}"):
         st.dataframe(table, hide_index=True, width="stretch")

@@ -413,3 +413,27 @@ def test_donnees_au_is_the_scopes_own_date(app_on, demo_database, tmp_path):
     france = app_on(url, "bureau")
     assert not france.exception, france.exception
     assert donnees_au(france) == through.strftime("%d/%m/%Y")
+
+
+def test_a_second_session_draws_the_kept_charts_without_building_them(app_on, demo_database, monkeypatch):
+    """Twenty directors at a meeting ask for the same figures: the charts are built once (`ui.cache.chart`), the
+    other sessions send the kept Vega-Lite specs (building Altair charts was most of the page's server time)."""
+    from reports import figures as fig
+
+    built = []
+    original = fig.tendance
+
+    def counted(*args, **kwargs):
+        built.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(fig, "tendance", counted)
+    first = app_on(demo_database, "directeur")
+    assert not first.exception, first.exception
+    charts_first = [c.proto.spec for c in first.get("vega_lite_chart")]
+    before = len(built)
+    second = app_on(demo_database, "directeur")
+    assert not second.exception, second.exception
+    assert len(built) == before, "the second session built the trend charts again"
+    assert [c.proto.spec for c in second.get("vega_lite_chart")] == charts_first
+    assert len(charts_first) >= 5
