@@ -15,12 +15,14 @@ from indicators.types import Sens, Valeur
 from presentation import figures
 from presentation.formats import nombre
 
-# A FIXED stylesheet (never user text): print without the sidebar and toolbar nor split cards; on a phone,
+# A FIXED stylesheet (never user text): a card's label, value and change wrap between words instead of being cut
+# (« 2,1 par jeu… » in a column of four); print without the sidebar and toolbar nor split cards; on a phone,
 # a title that wraps between words and columns stacked one under the other.
 STYLES = """
 <style>
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p,
-[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] div, [data-testid="stMetricLabel"] p {
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] div, [data-testid="stMetricLabel"] p,
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] div, [data-testid="stMetricValue"] p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto !important;
 }
 @media print {
@@ -37,7 +39,6 @@ STYLES = """
   h1 { font-size: 1.75rem !important; overflow-wrap: normal !important; word-break: normal !important; hyphens: manual; }
   [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
   [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important; }
-  [data-testid="stMetricValue"] > div { white-space: normal !important; overflow: visible !important; }
 }
 </style>
 """

@@ -47,6 +47,11 @@ def test_a_director_prepares_the_meeting_with_the_departement(page: Page, runnin
     expect(page.get_by_text("données au 30/10/2026").first).to_be_visible()  # ML13001's last jalon (the scope's date)
     expect(page.get_by_test_id("stMetric").filter(has_text="Jeunes suivis").first).to_be_visible()
     capture(page, artefacts / "directeur-impact.png")
+    # No card value is cut at a director's width (« 2,1 par jeu… »): each fits its card, wrapping if need be.
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1 || getComputedStyle(e.firstElementChild || e).textOverflow === 'ellipsis')
+        .map(e => e.innerText)""")
+    assert not cut, cut
 
     # Change the period: the figures follow, and the URL keeps the choice.
     suivis = page.get_by_test_id("stMetric").filter(has_text="Jeunes suivis").first
