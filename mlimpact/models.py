@@ -145,6 +145,7 @@ class Jalon(Base):
         CheckConstraint("montant_eur IS NULL OR (montant_eur >= 0 AND montant_eur <= 10000)", name="montant"),
         Index("ix_jalons_jeune_date", "id_jeune", "date"),
         Index("ix_jalons_type_date", "type", "date"),
+        Index("ix_jalons_date_jeune", "date", "id_jeune"),  # the recent jalons (migration 0013)
     )
 
 
