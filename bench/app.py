@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +24,7 @@ from tests.support.pgserver import free_port
 MLIMPACT = [sys.executable, "-m", "mlimpact.cli"]
 STARTUP_SECONDS = 60
 
-__all__ = ["MLIMPACT", "ROOT", "choose", "run", "settle", "start_app"]
+__all__ = ["MLIMPACT", "ROOT", "choose", "run", "settle", "signed_in", "start_app"]
 
 
 def run(cmd: list[str], env: dict | None = None) -> float:
@@ -58,3 +60,24 @@ def settle(page) -> None:
     """Until Streamlit has finished running the script (its status widget gone)."""
     page.wait_for_timeout(300)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+
+
+@contextmanager
+def signed_in(base: str, role: str, structure: str | None = None, height: int = 1400) -> Iterator:
+    """A Chromium page on the app `base`, signed in through the demo mode as `role` (and `structure`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1400, "height": height}, locale="fr-FR")
+        page.goto(base)
+        settle(page)
+        choose(page, "Rôle", role)
+        settle(page)
+        if structure:
+            choose(page, "Structure", structure)
+            settle(page)
+        try:
+            yield page
+        finally:
+            browser.close()

@@ -13,12 +13,17 @@ or an already loaded one given with `--db`. It measures:
    view fully drawn (no script running, no stale element, the map's SVG
    painted): cold (first opening after the app started), a change of
    indicator to one never computed, a change back to one already computed
-   (warm), and each other tab opened for the first time.
+   (warm), and each other tab opened for the first time;
+3. the Impact page of the bureau for France entière on a second fresh server:
+   until its first cards are drawn, and until the whole page is.
+
+The derived tables are refreshed before any page is timed (an import and
+`mlimpact demo` refresh them: no visitor's page pays for it).
 
 Not a test: these machines are shared and noisy; the figures are printed
 with the load average and written in docs/benchmarks.md by hand.
 
-    .venv/bin/python bench/national.py [--db URL] [--runs 2]
+    .venv/bin/python bench/national.py [--db URL] [--runs 2] [--pages national,impact] [--skip-library]
 
 The benchmark store is marked as a demo store (the demo sign-in refuses any
 other): it is a throwaway database made for the benchmark, never a real store.
@@ -30,7 +35,6 @@ import argparse
 import datetime as dt
 import functools
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -43,7 +47,7 @@ from sqlalchemy.engine import Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.app import MLIMPACT, choose, run, settle, start_app
+from bench.app import MLIMPACT, choose, run, signed_in, start_app
 
 LIBRARY_CODES = ("acces_emploi", "risques_ouverts", "entree_sous_30j", "ancrage_rsa", "jeunes_suivis")
 PAGE_CODES = ("Prévention · Risques en cours", "Produits · Sorties positives", "Prévention · Ancrage au RSA")
@@ -168,15 +172,8 @@ def timed(page, action, heading: str) -> float:
 
 
 def page_figures(base: str, runs: int) -> dict[str, list[float]]:
-    from playwright.sync_api import sync_playwright
-
     out: dict[str, list[float]] = defaultdict(list)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="fr-FR")
-        page.goto(base)
-        settle(page)
-        choose(page, "Rôle", "Bureau national")
+    with signed_in(base, "Bureau national") as page:
         drawn(page)
         link = page.get_by_test_id("stSidebarNav").get_by_role("link", name="Vue nationale")
         out["ouverture à froid (carte)"].append(timed(page, link.click, "Carte des départements"))
@@ -193,30 +190,22 @@ def page_figures(base: str, runs: int) -> dict[str, list[float]]:
                 timed(page, lambda t=tab: page.get_by_role("tab", name=t).click(), heading))
         out["retour à l'onglet Carte (déjà calculé)"].append(
             timed(page, lambda: page.get_by_role("tab", name="Carte").click(), "Carte des départements"))
-        browser.close()
     return out
 
 
 def impact_figures(base: str) -> dict[str, list[float]]:
-    """The Impact page of the bureau (France entière), opened cold on a server that has computed nothing yet,
-    then a change of year (a period never computed)."""
-    from playwright.sync_api import sync_playwright
-
+    """The Impact page of the bureau (France entière), opened cold on a server that has computed nothing yet."""
     out: dict[str, list[float]] = defaultdict(list)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="fr-FR")
-        page.goto(base)
-        settle(page)
-        choose(page, "Rôle", "Bureau national")
+    with signed_in(base, "Bureau national") as page:
         drawn(page)
         link = page.get_by_test_id("stSidebarNav").get_by_role("link", name="Impact")
-        out["page Impact, France entière, ouverture à froid"].append(timed(page, link.click, "Impact de l'accompagnement"))
-        annee = re.search(r"année (\d{4})", page.get_by_test_id("stMain").inner_text())  # the caption: « … · année 2025 · … »
-        autre = str(int(annee.group(1)) - 1)
-        out["page Impact, autre année (jamais calculée)"].append(
-            timed(page, lambda: choose(page, "Année", autre), "Impact de l'accompagnement"))
-        browser.close()
+        start = time.perf_counter()
+        link.click()
+        page.get_by_test_id("stMetric").first.wait_for(timeout=600_000)  # the first band's cards are drawn
+        out["page Impact, France entière : premières cartes"].append(time.perf_counter() - start)
+        page.get_by_text("Du montant brut au montant net").first.wait_for(timeout=600_000)  # the last band
+        drawn(page)
+        out["page Impact, France entière : page entière"].append(time.perf_counter() - start)
     return out
 
 
@@ -231,25 +220,23 @@ def main() -> None:
     parser.add_argument("--db", help="Une base PostgreSQL déjà chargée avec le jeu national (sinon : serveur et chargement ici).")
     parser.add_argument("--runs", type=int, default=2, help="Nombre de changements d'indicateur mesurés (1 à 3).")
     parser.add_argument("--skip-library", action="store_true", help="Ne mesurer que la page.")
+    parser.add_argument("--pages", default="national,impact", help="Pages mesurées, parmi : national, impact.")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-national-"))
     print(f"charge de la machine au départ : {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cœurs", flush=True)
     db, server, engine = prepare(args.db, folder)
     try:
-        process, base = start_app(db, folder / "streamlit.log")
-        try:
-            figures = page_figures(base, max(1, min(3, args.runs)))
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+        pages = args.pages.split(",")
         print("\n2. pages « Vue nationale » et « Impact » (bureau, échelle nationale, PostgreSQL) — du geste à la vue dessinée :")
-        show_figures(figures)
-        process, base = start_app(db, folder / "streamlit-impact.log")  # a fresh server: nothing computed yet
-        try:
-            show_figures(impact_figures(base))
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+        for name, measure in (("national", lambda b: page_figures(b, max(1, min(3, args.runs)))), ("impact", impact_figures)):
+            if name not in pages:
+                continue
+            process, base = start_app(db, folder / f"streamlit-{name}.log")  # a fresh server each: nothing computed yet
+            try:
+                show_figures(measure(base))
+            finally:
+                process.terminate()
+                process.wait(timeout=20)
         if not args.skip_library:
             library_figures(engine, 2025)
     finally:
