@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.app import MLIMPACT, choose, run, settle, start_app
+from bench.app import MLIMPACT, choose, run, signed_in, start_app
 
 STRUCTURE = "ML13001"
 DRAWN = """(expected) => {
@@ -81,18 +81,8 @@ def timed(page, action, expect_text: str, charts: int) -> float:
 
 
 def browser_figures(base: str, runs: int) -> dict[str, list[float]]:
-    from playwright.sync_api import sync_playwright
-
     out: dict[str, list[float]] = {"froid": [], "filtre_nouveau": [], "filtre_deja_vu": [], "dispositif_nouveau": [], "dispositif_deja_vu": []}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
-        page.goto(base)
-        settle(page)
-        choose(page, "Rôle", "Direction de Mission Locale")
-        settle(page)
-        choose(page, "Structure", f"Mission Locale Bouches-du-Rhône Nord ({STRUCTURE})")
-        settle(page)
+    with signed_in(base, "Direction de Mission Locale", f"Mission Locale Bouches-du-Rhône Nord ({STRUCTURE})", height=1000) as page:
         link = page.get_by_test_id("stSidebarNav").get_by_role("link", name="Impact")
         start = time.perf_counter()
         link.click()
@@ -108,7 +98,6 @@ def browser_figures(base: str, runs: int) -> dict[str, list[float]]:
         for label, caption in dispositifs[:runs]:
             out["dispositif_nouveau"].append(timed(page, lambda s=label: choose(page, "Dispositif", s), caption, charts))
             out["dispositif_deja_vu"].append(timed(page, lambda: choose(page, "Dispositif", "Tous les dispositifs"), "tous les jeunes", charts))
-        browser.close()
     return out
 
 
