@@ -14,12 +14,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
 from tests.support.browser_helpers import wait_until_healthy
 from tests.support.pgserver import PostgresServer, free_port
+
+# `make test` runs the files on every core at once: a page that recomputes its figures after a change may
+# take several seconds to redraw, beyond Playwright's 5 s default (a wait ends as soon as the state is met).
+expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = ROOT / "artefacts"
