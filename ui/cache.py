@@ -254,7 +254,8 @@ def national_reference(db, version, compte, periode, code, filtres) -> Valeur | 
 def chart(build, *args, **kwargs):
     """`build(*args, **kwargs)` (an Altair chart, or a list of them) as Vega-Lite specs (`ui.charts.vega_spec`),
     built once per input and kept: the twenty directors of a meeting asking for the same figures draw the same
-    charts. The key is the builder's name and its arguments (tables hashed by content)."""
+    charts. The key is the builder's name and its arguments (tables hashed by content): the tables are the
+    figures the account may see, already masked, so an account only ever gets the chart of its own figures."""
     return _chart(f"{build.__module__}.{build.__qualname__}", args, tuple(sorted(kwargs.items())), build)
 
 
