@@ -37,8 +37,9 @@ from indicators.sql import (
     latest_jalon_date,
     structures_in_scope,
 )
-from indicators.types import Famille, Filtres, Nature, Perimetre, Periode, Valeur
+from indicators.types import Echelon, Famille, Filtres, Nature, Perimetre, Periode, Valeur
 from mlimpact import overview
+from mlimpact.db import connected
 
 __all__ = [
     "PerimetreInconnu",
@@ -108,9 +109,9 @@ def data_through(bind: Engine | Connection, perimetre: Perimetre) -> dt.date | N
     """« Données au » of a scope: the earliest of its structures' latest jalon dates (None: no jalon). A month of
     the scope is complete only when every structure has reported through its end, so a structure entering a
     jalon today moves neither the others' date nor that of a scope they share (`mlimpact.overview.data_through`)."""
-    with _connection(bind) as conn:
-        codes = [code for code, _nom, _dep in structures_in_scope(conn, perimetre)]
-        return overview.data_through(overview.latest_by_structure(conn, codes))[0] if codes else None
+    with connected(bind) as conn:  # the jalons themselves: no refresh of the analytics rows needed
+        codes = None if perimetre.echelon is Echelon.NATIONAL else [c for c, _nom, _dep in structures_in_scope(conn, perimetre)]
+        return overview.data_through(overview.latest_by_structure(conn, codes))[0] if codes != [] else None
 
 
 # --- aggregation -------------------------------------------------------------------------------------

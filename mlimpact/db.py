@@ -6,10 +6,11 @@ same constraints hold on the laptop as on PostgreSQL.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from mlimpact.config import database_url
@@ -22,6 +23,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def connected(bind: Engine | Connection) -> AbstractContextManager[Connection]:
+    """A connection from either: the caller's own (kept open, in its transaction) or a new one of the engine."""
+    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -23,15 +23,10 @@ from ui import auth, background, cache, filters, menu
 compte = auth.page_account(__file__)
 db = cache.current_db()
 version = cache.data_version(db)
-as_of, first_year = cache.dates(db, version)
-st.title(textes.TITRE)
-if as_of is None:
-    st.info("La base ne contient encore aucun jalon : importez des données pour comparer les parcours.")
-    st.stop()
-
-structures = cache.structures_offered(db, version, compte)
-selection = filters.sidebar(compte, structures, as_of, first_year, key="cqm")
-as_of = cache.data_through(db, version, selection.perimetre) or as_of  # the scope's own « données au »
+selection, as_of = filters.scoped_page(
+    compte, db, version, textes.TITRE,
+    "La base ne contient encore aucun jalon : importez des données pour comparer les parcours.", key="cqm",
+)
 demande = ct.Demande(selection.periode, selection.perimetre, selection.filtres, as_of)
 libelle, _dep = cache.contexte(db, version, selection.perimetre)
 st.caption(

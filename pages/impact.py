@@ -47,15 +47,10 @@ STATUT_ICONES = {
 compte = auth.page_account(__file__)
 db = cache.current_db()
 version = cache.data_version(db)
-as_of, first_year = cache.dates(db, version)
-st.title("Impact de l'accompagnement")
-if as_of is None:
-    st.info("La base ne contient encore aucun jalon : importez des données pour voir les indicateurs.")
-    st.stop()
-
-structures = cache.structures_offered(db, version, compte)
-selection = filters.sidebar(compte, structures, as_of, first_year, key="imp")
-as_of = cache.data_through(db, version, selection.perimetre) or as_of  # the scope's own « données au »
+selection, as_of = filters.scoped_page(
+    compte, db, version, "Impact de l'accompagnement",
+    "La base ne contient encore aucun jalon : importez des données pour voir les indicateurs.", key="imp",
+)
 demande = ct.Demande(selection.periode, selection.perimetre, selection.filtres, as_of, selection.comparaison)
 cards.page_css()
 try:

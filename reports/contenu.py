@@ -32,6 +32,7 @@ from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
 from mlimpact import audit, notes
 from mlimpact.access import Compte, check_scope
+from mlimpact.db import connected
 from presentation.figures import avec_affichage
 from presentation.textes import libelle_perimetre, libelle_periode
 
@@ -166,12 +167,6 @@ class Contenu:
 
 
 # --- small helpers ---------------------------------------------------------------------------------------
-def _connect(bind: Engine | Connection):
-    from contextlib import nullcontext
-
-    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
-
-
 def data_date(bind: Engine | Connection) -> dt.date | None:
     """as_of: the latest jalon date of the store."""
     return resolve_as_of(bind)
@@ -183,7 +178,7 @@ def structure_de(perimetre: Perimetre) -> str | None:
 
 def parametres(bind: Engine | Connection, perimetre: Perimetre) -> modele.ParametresImpact:
     """The impact parameters of the scope: a structure's edited ones, or the file's."""
-    with _connect(bind) as conn:
+    with connected(bind) as conn:
         return impact_settings.parameters(conn, structure_de(perimetre))
 
 
@@ -241,7 +236,7 @@ def figures(bind, compte: Compte, demande: Demande, params: modele.ParametresImp
 
 def financeurs(bind, compte: Compte, demande: Demande) -> dict[str, float]:
     """Each financeur's money for the scope over the period (a budget is never masked), after the access check."""
-    with _connect(bind) as conn:
+    with connected(bind) as conn:
         check_scope(conn, compte, demande.perimetre)
         return modele.financements_par_financeur(conn, demande.perimetre, demande.periode, demande.filtres.dispositif)
 
@@ -260,7 +255,7 @@ def objectifs(bind, compte: Compte, demande: Demande, params: modele.ParametresI
     annee = annee_objectifs(demande)
     year = Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31))
     resultats = _avec_params(service.compute(bind, compte, year, demande.perimetre, Filtres(), demande.as_of), params)
-    with _connect(bind) as conn:
+    with connected(bind) as conn:
         return objectifs_vs_resultats(conn, code, annee, resultats, as_of=demande.as_of)
 
 
@@ -360,7 +355,7 @@ def courbe(bind, compte: Compte, demande: Demande) -> pd.DataFrame:
     fin = min(demande.periode.fin, demande.as_of) if demande.as_of else demande.periode.fin
     fin = max(fin, demande.periode.debut)
     debut = dt.date(fin.year - 2, 1, 1)
-    with _connect(bind) as conn:
+    with connected(bind) as conn:
         rule = service.checked_rule(conn, compte, demande.perimetre)
         structures = [code for code, _, _ in structures_in_scope(conn, demande.perimetre)]
         as_of = demande.as_of or resolve_as_of(conn) or fin
@@ -410,7 +405,7 @@ def impact(values: dict[str, Valeur], params: modele.ParametresImpact, financeme
 
 def contexte(bind, perimetre: Perimetre) -> tuple[str, str | None]:
     """The scope in words, and its département (for a structure: its own)."""
-    with _connect(bind) as conn:
+    with connected(bind) as conn:
         structures = structures_in_scope(conn, perimetre)
     noms = {code: nom for code, nom, _ in structures}
     departement = perimetre.code if perimetre.echelon is Echelon.DEPARTEMENT else None
@@ -439,13 +434,13 @@ def build(
     """All the parts of the report for this account (the access check happens in every part)."""
     as_of = as_of or data_date(bind)
     demande = Demande(periode, perimetre, filtres, as_of, comparaison)
-    with _connect(bind) as conn:
+    with connected(bind) as conn:
         check_scope(conn, compte, perimetre)
     params = parametres(bind, perimetre)
     code = structure_de(perimetre)
     modification = None
     if params.modifie and code:
-        with _connect(bind) as conn:
+        with connected(bind) as conn:
             modification = impact_settings.last_change(conn, code)
     results = {
         "figures": figures(bind, compte, demande, params),
@@ -461,7 +456,7 @@ def build(
     libelle, departement = results["contexte"]
     mots = {}
     if code:
-        with _connect(bind) as conn:
+        with connected(bind) as conn:
             mots = notes.lire(conn, code, annee_objectifs(demande))
     return Contenu(
         compte=compte,

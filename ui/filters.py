@@ -239,3 +239,18 @@ def sidebar(compte: Compte, structures: list[tuple[str, str, str]], as_of: dt.da
     perimetre = choose_scope(compte, structures, key)
     filtres = choose_filters(key)
     return Selection(periode, perimetre, filtres, libelle, comparaison, libelle_comparaison)
+
+
+def scoped_page(compte: Compte, db: str, version: int, titre: str, vide: str, key: str) -> tuple[Selection, dt.date]:
+    """A page that reads one scope (Impact, « Ce qui marche »): its title, the filters of the sidebar, and the
+    scope's own « données au » (`indicators.engine.data_through`), which the page's figures are computed at.
+    An empty store stops the page with `vide`."""
+    from ui import cache
+
+    as_of, first_year = cache.dates(db, version)
+    st.title(titre)
+    if as_of is None:
+        st.info(vide)
+        st.stop()
+    selection = sidebar(compte, cache.structures_offered(db, version, compte), as_of, first_year, key=key)
+    return selection, cache.data_through(db, version, selection.perimetre) or as_of

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from indicators.types import Echelon, Perimetre
 from mlimpact import store
 from mlimpact.access import Compte
+from mlimpact.db import connected
 
 DEFAULT_K = 11
 K_SETTING = "seuil_secret"  # the key of k in `parametres`
@@ -52,11 +53,8 @@ def k_setting(bind: Engine | Connection | None = None, environ: Mapping[str, str
     """k: `parametres.seuil_secret`, else `MLIMPACT_MIN_CELL`, else 11 (each only when a whole number ≥ 2)."""
     stored = None
     if bind is not None:
-        if isinstance(bind, Engine):
-            with bind.connect() as conn:
-                stored = store.get_setting(conn, K_SETTING)
-        else:
-            stored = store.get_setting(bind, K_SETTING)
+        with connected(bind) as conn:
+            stored = store.get_setting(conn, K_SETTING)
     env = (os.environ if environ is None else environ).get(K_ENV)
     return k_from(stored) or k_from(env) or DEFAULT_K
 

@@ -29,6 +29,7 @@ from indicators.disclosure.rule import Rule, rule_for
 from indicators.registry import REGISTRY
 from indicators.types import Filtres, Nature, Perimetre, Periode, Valeur
 from mlimpact.access import AccesRefuse, Compte, check_scope
+from mlimpact.db import connected
 
 # Roles that compare their territory with the whole country (a national aggregate discloses no territory).
 ROLES_REFERENCE_NATIONALE = frozenset({"departement", "bureau", "admin"})
@@ -37,12 +38,9 @@ KEY_COLUMNS = ("cle", "cle_denominateur")
 
 def checked_rule(bind: Engine | Connection, compte: Compte, perimetre: Perimetre) -> Rule:
     """Check the scope against the account; its disclosure rule for that scope."""
-    if isinstance(bind, Engine):
-        with bind.connect() as conn:
-            check_scope(conn, compte, perimetre)
-            return rule_for(conn, compte, perimetre)
-    check_scope(bind, compte, perimetre)
-    return rule_for(bind, compte, perimetre)
+    with connected(bind) as conn:
+        check_scope(conn, compte, perimetre)
+        return rule_for(conn, compte, perimetre)
 
 
 def apply(values: dict[str, Valeur], rule: Rule) -> dict[str, Valeur]:

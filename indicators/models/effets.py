@@ -48,6 +48,7 @@ from indicators.effets_registry import ACTIONS, ANTECEDENTS, RESULTATS, SUIVI, A
 from indicators.sql import PerimetreInconnu, departements_of
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact.access import Compte
+from mlimpact.db import connected
 from mlimpact.models import Accompagnement, Jalon, Jeune, Structure
 
 PROPENSITE_MAX = 0.95  # above: no comparable young person who did not receive the action
@@ -609,19 +610,13 @@ def compute(
     as_of = resolve_as_of(bind, as_of)
     if as_of is None:
         return Resultats((), (), (), periode, None, 0, "structure")
-    with _connect(bind) as conn:
+    with connected(bind) as conn:
         deps = departements_in(conn, perimetre)
     if len(deps) > 1:
         return _by_departement(bind, deps, periode, filtres, as_of, progress)
-    with _connect(bind) as conn:
+    with connected(bind) as conn:
         data = load(conn, perimetre)
     return estimate(data, periode, as_of, filtres, progress=progress)
-
-
-def _connect(bind: Engine | Connection):
-    from contextlib import nullcontext
-
-    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
 
 
 def departements_in(conn: Connection, perimetre: Perimetre) -> list[str]:
@@ -646,7 +641,7 @@ def _by_departement(bind, deps: list[str], periode, filtres, as_of, progress) ->
             if progress:
                 progress((i + fraction) / len(deps), f"Département {dep} ({i + 1}/{len(deps)}) : {text}")
 
-        with _connect(bind) as conn:
+        with connected(bind) as conn:
             data = load(conn, Perimetre(Echelon.DEPARTEMENT, dep))
         parts.append(estimate(data, periode, as_of, filtres, progress=step))
     return combine(parts, periode, as_of)
