@@ -23,7 +23,7 @@ The derived tables are refreshed before any page is timed (an import and
 Not a test: these machines are shared and noisy; the figures are printed
 with the load average and written in docs/benchmarks.md by hand.
 
-    .venv/bin/python bench/national.py [--db URL] [--runs 2] [--pages national,impact] [--skip-library]
+    .venv/bin/python bench/national.py [--db URL] [--runs 2] [--pages national,impact] [--skip-library] [--sans-precalcul]
 
 The benchmark store is marked as a demo store (the demo sign-in refuses any
 other): it is a throwaway database made for the benchmark, never a real store.
@@ -62,8 +62,9 @@ DRAWN = """() => {
 
 
 # --- the store -------------------------------------------------------------------------------------------
-def prepare(db: str | None, folder: Path):
-    """A loaded national store (started and loaded here unless `db` is given), marked demo for the sign-in."""
+def prepare(db: str | None, folder: Path, precompute: bool = True):
+    """A loaded national store (started and loaded here unless `db` is given), marked demo for the sign-in, its
+    derived tables refreshed and, with `precompute`, France's Impact page computed ahead (`mlimpact precalculer`)."""
     server = None
     if db is None:
         import sqlalchemy as sa
@@ -91,6 +92,14 @@ def prepare(db: str | None, folder: Path):
     start = time.perf_counter()
     refresh_store(engine)
     print(f"tables dérivées rafraîchies en {time.perf_counter() - start:.0f} s (avant toute mesure de page)", flush=True)
+    if precompute:  # what an operator runs after a load (docs/cli.md#precalculer)
+        seconds = run([*MLIMPACT, "precalculer", "--db", db])
+        print(f"page Impact de la France précalculée en {seconds:.1f} s (`mlimpact precalculer`)", flush=True)
+    else:
+        from indicators.kept import CALCULS
+
+        with engine.begin() as conn:  # nothing kept from an earlier run: the page computes everything
+            conn.execute(CALCULS.delete())
     return db, server, engine
 
 
@@ -221,10 +230,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="Nombre de changements d'indicateur mesurés (1 à 3).")
     parser.add_argument("--skip-library", action="store_true", help="Ne mesurer que la page.")
     parser.add_argument("--pages", default="national,impact", help="Pages mesurées, parmi : national, impact.")
+    parser.add_argument("--sans-precalcul", action="store_true",
+                        help="Ne pas lancer `mlimpact precalculer` (et oublier ce qui était conservé) : la page calcule tout.")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-national-"))
     print(f"charge de la machine au départ : {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cœurs", flush=True)
-    db, server, engine = prepare(args.db, folder)
+    db, server, engine = prepare(args.db, folder, precompute=not args.sans_precalcul)
     try:
         pages = args.pages.split(",")
         print("\n2. pages « Vue nationale » et « Impact » (bureau, échelle nationale, PostgreSQL) — du geste à la vue dessinée :")

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -77,6 +78,11 @@ def _codes(codes: Iterable[str] | str | None) -> tuple[str, ...]:
     return tuple(c for c in CODES if c in wanted)
 
 
+# The connections this module opened itself: no caller's transaction rides on them, so their results may be
+# shared with concurrent askers and kept in the database (`indicators.cache.cached`).
+_OWN: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
 @contextmanager
 def _connection(bind: Engine | Connection) -> Iterator[Connection]:
     """A connection whose analytics table is up to date (`indicators.facts.analytique`).
@@ -94,7 +100,15 @@ def _connection(bind: Engine | Connection) -> Iterator[Connection]:
                 conn.commit()
             if done.massif:
                 refresh.vacuum(bind)
+            _OWN.add(conn)
             yield conn
+
+
+def _cached(conn: Connection, kind: str, perimetre: Perimetre, parts: tuple, compute):
+    """`indicators.cache.cached`, shared on the engine's own connections and kept above a structure (a structure's
+    figures take a fraction of a second: keeping them would only fill the table)."""
+    own = conn in _OWN
+    return cache.cached(conn, kind, parts, compute, shared=own, keep=own and perimetre.echelon is not Echelon.STRUCTURE)
 
 
 def resolve_as_of(bind: Engine | Connection, as_of: dt.date | None = None) -> dt.date | None:
@@ -231,7 +245,7 @@ def compute(
     with _connection(bind) as conn:
         params = load_parameters() if IMPACT_CODES & set(wanted) else None
         key = (periode, perimetre, filtres, as_of, wanted, params)
-        return cache.cached(conn, "compute", key, lambda: _compute(conn, periode, perimetre, filtres, as_of, wanted))
+        return _cached(conn, "compute", perimetre, key, lambda: _compute(conn, periode, perimetre, filtres, as_of, wanted))
 
 
 def breakdown(
@@ -262,8 +276,8 @@ def breakdown(
         raise ValueError(f"dimension inconnue : « {dimension} » (attendu : {', '.join(DIMENSIONS)}).")
     with _connection(bind) as conn:
         key = (periode, perimetre, code, dimension, filtres, as_of)
-        return cache.cached(
-            conn, "breakdown", key, lambda: _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of)
+        return _cached(
+            conn, "breakdown", perimetre, key, lambda: _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of)
         )
 
 

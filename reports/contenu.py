@@ -112,6 +112,15 @@ class Demande:
         return self.comparaison or periode_precedente(self.periode)
 
 
+def derniere_annee_complete(as_of: dt.date, first_year: int) -> int:
+    """The year a page opens on: the last calendar year whose data are complete at `as_of` (the year of the
+    first data when there is none yet). The pages' sidebar and `reports.warmup` share it, so that the figures
+    computed ahead are the very ones a visitor asks for."""
+    if (as_of.month, as_of.day) == (12, 31):
+        return as_of.year
+    return max(as_of.year - 1, min(first_year, as_of.year))
+
+
 def periode_precedente(periode: Periode) -> Periode:
     """The period just before: as many whole calendar months when the period is whole months (2025 → 2024,
     a quarter → the quarter before), else as many days."""

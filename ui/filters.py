@@ -16,7 +16,7 @@ import streamlit as st
 from indicators.types import Echelon, Filtres, Perimetre, Periode
 from mlimpact import territoires, vocab
 from mlimpact.access import Compte, default_perimetre
-from reports.contenu import periode_precedente
+from reports.contenu import derniere_annee_complete, periode_precedente
 
 PERIODES = {
     "annee": "Année civile",
@@ -85,7 +85,7 @@ def choose_period(as_of: dt.date, first_year: int, key: str = "f") -> tuple[Peri
     )
     years = list(range(as_of.year, first_year - 1, -1))
     if kind == "annee":
-        complete = next((i for i, y in enumerate(years) if dt.date(y, 12, 31) <= as_of), len(years) - 1)
+        complete = years.index(derniere_annee_complete(as_of, first_year))
         year = st.sidebar.selectbox("Année", years, key=f"{key}_annee", index=_index(years, st.query_params.get("annee"), int, complete))
         _set_params(periode=kind, annee=year, debut=None, fin=None, trimestre=None)
         return Periode(dt.date(year, 1, 1), dt.date(year, 12, 31)), f"année {year}"

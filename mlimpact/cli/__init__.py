@@ -209,10 +209,12 @@ def _register_commands() -> None:
     from mlimpact.cli import admin as cli_admin
     from mlimpact.cli import effets as cli_effets
     from mlimpact.cli import indicateurs as cli_indicateurs
+    from mlimpact.cli import precalcul as cli_precalcul
     from mlimpact.cli import rapport as cli_rapport
 
     cli_indicateurs.register(app)
     cli_rapport.register(app)
+    cli_precalcul.register(app)
     cli_admin.register(app)
     cli_effets.register(app)
 

@@ -1,0 +1,88 @@
+"""The Impact page of the scopes above a structure, computed before anyone opens it (`mlimpact precalculer`).
+
+At national scale the page's parts — cards, cumulative trends, the themes'
+breakdowns, the risks — cost tens of seconds of PostgreSQL time. Computed here
+once after a load, the engine keeps them in the database (`indicators.kept`):
+every visitor of every server process then reads them in milliseconds, until
+the data change. The requests are the page's own — its default period, no
+filter, the scope's « données au » — asked through the same functions as the
+page, so the keys match. Only raw figures are kept: each visitor still gets them
+through their own disclosure rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from indicators.engine import data_through
+from indicators.types import Echelon, Perimetre, Periode
+from mlimpact import overview, territoires
+from mlimpact.access import Compte
+from reports import contenu as ct
+
+# The computation asks as the national bureau: allowed every scope. The engine's results it leaves behind are the
+# same for every account; the disclosure rule is applied to each visitor's request, not here.
+ACCOUNT = Compte("precalcul@mlimpact.invalid", "bureau")
+FRANCE = Perimetre(Echelon.NATIONAL)
+
+
+@dataclass(frozen=True)
+class Done:
+    perimetre: Perimetre
+    secondes: float
+
+
+def default_request(engine: Engine, perimetre: Perimetre) -> ct.Demande | None:
+    """What the Impact page asks when a visitor opens it on `perimetre` without touching a filter (None: no data)."""
+    as_of = ct.data_date(engine)
+    if as_of is None:
+        return None
+    with engine.connect() as conn:
+        first, _latest = overview.dates(conn, None)
+    annee = ct.derniere_annee_complete(as_of, first.year if first else as_of.year)
+    periode = Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31))
+    return ct.Demande(periode, perimetre, as_of=data_through(engine, perimetre) or as_of,
+                      comparaison=ct.periode_precedente(periode))
+
+
+def scopes(regions: bool = False, departements: bool = False) -> list[Perimetre]:
+    """France, then each région and each département when asked."""
+    out = [FRANCE]
+    if regions:
+        out += [Perimetre(Echelon.REGION, code) for code in territoires.REGIONS]
+    if departements:
+        out += [Perimetre(Echelon.DEPARTEMENT, code) for code in territoires.DEPARTEMENTS]
+    return out
+
+
+def warm(engine: Engine, perimetres: Iterable[Perimetre] = (FRANCE,),
+         progress: Callable[[float, str], None] | None = None) -> list[Done]:
+    """Compute the default Impact page of each scope; the seconds each took (near 0 when already kept)."""
+    perimetres = list(perimetres)
+    done = []
+    for i, perimetre in enumerate(perimetres):
+        if progress:
+            progress(i / len(perimetres), f"Précalcul : {ct.contexte(engine, perimetre)[0]}")
+        start = time.perf_counter()
+        demande = default_request(engine, perimetre)
+        if demande is not None:
+            page(engine, demande)
+        done.append(Done(perimetre, time.perf_counter() - start))
+    if progress:
+        progress(1.0, "Précalcul terminé")
+    return done
+
+
+def page(engine: Engine, demande: ct.Demande) -> None:
+    """Every part of the Impact page the engine computes, as the page asks for them."""
+    params = ct.parametres(engine, demande.perimetre)
+    ct.figures(engine, ACCOUNT, demande, params)
+    ct.tendances(engine, ACCOUNT, demande, params)
+    for nom in ct.THEMES:
+        ct.theme(engine, ACCOUNT, demande, nom)
+    ct.risques(engine, ACCOUNT, demande)

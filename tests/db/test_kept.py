@@ -1,0 +1,185 @@
+"""Figures of the scopes above a structure kept in the database (`indicators.kept`), on both databases.
+
+Each test proves the figures come from the kept row, not from a new computation,
+by planting a different figure in that row: only a read of the row can return it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pandas as pd
+from sqlalchemy import func, select, update
+
+from indicators import cache, engine as moteur
+from indicators.kept import CALCULS, decode, encode
+from indicators.types import Echelon, Filtres, Perimetre
+from mlimpact import store as store_module
+from mlimpact.exchange.importer import import_paths
+from reports import warmup
+from tests.db.test_engine import DATA, NATIONAL, TODAY, P
+from tests.support.exchange_files import write_tables
+
+STRUCTURE = Perimetre(Echelon.STRUCTURE, "ML84001")
+
+
+def loaded(engine, tmp_path):
+    assert import_paths(engine, [write_tables(tmp_path / "data", DATA)], today=TODAY, author="tests").exit_code == 0
+    cache.clear()
+    return engine
+
+
+def kept_rows(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(CALCULS)).scalar_one()
+
+
+def plant(engine, code: str, valeur: float) -> None:
+    """Change the figure `code` in every kept figure set (as another process would have computed it)."""
+    with engine.begin() as conn:
+        for cle, contenu in conn.execute(select(CALCULS.c.cle, CALCULS.c.contenu)).all():
+            data = json.loads(contenu)
+            for v in data.get("valeurs", []):
+                if v["code"] == code:
+                    v["valeur"] = valeur
+            conn.execute(update(CALCULS).where(CALCULS.c.cle == cle).values(contenu=json.dumps(data)))
+
+
+def test_a_kept_result_reads_back_equal(engine, tmp_path):
+    """Every field of every figure, and a breakdown's table with its dtypes, survive the JSON."""
+    loaded(engine, tmp_path)
+    values = moteur.compute(engine, P, NATIONAL)
+    back = decode(json.loads(json.dumps(encode(values))))
+    assert back == values
+    assert [(v.cle, v.cle_denominateur, v.details) for v in back.values()] == [
+        (v.cle, v.cle_denominateur, v.details) for v in values.values()
+    ]
+    for dimension in ("sexe", "structure", "domaine"):
+        code = "ruptures_evitees" if dimension == "domaine" else "acces_emploi"
+        table = moteur.breakdown(engine, P, NATIONAL, code, dimension)
+        pd.testing.assert_frame_equal(decode(json.loads(json.dumps(encode(table)))), table)
+
+
+def test_a_national_figure_set_is_read_from_the_database_by_another_process(engine, tmp_path):
+    loaded(engine, tmp_path)
+    first = moteur.compute(engine, P, NATIONAL)
+    assert kept_rows(engine) == 1
+    plant(engine, "jeunes_suivis", 999_999)
+    cache.clear()  # a new process: nothing in memory
+    assert moteur.compute(engine, P, NATIONAL)["jeunes_suivis"].valeur == 999_999
+    assert first["jeunes_suivis"].valeur != 999_999
+
+
+def test_a_write_makes_the_kept_figures_unreadable_and_removes_them(engine, tmp_path):
+    loaded(engine, tmp_path)
+    exact = moteur.compute(engine, P, NATIONAL)["jeunes_suivis"].valeur
+    plant(engine, "jeunes_suivis", 999_999)
+    with engine.begin() as conn:
+        store_module.bump_data_version(conn)
+    cache.clear()
+    assert moteur.compute(engine, P, NATIONAL)["jeunes_suivis"].valeur == exact
+    assert kept_rows(engine) == 1  # the new version's row; the old one is gone
+
+
+def test_a_structure_and_a_callers_transaction_keep_nothing(engine, tmp_path):
+    """A structure's figures take a fraction of a second: not worth a row. Inside a caller's transaction, the
+    figures may reflect writes that are not committed yet: never shared, never kept."""
+    loaded(engine, tmp_path)
+    moteur.compute(engine, P, STRUCTURE)
+    moteur.breakdown(engine, P, STRUCTURE, "jeunes_suivis", "sexe")
+    with engine.connect() as conn:
+        moteur.compute(conn, P, NATIONAL, Filtres(sexe="F"))
+    assert kept_rows(engine) == 0
+    moteur.breakdown(engine, P, NATIONAL, "jeunes_suivis", "sexe")
+    assert kept_rows(engine) >= 1
+
+
+def test_the_warm_up_computes_what_the_page_asks(engine, tmp_path):
+    """After `warmup.warm`, asking the page's parts again keeps no new row: the keys are the page's."""
+    loaded(engine, tmp_path)
+    done = warmup.warm(engine)
+    assert [d.perimetre for d in done] == [warmup.FRANCE]
+    rows = kept_rows(engine)
+    assert rows > 10  # figures of each cumulative month, of the comparison, every breakdown
+    cache.clear()
+    demande = warmup.default_request(engine, warmup.FRANCE)
+    assert demande.periode == P  # the last calendar year the data cover whole
+    warmup.page(engine, demande)
+    assert kept_rows(engine) == rows
+
+
+def test_concurrent_askers_of_one_key_wait_for_one_computation():
+    """Twenty sessions opening the same page cold: the second asker waits for the first's result."""
+    lru = cache.LRUCache()
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow():
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return {"n": 1}
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(lru.get_or_compute("k", slow, wait=True)))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=lambda: results.append(lru.get_or_compute("k", slow, wait=True)))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive()  # waiting, not computing
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert results == [{"n": 1}, {"n": 1}] and len(calls) == 1
+
+
+def test_a_failed_computation_lets_the_waiting_asker_compute():
+    lru = cache.LRUCache()
+    started, release = threading.Event(), threading.Event()
+
+    def failing():
+        started.set()
+        release.wait(10)
+        raise RuntimeError("panne")
+
+    errors, results = [], []
+
+    def first():
+        try:
+            lru.get_or_compute("k", failing, wait=True)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert started.wait(10)
+    t2 = threading.Thread(target=lambda: results.append(lru.get_or_compute("k", lambda: 2, wait=True)))
+    t2.start()
+    release.set()
+    t1.join(10)
+    t2.join(10)
+    assert len(errors) == 1 and results == [2]
+
+
+def test_the_command_computes_ahead_and_a_second_run_finds_everything_kept(engine, tmp_path, capsys):
+    from mlimpact.cli import main
+
+    loaded(engine, tmp_path)
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["precalculer", "--regions", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "Page Impact précalculée pour 19 périmètre(s)" in out, out
+    rows = kept_rows(engine)
+    cache.clear()
+    assert main(["precalculer", "--regions", "--db", url]) == 0
+    assert kept_rows(engine) == rows
+
+
+def test_the_command_on_an_empty_store_says_so_in_french(engine, capsys):
+    from mlimpact.cli import main
+
+    assert main(["precalculer", "--db", engine.url.render_as_string(hide_password=False)]) == 0
+    assert "aucune donnée" in capsys.readouterr().out
+    assert kept_rows(engine) == 0
