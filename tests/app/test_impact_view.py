@@ -437,3 +437,26 @@ def test_a_second_session_draws_the_kept_charts_without_building_them(app_on, de
     assert len(built) == before, "the second session built the trend charts again"
     assert [c.proto.spec for c in second.get("vega_lite_chart")] == charts_first
     assert len(charts_first) >= 5
+
+
+def test_the_kept_charts_ship_their_tables_as_arrow_converted_once(app_on, demo_database):
+    """`ui.charts.vega_spec` converts each chart's table to Arrow when the chart is built: Streamlit passes bytes
+    through instead of converting rows on every draw of every session. The tables drawn are the charts' own."""
+    import altair as alt
+    import pandas as pd
+    from streamlit import dataframe_util
+
+    from ui.charts import vega_spec
+
+    rows = pd.DataFrame({"libelle": ["Emploi", "Formation"], "valeur": [12.5, 7.0]})
+    spec = vega_spec(alt.Chart(rows).mark_bar().encode(x="valeur", y="libelle"))
+    (table,) = spec["datasets"].values()
+    assert isinstance(table, bytes)
+    pd.testing.assert_frame_equal(dataframe_util.convert_arrow_bytes_to_pandas_df(table)[["libelle", "valeur"]], rows,
+                                  check_dtype=False)
+    at = app_on(demo_database, "directeur")
+    assert not at.exception, at.exception
+    for chart in at.get("vega_lite_chart"):
+        assert chart.proto.datasets, "a chart was sent without its table"
+        for named in chart.proto.datasets:
+            assert len(dataframe_util.convert_arrow_bytes_to_pandas_df(named.data.data)) > 0

@@ -125,7 +125,8 @@ def test_a_risk_recorded_then_averted_moves_ruptures_evitees(page: Page, app, ar
         wait_for_app(page)
     page.locator(f".st-key-wl_evitee_{risque['id_jalon']}").get_by_role("button", name="Évitée").first.click()
     wait_for_app(page)
-    expect(page.get_by_text(f"Rupture évitée enregistrée pour le jeune {ident} (logement)")).to_be_visible()
+    # the message stays on the page (a toast repeats it for a few seconds)
+    expect(page.get_by_test_id("stAlertContentSuccess").get_by_text(f"Rupture évitée enregistrée pour le jeune {ident} (logement)")).to_be_visible()
     page.screenshot(path=str(artefacts / "conseiller-2-a-traiter.png"), full_page=True)
 
     # The figure moved: ruptures_evitees + 1, and the risk is no longer open.

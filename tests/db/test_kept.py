@@ -12,7 +12,8 @@ import threading
 import pandas as pd
 from sqlalchemy import func, select, update
 
-from indicators import cache, engine as moteur
+from indicators import cache
+from indicators import engine as moteur
 from indicators.kept import CALCULS, decode, encode
 from indicators.types import Echelon, Filtres, Perimetre
 from mlimpact import store as store_module
