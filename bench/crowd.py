@@ -1,0 +1,244 @@
+"""A meeting of N people, each on their own computer: one real browser and N − 1 other sessions on the wire.
+
+    .venv/bin/python bench/crowd.py [--sessions 1,10,20] [--scenario impact,jalon,national] [--repeat 1] [--profile PREFIX]
+
+`bench/sessions.py` runs N Chromium pages on this 2-core machine: the N
+browsers drawing the page then cost more CPU than the server, which is not what
+twenty people at a meeting, each on their own laptop, put on the server. Here
+the server gets exactly the load of N people, and the browser work of one:
+
+1. a real Chromium session does the scenario once, on its own, while every
+   frame it sends on Streamlit's websocket is recorded (the protocol's
+   `BackMsg`: the reruns with the widgets' values, the page asked);
+2. then, on a fresh server, N − 1 *wire sessions* (a websocket each, as a
+   browser opens one) replay those frames to sign in and reach the page, and a
+   real Chromium session does the same in the browser; at one moment all N do
+   the scenario's gesture.
+
+Timed: for the browser, from the click to the content drawn and the script
+finished (as in `bench/sessions.py`); for a wire session, from its gesture's
+frame to the server's `script_finished`, plus what the browser alone spent
+drawing after its own `script_finished` (each person's own computer draws their
+page). Printed: p50, p95 and max of the N, the browser's own time, the server's
+CPU per session during the gestures, the load average. In the `jalon` scenario
+each wire session saves a jalon on its own young person (the recorded frames
+with the identifier replaced).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from bench.app import start_app
+from bench.sessions import CHROMIUM, cpu_seconds, demo_store, gesture, jeunes, percentile, prepare
+
+SCENARIOS = ("impact", "jalon", "national")
+
+
+class Recorder:
+    """The BackMsg frames a page sends on Streamlit's websocket, and when the server said each run finished."""
+
+    def __init__(self, page):
+        self.frames: list[bytes] = []
+        self.finished_at: list[float] = []
+        page.on("websocket", self._socket)
+
+    def _socket(self, ws) -> None:
+        if not ws.url.endswith("/_stcore/stream"):
+            return
+        ws.on("framesent", lambda payload: self.frames.append(payload if isinstance(payload, bytes) else payload.encode()))
+        ws.on("framereceived", self._received)
+
+    def _received(self, payload) -> None:
+        if isinstance(payload, bytes) and finished(payload):
+            self.finished_at.append(time.perf_counter())
+
+
+def finished(payload: bytes) -> bool:
+    """A ForwardMsg saying a run (whole script or fragment) ended."""
+    msg = ForwardMsg()
+    try:
+        msg.ParseFromString(payload)
+    except Exception:
+        return False
+    return msg.WhichOneof("type") == "script_finished"
+
+
+def reruns(frames: list[bytes]) -> list[bytes]:
+    """The frames that start a run (what a replay must wait on), the heartbeats and the like left out."""
+    out = []
+    for frame in frames:
+        msg = BackMsg()
+        msg.ParseFromString(frame)
+        if msg.WhichOneof("type") == "rerun_script":
+            out.append(frame)
+    return out
+
+
+async def record(scenario: str, base: str, jeune: str | None) -> tuple[list[bytes], int]:
+    """The scenario done once in Chromium: (every rerun frame, how many of them belong to the preparation)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")).new_page()
+        page.set_default_timeout(300_000)
+        recorder = Recorder(page)
+        await prepare(scenario, page, base, jeune)
+        before = len(reruns(recorder.frames))
+        await gesture(scenario, page)
+        await browser.close()
+    return reruns(recorder.frames), before
+
+
+class Wire:
+    """One session on the websocket, as a browser holds it, sending recorded frames."""
+
+    def __init__(self, base: str):
+        self.url = base.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.ws = None
+        self.runs_finished = 0
+        self.received = 0  # bytes: a wire session gets the whole page, as a browser does
+
+    async def open(self) -> None:
+        import websockets
+
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
+                                           origin=self.url.replace("ws://", "http://").split("/_stcore")[0])
+        self._reader = asyncio.create_task(self._read())
+        self._event = asyncio.Event()
+
+    async def _read(self) -> None:
+        async for payload in self.ws:
+            self.received += len(payload)
+            if isinstance(payload, bytes) and finished(payload):
+                self.runs_finished += 1
+                self._event.set()
+
+    async def run(self, frame: bytes, timeout: float = 600) -> float:
+        """Send one rerun frame; seconds until the server says that run finished."""
+        start = time.perf_counter()
+        self._event.clear()
+        await self.ws.send(frame)
+        await asyncio.wait_for(self._event.wait(), timeout)
+        # a run that ends early for a rerun is followed by the rerun's own end: wait for the server to go quiet
+        while True:
+            self._event.clear()
+            try:
+                await asyncio.wait_for(self._event.wait(), 0.3)
+            except TimeoutError:
+                return time.perf_counter() - start - 0.3
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        await self.ws.close()
+
+
+async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = None) -> dict:
+    from playwright.async_api import async_playwright
+
+    tag = f"{scenario}-{n}"
+    url = demo_store(ROOT, workdir / f"{tag}-record.db")
+    process, base = start_app(url, workdir / f"{tag}-record.log")
+    idents = jeunes(url, n) if scenario == "jalon" else [None] * n
+    try:
+        frames, before = await record(scenario, base, idents[-1])
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    url = demo_store(ROOT, workdir / f"{tag}.db")  # a fresh store and server: the recording left nothing behind
+    process, base = start_app(url, workdir / f"{tag}.log")
+    try:
+        wires = [Wire(base) for _ in range(n - 1)]
+        for w in wires:
+            await w.open()
+        own = [[f.replace(idents[-1].encode(), j.encode()) if j else f for f in frames] for j in idents[:-1]]
+        await asyncio.gather(*(replay(w, f[:before]) for w, f in zip(wires, own, strict=True)))
+        received = [w.received for w in wires]
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = await (await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")).new_page()
+            page.set_default_timeout(300_000)
+            recorder = Recorder(page)
+            await prepare(scenario, page, base, idents[-1])
+            spy = None
+            if profile:  # py-spy on the server while the gestures run (`--profile`)
+                command = [shutil.which("py-spy") or "py-spy", "record", "-p", str(process.pid), "-r", "50", "-f", "raw",
+                           "-o", f"{profile}-{scenario}-{n}.txt"]
+                spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
+                await asyncio.sleep(1)
+            cpu_before = cpu_seconds(process.pid)
+            start = time.perf_counter()
+            results = await asyncio.gather(
+                timed_browser(scenario, page), *(replay(w, f[before:]) for w, f in zip(wires, own, strict=True))
+            )
+            cpu = cpu_seconds(process.pid) - cpu_before
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=30)
+            browser_seconds = results[0]
+            ends = [t for t in recorder.finished_at if t >= start]
+            drawing = max(0.0, start + browser_seconds - ends[-1]) if ends else 0.0
+            await browser.close()
+        gesture_bytes = [w.received - r for w, r in zip(wires, received, strict=True)]
+        for w in wires:
+            await w.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    wire_seconds = [sum(r) + drawing for r in results[1:]]
+    return {"browser": browser_seconds, "drawing": drawing, "all": [browser_seconds, *wire_seconds], "cpu": cpu / n,
+            "octets": statistics.median(gesture_bytes) if gesture_bytes else 0}
+
+
+async def timed_browser(scenario: str, page) -> float:
+    return await gesture(scenario, page)
+
+
+async def replay(wire: Wire, frames: list[bytes]) -> list[float]:
+    return [await wire.run(f) for f in frames]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="1,10,20")
+    parser.add_argument("--scenario", default=",".join(SCENARIOS))
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--profile", help="py-spy (on the PATH) records the server during the gestures: PREFIX-scenario-N.txt")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-crowd-"))
+    print(f"{os.cpu_count()} cœurs ; charge au départ {os.getloadavg()[0]:.1f}", flush=True)
+    for scenario in args.scenario.split(","):
+        for n in (int(x) for x in args.sessions.split(",")):
+            samples, browsers, cpus, drawings, octets = [], [], [], [], []
+            for _ in range(args.repeat):
+                r = asyncio.run(one_run(scenario, n, workdir, args.profile))
+                samples += r["all"]
+                browsers.append(r["browser"])
+                cpus.append(r["cpu"])
+                drawings.append(r["drawing"])
+                octets.append(r["octets"])
+            print(f"{scenario:9} {n:3} sessions : p50 {statistics.median(samples):5.2f} s  p95 {percentile(samples, 95):5.2f} s  "
+                  f"max {max(samples):5.2f} s  navigateur {max(browsers):5.2f} s (dont dessin {max(drawings):4.2f} s)  "
+                  f"CPU du serveur {max(cpus):4.2f} s/session  reçu par session {max(octets) / 1e3:6.0f} ko  "
+                  f"(charge {os.getloadavg()[0]:.1f})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
