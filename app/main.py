@@ -18,6 +18,7 @@ st.set_page_config(page_title="Parcours & Impact", page_icon="🧭", layout="wid
 
 try:  # a store never initialised, or at an older revision, is brought to the current schema first
     cache.schema(cache.current_db())
+    cache.precalcul(cache.current_db())  # France's Impact page kept computed ahead after writes (reports/warmup.py)
 except Exception as exc:  # whatever the cause, a French message rather than a traceback on every page
     st.title("Parcours & Impact")
     st.error(

@@ -8,11 +8,20 @@ the data change. The requests are the page's own — its default period, no
 filter, the scope's « données au » — asked through the same functions as the
 page, so the keys match. Only raw figures are kept: each visitor still gets them
 through their own disclosure rule.
+
+Once France's page has been computed ahead here, the server keeps it so
+(`follow`): a thread checks the data version every minute and, when a write has
+moved it, computes France's page again in the background; a visitor arriving
+meanwhile waits for that computation rather than starting a second one
+(`indicators.cache`). A store where nobody ever ran `mlimpact precalculer` is
+left alone: the thread then reads one setting a minute.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,14 +30,18 @@ from sqlalchemy import Engine
 
 from indicators.engine import data_through
 from indicators.types import Echelon, Perimetre, Periode
-from mlimpact import overview, territoires
+from mlimpact import overview, store, territoires
 from mlimpact.access import Compte
+from mlimpact.db import shared_engine
 from reports import contenu as ct
 
 # The computation asks as the national bureau: allowed every scope. The engine's results it leaves behind are the
 # same for every account; the disclosure rule is applied to each visitor's request, not here.
 ACCOUNT = Compte("precalcul@mlimpact.invalid", "bureau")
 FRANCE = Perimetre(Echelon.NATIONAL)
+# The data version France's page was last computed ahead at (absent: never, and the server does not start it).
+SETTING = "precalcul_france_version"
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,9 @@ def warm(engine: Engine, perimetres: Iterable[Perimetre] = (FRANCE,),
         if demande is not None:
             page(engine, demande)
         done.append(Done(perimetre, time.perf_counter() - start))
+        if perimetre == FRANCE and demande is not None:
+            with engine.begin() as conn:
+                store.set_setting(conn, SETTING, str(store.data_version(conn)))
     if progress:
         progress(1.0, "Précalcul terminé")
     return done
@@ -86,3 +102,29 @@ def page(engine: Engine, demande: ct.Demande) -> None:
     for nom in ct.THEMES:
         ct.theme(engine, ACCOUNT, demande, nom)
     ct.risques(engine, ACCOUNT, demande)
+
+
+def rewarm_if_stale(engine: Engine) -> bool:
+    """France's page computed again when it was computed ahead once and the data moved since: True when it did."""
+    with engine.connect() as conn:
+        last = store.get_setting(conn, SETTING)
+        if last is None or int(last) == store.data_version(conn):
+            return False
+    warm(engine)
+    return True
+
+
+def follow(url: str, every: float = 60.0, stop: threading.Event | None = None) -> threading.Thread:
+    """The server's thread that keeps France's page computed ahead (`rewarm_if_stale` every `every` seconds)."""
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                rewarm_if_stale(shared_engine(url))
+            except Exception:  # a database down for a while: try again at the next round
+                LOG.warning("précalcul de la page Impact de la France impossible", exc_info=True)
+
+    thread = threading.Thread(target=loop, name="precalcul-france", daemon=True)
+    thread.start()
+    return thread

@@ -61,6 +61,15 @@ def schema(db: str) -> tuple[str | None, str]:
     return upgrade(engine(db))
 
 
+@st.cache_resource(show_spinner=False)
+def precalcul(db: str):
+    """The server's thread that computes France's Impact page again after writes, once `mlimpact precalculer` has
+    computed it (`reports.warmup.follow`): one per process and database."""
+    from reports import warmup
+
+    return warmup.follow(db)
+
+
 @st.cache_data(ttl=5, show_spinner=False)
 def data_version(db: str) -> int:
     return store.current_data_version(engine(db))

@@ -184,3 +184,35 @@ def test_the_command_on_an_empty_store_says_so_in_french(engine, capsys):
     assert main(["precalculer", "--db", engine.url.render_as_string(hide_password=False)]) == 0
     assert "aucune donnée" in capsys.readouterr().out
     assert kept_rows(engine) == 0
+
+
+def test_the_server_computes_frances_page_again_after_a_write_once_it_was_precomputed(engine, tmp_path):
+    """`warmup.follow`, the server's thread: nothing on a store never precomputed; after `precalculer`, a write
+    is followed by France's page computed again at the new version, kept for every visitor."""
+    loaded(engine, tmp_path)
+    assert warmup.rewarm_if_stale(engine) is False and kept_rows(engine) == 0  # never precomputed: left alone
+    warmup.warm(engine)
+    assert warmup.rewarm_if_stale(engine) is False  # nothing moved
+    with engine.begin() as conn:
+        store_module.bump_data_version(conn)
+        version = store_module.data_version(conn)
+    url = engine.url.render_as_string(hide_password=False)
+    stop = threading.Event()
+    thread = warmup.follow(url, every=0.05, stop=stop)
+    try:
+        for _ in range(600):
+            with engine.connect() as conn:
+                if store_module.get_setting(conn, warmup.SETTING) == str(version):
+                    break
+            stop.wait(0.1)
+        else:
+            raise AssertionError("France's page was not computed again after the write")
+    finally:
+        stop.set()
+        thread.join(30)
+    with engine.connect() as conn:  # every kept row is of the new version
+        assert set(conn.execute(select(CALCULS.c.version)).scalars()) == {version}
+    plant(engine, "jeunes_suivis", 999_999)
+    cache.clear()
+    demande = warmup.default_request(engine, warmup.FRANCE)
+    assert moteur.compute(engine, demande.periode, warmup.FRANCE, as_of=demande.as_of)["jeunes_suivis"].valeur == 999_999
