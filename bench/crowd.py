@@ -1,6 +1,6 @@
 """A meeting of N people, each on their own computer: one real browser and N − 1 other sessions on the wire.
 
-    .venv/bin/python bench/crowd.py [--sessions 1,10,20] [--scenario impact,jalon,national] [--repeat 1] [--profile PREFIX]
+    .venv/bin/python bench/crowd.py [--sessions 1,10,20] [--scenario impact,jalon,national] [--repeat 1] [--avant-la-reunion] [--profile PREFIX]
 
 `bench/sessions.py` runs N Chromium pages on this 2-core machine: the N
 browsers drawing the page then cost more CPU than the server, which is not what
@@ -150,7 +150,7 @@ class Wire:
         await self.ws.close()
 
 
-async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = None) -> dict:
+async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = None, ahead: bool = False) -> dict:
     from playwright.async_api import async_playwright
 
     tag = f"{scenario}-{n}"
@@ -165,6 +165,11 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
     url = demo_store(ROOT, workdir / f"{tag}.db")  # a fresh store and server: the recording left nothing behind
     process, base = start_app(url, workdir / f"{tag}.log")
     try:
+        if ahead:  # someone opened the page before the meeting: the figures are computed, the charts built
+            first = Wire(base)
+            await first.open()
+            await replay(first, frames)
+            await first.close()
         wires = [Wire(base) for _ in range(n - 1)]
         for w in wires:
             await w.open()
@@ -220,6 +225,8 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,10,20")
     parser.add_argument("--scenario", default=",".join(SCENARIOS))
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--avant-la-reunion", action="store_true",
+                        help="Une session a déjà fait le geste avant les N (la page a été ouverte avant la réunion).")
     parser.add_argument("--profile", help="py-spy (on the PATH) records the server during the gestures: PREFIX-scenario-N.txt")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-crowd-"))
@@ -228,7 +235,7 @@ def main() -> None:
         for n in (int(x) for x in args.sessions.split(",")):
             samples, browsers, cpus, drawings, octets = [], [], [], [], []
             for _ in range(args.repeat):
-                r = asyncio.run(one_run(scenario, n, workdir, args.profile))
+                r = asyncio.run(one_run(scenario, n, workdir, args.profile, args.avant_la_reunion))
                 samples += r["all"]
                 browsers.append(r["browser"])
                 cpus.append(r["cpu"])
