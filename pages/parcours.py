@@ -279,7 +279,8 @@ with onglets[0]:
     jf.jalon_form(
         "ajout",
         today,
-        lambda valeurs: apply(
+        # called by the form's button at the start of the next run: the names it needs are bound now
+        lambda valeurs, ident=ident: apply(
             lambda conn: parcours.add_jalon(conn, compte, ident, valeurs, today, valeurs.get("doublon_confirme", False)),
             lambda saved: f"Jalon enregistré : {jf.libelle_type(saved.ligne['type'])} du {date_fr(saved.ligne['date'])}.",
         ),
@@ -326,7 +327,7 @@ with onglets[1]:
             jf.jalon_form(
                 prefixe,
                 today,
-                lambda valeurs: apply(
+                lambda valeurs, lu=lu, choix=choix: apply(  # bound now: the button calls it at the next run's start
                     lambda conn: parcours.update_jalon(conn, compte, lu, valeurs, today, valeurs.get("doublon_confirme", False)),
                     lambda saved: f"Jalon modifié : {_libelle_jalon(saved.ligne)}.",
                     relu("jalons", choix),

@@ -162,9 +162,11 @@ def jalon_form(
 ) -> Reponse | None:
     """Draw the form; on submit call `enregistrer(values)` and show its answer. Returns that answer.
 
-    `initial` fills the fields (editing an existing jalon). On success the
-    answer is kept for the next run and the app reruns, so the page (frise,
-    lists) shows the saved jalon and the form starts empty again. A conflict
+    `initial` fills the fields (editing an existing jalon). The save runs in the
+    button's callback, before the page's run: that one run then draws the page
+    (frise, lists) with the saved jalon and the form empty again — one run per
+    save, not a run to the form and a second after it (half the server's time of a
+    save, docs/benchmarks.md). A conflict
     (someone saved first) stays on screen, with what changed, until the user
     starts again from the stored version (`recharger`). `annonce`: where the
     success is kept for the next run, when `key_prefix` changes with the save
@@ -186,51 +188,64 @@ def jalon_form(
         help="Le formulaire n'affiche que les champs utiles à ce type (domaine, montant).",
     )
     places: dict = {}
+    champs = {"type": f"{base}_type"}  # each value's widget key: the callback reads the values from them
     with st.form(f"{base}_form", border=True):
-        valeurs: dict = {"type": type_jalon}
-        valeurs["date"] = date_field("Date du jalon", initial.get("date") or today, f"{base}_date")
+        champs["date"] = f"{base}_date"
+        date_field("Date du jalon", initial.get("date") or today, champs["date"])
         places["date"] = st.empty()
         domaines = vocab.DOMAINES_PAR_TYPE.get(type_jalon)
         if domaines:
             codes = list(domaines)
-            valeurs["domaine"] = st.selectbox(
+            champs["domaine"] = f"{base}_domaine_{type_jalon}"
+            st.selectbox(
                 "Domaine", codes, index=codes.index(initial["domaine"]) if initial.get("domaine") in codes else None,
-                format_func=domaines.get, placeholder="Choisissez un domaine", key=f"{base}_domaine_{type_jalon}",
+                format_func=domaines.get, placeholder="Choisissez un domaine", key=champs["domaine"],
                 help="Le domaine de la rupture, du droit ouvert ou du partenaire mobilisé.",
             )
             places["domaine"] = st.empty()
         if type_jalon in vocab.TYPES_AVEC_MONTANT:
-            valeurs["montant_eur"] = st.text_input(
+            champs["montant_eur"] = f"{base}_montant"
+            st.text_input(
                 "Montant de l'aide (€)", value=montant_text(initial.get("montant_eur")), max_chars=12, placeholder="150,50",
-                key=f"{base}_montant", help="Facultatif ; en euros, de 0 à 10 000, par exemple 150,50.",
+                key=champs["montant_eur"], help="Facultatif ; en euros, de 0 à 10 000, par exemple 150,50.",
             )
             places["montant_eur"] = st.empty()
-        valeurs["commentaire"] = st.text_area(
+        champs["commentaire"] = f"{base}_commentaire"
+        st.text_area(
             "Commentaire (facultatif)", value=initial.get("commentaire") or "", max_chars=500, height=90,
-            key=f"{base}_commentaire",
+            key=champs["commentaire"],
         )
         st.caption(AVERTISSEMENT_COMMENTAIRE)
         places["commentaire"] = st.empty()
         doublon = st.session_state.get(f"{key_prefix}__doublon")
         if doublon:
             st.warning(sans_markdown(doublon), icon=":material/content_copy:")
-            valeurs["doublon_confirme"] = st.checkbox(
-                "Enregistrer quand même : ce n'est pas un doublon", key=f"{base}_doublon_confirme",
-            )
-        soumis = st.form_submit_button(bouton, type="primary")
-    reponse = save(valeurs) if soumis else None
-    if reponse is not None and reponse.doublon:  # drawn again with the warning and the confirmation
-        st.session_state[f"{key_prefix}__doublon"] = reponse.doublon
-        st.rerun(scope="app")
-    if reponse is not None and reponse.ok:
-        announce(annonce, reponse)
-        st.session_state.pop(f"{key_prefix}__doublon", None)
-        st.session_state[f"{key_prefix}__nonce"] = nonce + 1
-        st.rerun(scope="app")
+            champs["doublon_confirme"] = f"{base}_doublon_confirme"
+            st.checkbox("Enregistrer quand même : ce n'est pas un doublon", key=champs["doublon_confirme"])
+        st.form_submit_button(bouton, type="primary", on_click=_submit, args=(key_prefix, nonce, champs, save, annonce))
+    reponse = st.session_state.pop(f"{key_prefix}__reponse", None)
     if reponse is not None:
         show_messages(places, reponse.messages, LIBELLES)
     track_refusals(key_prefix, reponse, recharger)
     return reponse
+
+
+def _submit(key_prefix: str, nonce: int, champs: dict[str, str], save: Callable[[dict], Reponse], annonce: str) -> None:
+    """The form's button: save the values its widgets hold; keep the answer for the run that follows.
+
+    Saved: the success is announced and the form's keys move on (it comes back empty). A possible
+    duplicate: the form comes back with the warning and the confirmation. Refused: the answer is
+    shown beside the fields by that run."""
+    valeurs = {name: st.session_state.get(key) for name, key in champs.items()}
+    reponse = save(valeurs)
+    if reponse.doublon:
+        st.session_state[f"{key_prefix}__doublon"] = reponse.doublon
+    elif reponse.ok:
+        announce(annonce, reponse)
+        st.session_state.pop(f"{key_prefix}__doublon", None)
+        st.session_state[f"{key_prefix}__nonce"] = nonce + 1
+    else:
+        st.session_state[f"{key_prefix}__reponse"] = reponse
 
 
 def track_refusals(key_prefix: str, reponse: Reponse | None, recharger: Callable[[], None] | None) -> None:
