@@ -99,7 +99,7 @@ def montant_text(valeur) -> str:
     return f"{float(valeur):.2f}".replace(".", ",")
 
 
-# --- flash messages: shown on the run after a save (the save ends with a rerun) --------------------------------
+# --- flash messages: shown by the run after a save (the save runs in a callback, or ends with a rerun) --------
 def announce(cle: str, reponse: Reponse) -> None:
     st.session_state[f"{cle}__flash"] = reponse
 
