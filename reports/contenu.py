@@ -295,7 +295,7 @@ def tendances(bind, compte: Compte, demande: Demande, params: modele.ParametresI
     rows = []
     for cumul in fenetre_cumul(demande.periode, demande.as_of):
         values = _avec_params(
-            service.compute(bind, compte, cumul, demande.perimetre, demande.filtres, demande.as_of), params
+            service.compute(bind, compte, cumul, demande.perimetre, demande.filtres, demande.as_of, codes), params
         )
         incomplet = demande.as_of is not None and cumul.fin > demande.as_of
         for code in codes:

@@ -286,3 +286,24 @@ def test_a_departement_sees_each_of_its_structures_by_name(store):
                 true["numerateur"], true["denominateur"], true["denominateur"] - true["numerateur"]]
             if all(c == 0 or c >= K + D for c in counts):  # nothing small, even after perturbation
                 assert not r.masque, (code, r.code)
+
+
+@pytest.mark.parametrize("compte", [CD_84, BUREAU, Compte("d84@ml.fr", "directeur", "ML84001")], ids=lambda c: c.role)
+def test_asking_for_a_few_codes_gives_the_same_figures_as_asking_for_all(store, compte):
+    """`service.compute(codes=…)` computes only those codes and what their protection is built on: each figure,
+    its treatment and its mask are those of the full computation (the trends ask for a few codes, month by month)."""
+    from reports.contenu import TENDANCES
+
+    codes = [c for f in TENDANCES for c in TENDANCES[f]] + ["euros_evites_par_euro_cd", "taux_acces_droits"]
+    codes = [c for c in codes if c in moteur.CODES]
+    for scope in (Perimetre(Echelon.STRUCTURE, "ML84001"), Perimetre(Echelon.DEPARTEMENT, "84")):
+        if compte.role == "directeur" and scope.echelon is not Echelon.STRUCTURE:
+            continue
+        for periode in (YEAR, Periode(dt.date(2025, 1, 1), dt.date(2025, 3, 31))):
+            few = service.compute(store, compte, periode, scope, filtres_of(), codes=codes)
+            everything = service.compute(store, compte, periode, scope, filtres_of())
+            assert list(few) == codes
+            for code in codes:
+                a, b = few[code], everything[code]
+                assert (a.valeur, a.numerateur, a.denominateur, a.masque, a.traitement) == (
+                    b.valeur, b.numerateur, b.denominateur, b.masque, b.traitement), code
