@@ -96,10 +96,10 @@ def prepare(db: str | None, folder: Path, precompute: bool = True):
         seconds = run([*MLIMPACT, "precalculer", "--db", db])
         print(f"page Impact de la France précalculée en {seconds:.1f} s (`mlimpact precalculer`)", flush=True)
     else:
-        from indicators.kept import CALCULS
+        from indicators import kept
 
         with engine.begin() as conn:  # nothing kept from an earlier run: the page computes everything
-            conn.execute(CALCULS.delete())
+            kept.forget(conn, kept.ENGINE)
     return db, server, engine
 
 

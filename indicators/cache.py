@@ -97,14 +97,14 @@ def cached(conn: Connection, kind: str, parts: tuple, compute: Callable[[], T], 
     key = (database_key(conn), kind, parts, version)
     if not (shared and keep):
         return CACHE.get_or_compute(key, compute, wait=shared)
-    digest = kept.key(kind, parts, version)
+    cle = kept.key(kept.ENGINE, version, (kept.ENGINE_FORMAT, kind, parts))
 
     def read_or_compute() -> T:
-        found = kept.read(conn, digest)
-        if found is not None:
-            return found
+        text = kept.read(conn, cle)
+        if text is not None:
+            return kept.decode(text)
         result = compute()
-        kept.write(conn, digest, version, result)
+        kept.keep(conn.engine, kept.ENGINE, version, cle, kept.encode(result))
         return result
 
     return CACHE.get_or_compute(key, read_or_compute, wait=True)

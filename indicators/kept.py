@@ -1,16 +1,19 @@
-"""Figures of the scopes above a structure, kept in the database for every process (table `calculs_conserves`).
+"""Results kept in the store by data version, for every process: « Ce qui marche »'s estimates and the engine's
+figures of the scopes above a structure.
 
-A national figure set costs seconds of PostgreSQL time; the engine's in-process
-cache (`indicators.cache`) loses it when the server restarts, and each process
-computes it again. Kept here — keyed by what was asked and the data version — a
-set computed once, by `mlimpact precalculer` after a load or by a first
-visitor, serves every later page of every process until the data change. It is
-never stale: a write moves the data version, a key of an older version is never
-asked again, and its rows are deleted when a newer one is kept.
+Both take seconds to minutes at national scale; the in-process caches lose them when
+the server restarts, and each process would compute them again. Kept here — as JSON
+text in the `parametres` table, under `<prefix><data version>:<digest of what was
+asked>` — a result computed once (by a command after a load, or by a first visitor)
+serves every later reader of every process until the data change. Never stale: a
+write moves the data version, a key of an older version is never asked again, and
+keeping a new result deletes those of older versions of its prefix. A result whose
+data moved while it was computed is not kept (it describes neither version).
 
-Only the engine's raw figures are kept, below the disclosure rule: each account
-still gets them through its own rule. Stored as JSON, not pickle: a row of the
-database must never be able to run code in the server.
+Only aggregates are kept, unmasked: each account still gets them through its own
+disclosure rule. JSON, not pickle: a database row must never be able to run code in
+the server. This module also writes the engine's results (a dict of `Valeur`, or a
+breakdown's table) as JSON; `indicators.models.effets` writes its own.
 """
 
 from __future__ import annotations
@@ -22,58 +25,67 @@ from dataclasses import asdict, fields
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from indicators.registry import REGISTRY_VERSION
 from indicators.types import Valeur
+from mlimpact import store
+from mlimpact.models import Parametre
 
-METADATA = MetaData()
-CALCULS = Table(
-    "calculs_conserves",
-    METADATA,
-    Column("cle", String(64), primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("contenu", Text, nullable=False),
-)
+ENGINE = "calcul:"  # the engine's figures (`indicators.cache.cached`)
+# Part of every engine key: bump when the engine's results change for the same data (a fix of its arithmetic),
+# so that no figure kept by an earlier version of the code is read again.
+ENGINE_FORMAT = (1, REGISTRY_VERSION)
 VALEUR_FIELDS = tuple(f.name for f in fields(Valeur))
 
 
-def key(kind: str, parts: tuple, version: int) -> str:
-    """What was asked, as a digest: the reprs of the scope, period, filters and parameters are plain dataclass reprs,
-    the same in every process."""
-    return hashlib.sha256(repr((kind, parts, version)).encode()).hexdigest()
+def key(prefix: str, version: int, signature: object) -> str:
+    """`<prefix><version>:<digest>`: the digest of `signature`'s repr (plain dataclass reprs, the same in every
+    process), short enough for the settings' key column."""
+    return f"{prefix}{version}:{hashlib.sha1(repr(signature).encode('utf-8')).hexdigest()[:32]}"
 
 
-def read(conn: Connection, cle: str) -> Any | None:
-    """The kept result of `cle` (None when nothing is kept)."""
-    contenu = conn.execute(select(CALCULS.c.contenu).where(CALCULS.c.cle == cle)).scalar_one_or_none()
-    return None if contenu is None else decode(json.loads(contenu))
+def read(conn: Connection, cle: str) -> str | None:
+    """The text kept under `cle`, or None."""
+    return store.get_setting(conn, cle)
 
 
-def write(conn: Connection, cle: str, version: int, result: Any) -> None:
-    """Keep `result` under `cle` and drop the rows of older versions, in one short transaction of `conn` (the
-    engine's own connection, never a caller's). Another process keeping the same key first wins."""
-    conn.execute(delete(CALCULS).where(CALCULS.c.version < version))
-    if conn.execute(select(CALCULS.c.cle).where(CALCULS.c.cle == cle)).first() is None:
-        conn.execute(insert(CALCULS).values(cle=cle, version=version, contenu=json.dumps(encode(result))))
-    conn.commit()
+def keep(engine: Engine, prefix: str, version: int, cle: str, text: str) -> None:
+    """Keep `text` under `cle`, in a short transaction of its own (never a caller's), unless the data version moved
+    meanwhile; the entries of `prefix` of other versions go. Another process keeping the same key first wins."""
+    table = Parametre.__table__
+    try:
+        with engine.begin() as conn:
+            if store.data_version(conn) == version:
+                conn.execute(table.delete().where(table.c.cle.like(f"{prefix}%"), ~table.c.cle.like(f"{prefix}{version}:%")))
+                store.set_setting(conn, cle, text)
+    except SQLAlchemyError:  # the same key kept by another process first: theirs is as good
+        pass
 
 
-# --- JSON of the engine's results: a dict of Valeur (compute) or a DataFrame (breakdown) ----------------
-def encode(result: Any) -> dict:
+def forget(conn: Connection, prefix: str) -> None:
+    """Delete every entry of `prefix` (a benchmark measuring a page that computes everything itself)."""
+    table = Parametre.__table__
+    conn.execute(table.delete().where(table.c.cle.like(f"{prefix}%")))
+
+
+# --- the engine's results as JSON: a dict of Valeur (compute) or a DataFrame (breakdown) -------------------------
+def encode(result: Any) -> str:
     if isinstance(result, pd.DataFrame):
-        return {
-            "frame": {
-                "columns": list(result.columns),
-                "dtypes": [str(t) for t in result.dtypes],
-                "values": [[_plain(x) for x in result[c].tolist()] for c in result.columns],
-            }
+        frame = {
+            "columns": list(result.columns),
+            "dtypes": [str(t) for t in result.dtypes],
+            "values": [[_plain(x) for x in result[c].tolist()] for c in result.columns],
         }
+        return json.dumps({"frame": frame})
     if isinstance(result, dict) and all(isinstance(v, Valeur) for v in result.values()):
-        return {"valeurs": [asdict(v) for v in result.values()]}
+        return json.dumps({"valeurs": [asdict(v) for v in result.values()]})
     raise TypeError(f"résultat non conservable : {type(result).__name__}")
 
 
-def decode(data: dict) -> Any:
+def decode(text: str) -> Any:
+    data = json.loads(text)
     if "frame" in data:
         frame = data["frame"]
         columns = {

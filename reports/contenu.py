@@ -30,7 +30,7 @@ from indicators.models.objectifs import objectifs_vs_resultats
 from indicators.registry import REGISTRY, REGISTRY_VERSION
 from indicators.sql import structures_in_scope
 from indicators.types import Echelon, Famille, Filtres, Perimetre, Periode, Valeur
-from mlimpact import audit, notes
+from mlimpact import audit, notes, overview
 from mlimpact.access import Compte, check_scope
 from mlimpact.db import connected
 from presentation.figures import avec_affichage
@@ -179,6 +179,14 @@ class Contenu:
 def data_date(bind: Engine | Connection) -> dt.date | None:
     """as_of: the latest jalon date of the store."""
     return resolve_as_of(bind)
+
+
+def dates(bind: Engine | Connection) -> tuple[dt.date | None, int]:
+    """(as_of, first year of data) of the whole store: what the period filter offers, and so the default year."""
+    as_of = data_date(bind)
+    with connected(bind) as conn:
+        premiere, _ = overview.dates(conn)
+    return as_of, premiere.year if premiere else (as_of or dt.date.today()).year
 
 
 def structure_de(perimetre: Perimetre) -> str | None:

@@ -30,9 +30,8 @@ from sqlalchemy import Engine
 
 from indicators.engine import data_through
 from indicators.types import Echelon, Perimetre, Periode
-from mlimpact import overview, store, territoires
+from mlimpact import store, territoires
 from mlimpact.access import Compte
-from mlimpact.db import shared_engine
 from reports import contenu as ct
 
 # The computation asks as the national bureau: allowed every scope. The engine's results it leaves behind are the
@@ -52,12 +51,10 @@ class Done:
 
 def default_request(engine: Engine, perimetre: Perimetre) -> ct.Demande | None:
     """What the Impact page asks when a visitor opens it on `perimetre` without touching a filter (None: no data)."""
-    as_of = ct.data_date(engine)
+    as_of, first_year = ct.dates(engine)  # what the page's sidebar reads (`ui.cache.dates`)
     if as_of is None:
         return None
-    with engine.connect() as conn:
-        first, _latest = overview.dates(conn, None)
-    annee = ct.derniere_annee_complete(as_of, first.year if first else as_of.year)
+    annee = ct.derniere_annee_complete(as_of, first_year)
     periode = Periode(dt.date(annee, 1, 1), dt.date(annee, 12, 31))
     return ct.Demande(periode, perimetre, as_of=data_through(engine, perimetre) or as_of,
                       comparaison=ct.periode_precedente(periode))
@@ -114,14 +111,14 @@ def rewarm_if_stale(engine: Engine) -> bool:
     return True
 
 
-def follow(url: str, every: float = 60.0, stop: threading.Event | None = None) -> threading.Thread:
+def follow(engine: Engine, every: float = 60.0, stop: threading.Event | None = None) -> threading.Thread:
     """The server's thread that keeps France's page computed ahead (`rewarm_if_stale` every `every` seconds)."""
     stop = stop or threading.Event()
 
     def loop() -> None:
         while not stop.wait(every):
             try:
-                rewarm_if_stale(shared_engine(url))
+                rewarm_if_stale(engine)
             except Exception:  # a database down for a while: try again at the next round
                 LOG.warning("précalcul de la page Impact de la France impossible", exc_info=True)
 

@@ -67,7 +67,7 @@ def precalcul(db: str):
     computed it (`reports.warmup.follow`): one per process and database."""
     from reports import warmup
 
-    return warmup.follow(db)
+    return warmup.follow(engine(db))
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -162,10 +162,7 @@ def dataset(db: str, version: int) -> str | None:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def dates(db: str, version: int) -> tuple[dt.date | None, int]:
     """(as_of, first year of data) of the whole store: what the period filter offers."""
-    premiere, _ = store_dates(db, version)
-    as_of = ct.data_date(engine(db))
-    first = premiere.year if premiere else (as_of or dt.date.today()).year
-    return as_of, first
+    return ct.dates(engine(db))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

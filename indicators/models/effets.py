@@ -37,11 +37,11 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import SQLAlchemyError
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import WLS
 
+from indicators import kept
 from indicators.disclosure.rule import Rule
 from indicators.disclosure.service import checked_rule
 from indicators.effets_registry import ACTIONS, ANTECEDENTS, RESULTATS, SUIVI, Action, Resultat, jalon_types
@@ -762,7 +762,7 @@ def stored(engine: Engine, periode: Periode, perimetre: Perimetre, filtres: Filt
     from mlimpact import store
 
     with engine.connect() as conn:
-        text = store.get_setting(conn, _stored_key(store.data_version(conn), periode, perimetre, filtres, as_of))
+        text = kept.read(conn, _stored_key(store.data_version(conn), periode, perimetre, filtres, as_of))
     try:
         return None if text is None else _from_json(text)
     except (ValueError, KeyError, TypeError):  # written by another version of this module
@@ -775,10 +775,8 @@ STORED_FORMAT = 3  # bump when Resultats or the method changes: entries of anoth
 
 
 def _stored_key(version: int, periode: Periode, perimetre: Perimetre, filtres: Filtres, as_of: dt.date | None) -> str:
-    import hashlib
-
-    signature = repr((STORED_FORMAT, periode, perimetre, filtres, as_of, ACTIONS, RESULTATS, COVARIABLES, PROPENSITE_MAX, MIN_LIGNES))
-    return f"{STORED_PREFIX}{version}:{hashlib.sha1(signature.encode('utf-8')).hexdigest()[:32]}"
+    signature = (STORED_FORMAT, periode, perimetre, filtres, as_of, ACTIONS, RESULTATS, COVARIABLES, PROPENSITE_MAX, MIN_LIGNES)
+    return kept.key(STORED_PREFIX, version, signature)
 
 
 _EQUILIBRE_CHAMPS = ("action", "n_lignes", "n_lignes_traitees", "hors_support", "smd_max_avant", "smd_max_apres")
@@ -826,29 +824,21 @@ def compute_stored(
     as_of: dt.date | None = None,
     progress: Progress | None = None,
 ) -> Resultats:
-    """`compute`, kept in the store's `parametres` table under the data version: any reader (page, report,
+    """`compute`, kept in the store under the data version (`indicators.kept`): any reader (page, report,
     command, other server process) gets it at once until the next write bumps the version. The results kept
     are unmasked aggregates; `for_account` masks them for each account. Entries of older versions are deleted
     when a new one is written. `mlimpact effets` run after an import (a nightly job) precomputes the national
     figures this way, so the page answers without computing."""
     from mlimpact import store
-    from mlimpact.models import Parametre
 
     with engine.connect() as conn:
         version = store.data_version(conn)
         key = _stored_key(version, periode, perimetre, filtres, as_of)
-    kept = stored(engine, periode, perimetre, filtres, as_of)
-    if kept is not None:
-        return kept
+    found = stored(engine, periode, perimetre, filtres, as_of)
+    if found is not None:
+        return found
     resultats = compute(engine, periode, perimetre, filtres, as_of, progress)
-    table = Parametre.__table__
-    try:
-        with engine.begin() as conn:
-            if store.data_version(conn) == version:  # a write meanwhile: the results describe the old data
-                conn.execute(table.delete().where(table.c.cle.like(f"{STORED_PREFIX}%"), ~table.c.cle.like(f"{STORED_PREFIX}{version}:%")))
-                store.set_setting(conn, key, _to_json(resultats))
-    except SQLAlchemyError:  # another process stored the same results first: theirs are as good
-        pass
+    kept.keep(engine, STORED_PREFIX, version, key, _to_json(resultats))
     return resultats
 
 
