@@ -737,15 +737,16 @@ def add_jalon(conn: Connection, compte: Compte, id_jeune: str, valeurs: dict, to
               doublon_confirme: bool = False) -> Enregistrement:
     """Record a milestone; its identifier is generated (conseillers never type it).
 
-    The jeune's row is locked for the transaction (see `jeune`). A jalon like one already stored
-    raises `Doublon` unless `doublon_confirme`."""
-    row = jeune(conn, compte, id_jeune, lock=True)
+    The jeune's row is locked for the rest of the transaction (see `jeune`) once the values are checked.
+    A jalon like one already stored raises `Doublon` unless `doublon_confirme`."""
+    row = jeune(conn, compte, id_jeune)
     check_write(compte, "jalons", row["code_structure"])
-    ligne = _validate(
+    ligne = _validate(  # before the lock: checking the values is the slow part, and needs no one to wait
         "jalons",
         {**_valeurs_jalon(valeurs), "id_jalon": new_identifiant(conn, "jalons"), "id_jeune": row["id_jeune"]},
         today,
     )
+    jeune(conn, compte, id_jeune, lock=True)  # still there, and held until the commit
     if not doublon_confirme:
         check_duplicate(conn, ligne)
     avertissements = jalon_warnings(conn, ligne, today)

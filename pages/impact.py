@@ -8,6 +8,7 @@ report and the Excel export one click away.
 """
 
 import datetime as dt
+import functools
 
 import pandas as pd
 import streamlit as st
@@ -148,7 +149,7 @@ def tendance(famille: Famille) -> None:
     st.markdown(f"**{titre}**")
     charts.show(
         cache.chart(fig.tendance, table, famille),
-        fig.table_tendance(table),
+        lambda: fig.table_tendance(table),
         f"{titre} : {noms}.",
         key=f"imp_tendance_{famille.value}",
     )
@@ -167,12 +168,11 @@ def ventilations(nom: str) -> None:
         st.dataframe(rsa, hide_index=True, width="stretch")
     # One picture for the theme's breakdowns (one chart to draw, not six), with all their figures in one table.
     titres = [f"{REGISTRY[t['code'].iloc[0]].libelle}, par {DIMENSIONS[t['dimension'].iloc[0]].lower()}" for t in tables]
-    table = pd.concat(
-        [fig.table_ventilation(t).assign(Ventilation=titre) for t, titre in zip(tables, titres, strict=True)], ignore_index=True
-    )[["Ventilation", "Modalité", "Valeur"]]
     charts.show_grid(
         [cache.chart(fig.barres, t, titre) for t, titre in zip(tables, titres, strict=True)],
-        table,
+        lambda: pd.concat(
+            [fig.table_ventilation(t).assign(Ventilation=titre) for t, titre in zip(tables, titres, strict=True)], ignore_index=True
+        )[["Ventilation", "Modalité", "Valeur"]],
         f"{ct.THEMES[nom][0]} : {'; '.join(titres)} — barres horizontales, une par modalité.",
         key=f"imp_theme_{nom}",
     )
@@ -187,7 +187,7 @@ def ventilations(nom: str) -> None:
         elif curve.empty:
             st.caption("Aucune entrée au RSA sur ces années.")
         else:
-            charts.show(cache.chart(fig.courbe_rsa, curve), fig.table_courbe(curve), "Part des jeunes encore au RSA mois après mois depuis leur entrée, une courbe par année d'entrée.", key="imp_courbe")
+            charts.show(cache.chart(fig.courbe_rsa, curve), lambda: fig.table_courbe(curve), "Part des jeunes encore au RSA mois après mois depuis leur entrée, une courbe par année d'entrée.", key="imp_courbe")
             st.caption(
                 "Estimation de Kaplan–Meier : un droit encore ouvert à la date des données compte jusqu'à cette date "
                 "sans être compté comme un échec. Tous les jeunes du périmètre entrés au RSA, sans filtre de public."
@@ -239,7 +239,7 @@ def cout_evite() -> None:
     left, right = st.columns([3, 2])
     with left:
         cascade = modele.waterfall(imp.brut, params, cas)
-        charts.show(cache.chart(fig.cascade, cascade), fig.table_cascade(cascade), "Cascade du montant brut au montant net des allocations RSA évitées : "
+        charts.show(cache.chart(fig.cascade, cascade), lambda: fig.table_cascade(cascade), "Cascade du montant brut au montant net des allocations RSA évitées : "
                     + " ; ".join(fig.texte_etape(e, m, t) for e, m, t in zip(cascade["etape"], cascade["montant"], cascade["type"])) + ".",
                     key="imp_cascade")
     with right:
@@ -297,12 +297,12 @@ for famille in Famille:
         tendance(famille)
         st.subheader("Les partenaires mobilisés, par domaine")
         partenaires = cache.theme(db, version, compte, demande, "etayage")[0]
-        charts.show(cache.chart(fig.barres, partenaires), fig.table_ventilation(partenaires), "Mobilisations de partenaires par domaine, barres horizontales.", key="imp_partenaires")
+        charts.show(cache.chart(fig.barres, partenaires), functools.partial(fig.table_ventilation, partenaires), "Mobilisations de partenaires par domaine, barres horizontales.", key="imp_partenaires")
     elif famille is Famille.PREVENTION:
         tendance(famille)
         st.subheader("Les risques de rupture par domaine, et comment ils se sont terminés")
         risques = cache.risques(db, version, compte, demande)
-        charts.show_grid(cache.chart(fig.risques_panneaux, risques), fig.table_risques(risques),
+        charts.show_grid(cache.chart(fig.risques_panneaux, risques), functools.partial(fig.table_risques, risques),
                          "Risques de rupture par domaine : évités, survenus, encore en cours (un graphique chacun, même échelle).",
                          key="imp_risques", colonnes=3)
     else:

@@ -28,6 +28,7 @@ engine = cache.engine(db)
 today = store.today()
 
 st.title("Parcours")
+jf.show_announcement("supprime")
 
 
 # --- saving: the library's answers as the forms' answers ------------------------------------------------------
@@ -136,7 +137,7 @@ def _choose_result() -> None:
         open_jeune(ids[rows[0]])
 
 
-with st.expander("Trouver un jeune", expanded=not choisi, icon=":material/search:"):
+def find_section() -> None:
     with st.form("recherche", border=False):
         cols = st.columns([2, 2, 2, 2])
         identifiant = cols[0].text_input("Identifiant (ou une partie)", key="r_ident", max_chars=40)
@@ -168,9 +169,17 @@ with st.expander("Trouver un jeune", expanded=not choisi, icon=":material/search
             hide_index=True, width="stretch", key="r_resultats", on_select=_choose_result, selection_mode="single-row",
         )
 
+def lazy_expander(titre: str, icone: str, cle: str, ouvert: bool, section: Callable[[], None]) -> None:
+    """A section run only while it is unfolded (`on_change="rerun"`): saving a jalon with the search folded
+    does not search again (docs/benchmarks.md). Keyed by the jeune shown: each parcours opens with it folded."""
+    volet = st.expander(titre, expanded=ouvert, icon=icone, key=f"{cle}_{choisi}", on_change="rerun")
+    with volet:
+        if volet.open:
+            section()
+
+
 # --- create a jeune --------------------------------------------------------------------------------------------
-with st.expander("Créer un jeune", icon=":material/person_add:"):
-    jf.show_announcement("creer")
+def create_section() -> None:
     st.caption(
         "Identifiant pseudonyme uniquement : celui de votre logiciel de suivi (par exemple I-Milo), jamais le nom, "
         "le prénom, le numéro de sécurité sociale, l'adresse e-mail ou le téléphone. Laissez le champ vide pour qu'un "
@@ -207,6 +216,9 @@ with st.expander("Créer un jeune", icon=":material/person_add:"):
                 jf.announce("jeune", reponse)
                 st.rerun()
             fin_de_formulaire("creer", reponse, places, LIBELLES)
+
+lazy_expander("Trouver un jeune", ":material/search:", "p_trouver", not choisi, find_section)
+lazy_expander("Créer un jeune", ":material/person_add:", "p_creer", False, create_section)
 
 if not choisi:
     st.info("Recherchez un jeune par son identifiant ou avec les filtres, ou créez-en un.")
@@ -267,15 +279,13 @@ if p.accompagnements.empty and p.jalons.empty:
 else:
     charts.show(
         frise.timeline(p.accompagnements, p.jalons, p.risques_ouverts, today),
-        frise.table(p.accompagnements, p.jalons, p.risques_ouverts, today),
+        lambda: frise.table(p.accompagnements, p.jalons, p.risques_ouverts, today),
         frise.texte_alternatif(ident, p.accompagnements, p.jalons, p.risques_ouverts),
         key="frise",
     )
 
-onglets = st.tabs(["Ajouter un jalon", f"Jalons ({len(p.jalons)})", f"Accompagnements ({len(p.accompagnements)})", "Fiche du jeune", "Historique"])
-
 # --- add a jalon ------------------------------------------------------------------------------------------------
-with onglets[0]:
+def add_tab() -> None:
     jf.jalon_form(
         "ajout",
         today,
@@ -301,7 +311,7 @@ def _libelle_jalon(ligne: dict) -> str:
     return f"{texte} — {ligne['id_jalon']}"
 
 
-with onglets[1]:
+def jalons_tab() -> None:
     jf.show_announcement("jalon_suppr")
     if p.jalons.empty:
         st.info("Aucun jalon.")
@@ -348,13 +358,11 @@ def _libelle_acc(ligne: dict) -> str:
 
 MOTIFS = list(vocab.MOTIFS_FIN)
 FINANCEURS = ["", *vocab.FINANCEURS]
-with engine.connect() as conn:
-    REFERENTS = ["", *parcours.referents_proposes(conn, compte, j["code_structure"])]
 
 
-def referent_field(container, actuel: str | None, key: str, defaut: str | None = None) -> str | None:
-    """The referent: a select of the structure's conseillers' accounts (the stored one kept if no longer listed)."""
-    options = REFERENTS + ([actuel] if actuel and actuel not in REFERENTS else [])
+def referent_field(container, proposes: list[str], actuel: str | None, key: str, defaut: str | None = None) -> str | None:
+    """The referent: a select of the structure's conseillers' accounts (`proposes`; the stored one kept if no longer listed)."""
+    options = proposes + ([actuel] if actuel and actuel not in proposes else [])
     valeur = actuel if actuel is not None else defaut if defaut in options else ""
     return container.selectbox(
         "Référent (conseiller en charge)", options, index=options.index(valeur or ""),
@@ -362,8 +370,10 @@ def referent_field(container, actuel: str | None, key: str, defaut: str | None =
         help="Le compte du conseiller qui suit le jeune dans ce dispositif ; il retrouve ce jeune dans « Mes jeunes » (À traiter).",
     ) or None
 
-with onglets[2]:
+def accompagnements_tab() -> None:
     jf.show_announcement("acc")
+    with engine.connect() as conn:
+        referents = ["", *parcours.referents_proposes(conn, compte, j["code_structure"])]
     if not p.accompagnements.empty:
         st.dataframe(
             pd.DataFrame({
@@ -389,7 +399,7 @@ with onglets[2]:
         places["date_debut"] = st.empty()
         valeurs["financeur"] = st.selectbox("Financeur (facultatif)", FINANCEURS, format_func=lambda f: vocab.FINANCEURS.get(f, "Non renseigné"), key="a_fin") or None
         places["financeur"] = st.empty()
-        valeurs["referent"] = referent_field(st, None, "a_referent", defaut=compte.email)
+        valeurs["referent"] = referent_field(st, referents, None, "a_referent", defaut=compte.email)
         places["referent"] = st.empty()
         if st.form_submit_button("Ouvrir l'accompagnement", type="primary"):
             fin_de_formulaire("acc", apply(
@@ -438,7 +448,7 @@ with onglets[2]:
                                                    format_func=vocab.MOTIFS_FIN.get, placeholder="Aucun (en cours)", key=f"m_motif_{choix}"),
                     "financeur": cols[4].selectbox("Financeur", FINANCEURS, index=FINANCEURS.index(lu["financeur"] or ""),
                                                    format_func=lambda f: vocab.FINANCEURS.get(f, "Non renseigné"), key=f"m_fin_{choix}_f") or None,
-                    "referent": referent_field(cols[5], lu.get("referent") or "", f"m_ref_{choix}"),
+                    "referent": referent_field(cols[5], referents, lu.get("referent") or "", f"m_ref_{choix}"),
                 }
                 cols = st.columns(6)
                 for col, champ in zip(cols, parcours.CHAMPS_ACCOMPAGNEMENT, strict=True):
@@ -454,7 +464,7 @@ with onglets[2]:
                         lambda ligne: f"Accompagnement supprimé : {_libelle_acc(ligne)}.", "acc")
 
 # --- the jeune's record --------------------------------------------------------------------------------------------
-with onglets[3]:
+def fiche_tab() -> None:
     jf.show_announcement("fiche")
     lu = attendu("jeunes", p.jeune)
     with st.form(f"fiche_{ident}_{lu['version']}"):
@@ -497,12 +507,12 @@ with onglets[3]:
                 )
                 if reponse.ok:
                     open_jeune(None)
-                    jf.announce("creer", reponse)
+                    jf.announce("supprime", reponse)  # shown above the folded sections
                     st.rerun()
                 fin_de_formulaire("fiche", reponse, {}, {}, forget("jeunes", ident))
 
 # --- history -------------------------------------------------------------------------------------------------------
-with onglets[4]:
+def history_tab() -> None:
     with engine.connect() as conn:
         journal = parcours.historique(conn, compte, ident)
     if journal.empty:
@@ -511,3 +521,13 @@ with onglets[4]:
         journal["Quand"] = [heure_de_paris(q) for q in journal["Quand"]]
         st.caption("Chaque création, modification et suppression, la plus récente d'abord. Les imports sont journalisés par fichier.")
         st.dataframe(journal, hide_index=True, width="stretch")
+
+
+# Lazy tabs (`on_change="rerun"`): only the open one runs, so a saved jalon redraws the form and the frise,
+# not the four other tabs' tables and forms (docs/benchmarks.md). Stable labels: the open tab is kept by its label.
+ONGLETS = {"Ajouter un jalon": add_tab, "Jalons": jalons_tab, "Accompagnements": accompagnements_tab,
+           "Fiche du jeune": fiche_tab, "Historique": history_tab}
+for onglet, dessiner in zip(st.tabs(list(ONGLETS), key="p_onglet", on_change="rerun"), ONGLETS.values(), strict=True):
+    with onglet:
+        if onglet.open:
+            dessiner()

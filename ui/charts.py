@@ -7,6 +7,7 @@ chart a text alternative: a chart is never the only way to read a figure (RGAA).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -96,22 +97,33 @@ def draw(chart: alt.TopLevelMixin | dict, key: str, alt_text: str | None, **opti
         st.altair_chart(ready(chart), key=key, alt=alt_text, **options)
 
 
-def show(chart: alt.TopLevelMixin | dict, table: pd.DataFrame, alt_text: str, key: str, height: int | None = None) -> None:
+Table = pd.DataFrame | Callable[[], pd.DataFrame]
+
+
+def figures_table(table: Table, key: str) -> None:
+    """The chart's figures, in a fold built only when unfolded (`on_change="rerun"`): a page of ten charts
+    no longer builds and sends ten tables on every run of every session for the few who open one
+    (docs/benchmarks.md). `table` may be the function that builds it."""
+    volet = st.expander("Voir les chiffres en tableau", key=f"table_{key}", on_change="rerun")
+    with volet:
+        if volet.open:
+            st.dataframe(table() if callable(table) else table, hide_index=True, width="stretch")
+
+
+def show(chart: alt.TopLevelMixin | dict, table: Table, alt_text: str, key: str, height: int | None = None) -> None:
     """Draw a chart (French locale, house style; an Altair chart or a kept `vega_spec`) with its figures as a
     table and a text alternative."""
     if height:
         chart = {**chart, "height": height} if isinstance(chart, dict) else chart.properties(height=height)
     draw(chart, f"chart_{key}", alt_text)
-    with st.expander("Voir les chiffres en tableau", key=f"table_{key}"):
-        st.dataframe(table, hide_index=True, width="stretch")
+    figures_table(table, key)
 
 
-def show_grid(charts: list[alt.TopLevelMixin | dict], table: pd.DataFrame, alt_text: str, key: str, colonnes: int = 2) -> None:
+def show_grid(charts: list[alt.TopLevelMixin | dict], table: Table, alt_text: str, key: str, colonnes: int = 2) -> None:
     """Several charts side by side (stacked on a phone: Streamlit's columns wrap, each chart fits its column),
     with all their figures in one table and one text alternative."""
     for start in range(0, len(charts), colonnes):
         for i, (column, chart) in enumerate(zip(st.columns(colonnes), charts[start : start + colonnes]), start=start):
             with column:
                 draw(chart, f"chart_{key}_{i}", alt_text if i == 0 else None)
-    with st.expander("Voir les chiffres en tableau", key=f"table_{key}"):
-        st.dataframe(table, hide_index=True, width="stretch")
+    figures_table(table, key)

@@ -25,6 +25,7 @@ from mlimpact.db import make_engine
 from presentation.figures import texte_valeur as valeur_texte
 from tests.conftest import ROOT
 from tests.db.test_report import copie_demo
+from tests.support.apptest import TABLE_FOLD, unfold_tables
 
 ROLES = [
     ("conseiller", {}),
@@ -63,7 +64,8 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def shown_counts(at: AppTest) -> list[int]:
-    """Every count a page shows: count cards, and the value cells of its tables."""
+    """Every count a page shows: count cards, and the value cells of its tables (the charts' ones unfolded)."""
+    unfold_tables(at)
     out = []
     labels = {d.libelle: d for d in REGISTRY.values()}
     for label, value in metrics(at).items():
@@ -159,7 +161,7 @@ def test_the_theme_selector_draws_the_relation_with_the_departement(app_on, demo
     assert at.segmented_control(key="imp_theme").value == "public"
     at.segmented_control(key="imp_theme").set_value("departement").run()
     assert not at.exception
-    tables = [frame.value for frame in at.dataframe]
+    tables = [frame.value for frame in unfold_tables(at).dataframe]
     rsa = [t for t in tables if "Indicateur" in t and "Ancrage au RSA" in set(t["Indicateur"])]
     assert rsa and {"Jeunes au RSA accompagnés", "Sanctions RSA", "Sorties du RSA"} <= set(rsa[0]["Indicateur"])
     assert any("Encore au RSA" in t for t in tables)  # the cohort curve's figures
@@ -319,7 +321,7 @@ def test_the_trend_is_the_cumulative_figure_the_card_shows_and_says_so(app_on, d
     at = director_at(app_on, demo_database)
     assert any("Cumul depuis le 01/01/2025" in m.value and "le dernier point est le chiffre des cartes" in m.value
                for m in at.markdown)
-    tables = [f.value for f in at.dataframe if {"Mois", "Indicateur", "Valeur"} <= set(f.value.columns)]
+    tables = [f.value for f in unfold_tables(at).dataframe if {"Mois", "Indicateur", "Valeur"} <= set(f.value.columns)]
     emploi = next(t for t in tables if "Accès à l'emploi" in set(t["Indicateur"]))
     last = emploi[emploi["Indicateur"] == "Accès à l'emploi"].iloc[-1]
     assert last["Mois"] == "12/2025" and last["Valeur"] == metrics(at)["Accès à l'emploi"]
@@ -460,3 +462,14 @@ def test_the_kept_charts_ship_their_tables_as_arrow_converted_once(app_on, demo_
         assert chart.proto.datasets, "a chart was sent without its table"
         for named in chart.proto.datasets:
             assert len(dataframe_util.convert_arrow_bytes_to_pandas_df(named.data.data)) > 0
+
+
+def test_the_charts_tables_are_built_only_when_unfolded(app_on, demo_database):
+    """Every chart keeps its figures one click away (RGAA), built for whoever unfolds them, not on every run."""
+    at = director_at(app_on, demo_database)
+    folds = [e for e in at.expander if e.label == TABLE_FOLD]
+    assert len(folds) >= 6 and not any(f.children for f in folds)
+    before = len(at.dataframe)
+    unfold_tables(at)
+    folds = [e for e in at.expander if e.label == TABLE_FOLD]
+    assert all(len(f.children) == 1 for f in folds) and len(at.dataframe) == before + len(folds)

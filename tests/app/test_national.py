@@ -40,6 +40,7 @@ from mlimpact.models import Jalon, Jeune
 from mlimpact.sample import load_demo
 from presentation import figures
 from tests.conftest import ROOT, new_postgres_database, new_sqlite_database
+from tests.support.apptest import unfold_tables
 
 K = DEFAULT_K
 ANNEE = Periode(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
@@ -688,7 +689,7 @@ def test_one_jalon_today_does_not_complete_a_month_for_everyone(monkeypatch, dem
     at.session_state["onglet"] = "Tendances mensuelles"
     at.run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = unfold_tables(at).dataframe[0].value
     mois_en_cours = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")[through.month - 1]
     row = table[table["Mois"] == mois_en_cours].iloc[0]
     incomplete_month_ends_after = (through + dt.timedelta(days=1)).day != 1

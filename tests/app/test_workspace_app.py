@@ -24,6 +24,7 @@ from mlimpact.access import Compte
 from mlimpact.db import make_engine
 from mlimpact.models import Accompagnement, Jalon, Jeune
 from tests.conftest import ROOT
+from tests.support.apptest import unfold_tables
 
 STRUCTURE = "ML13001"
 CONSEILLER = Compte("conseiller@demo.invalid", "conseiller", STRUCTURE)
@@ -94,6 +95,18 @@ def after_widget(at: AppTest, key: str):
     return elements[position + 1]
 
 
+def tab(at: AppTest, label: str) -> AppTest:
+    """Open a tab of the parcours, as a click on it does (the tabs are lazy: only the open one is drawn)."""
+    at.session_state["p_onglet"] = label
+    return at.run()
+
+
+def unfold(at: AppTest, section: str) -> AppTest:
+    """Unfold « Trouver un jeune » (`p_trouver`) or « Créer un jeune » (`p_creer`) over the parcours shown."""
+    at.session_state[f"{section}_{at.query_params.get('jeune', '')}"] = True
+    return at.run()
+
+
 def jalons_of(engine, ident: str) -> list[dict]:
     with engine.connect() as conn:
         return list(parcours.lignes(parcours.read_parcours(conn, CONSEILLER, ident, TODAY).jalons))
@@ -127,6 +140,28 @@ def test_a_parcours_opens_from_the_url_with_its_risks_and_frise(app, engine):
     types = [getattr(e, "type", None) for e in walk(at.main)]
     assert "vega_lite_chart" in types  # the frise, and its figures as a table right under it
     assert any(e.label == "Voir les chiffres en tableau" for e in at.expander)
+
+
+def test_only_the_open_tab_and_the_unfolded_sections_are_drawn(app, engine):
+    """Lazy parts: saving a jalon redraws the form and the frise, not the four other tabs, the search, nor
+    the frise's table; each appears when asked for, as a click on it does."""
+    ident = a_jeune_with_jalons(engine)
+    at = app("../pages/parcours.py", jeune=ident)
+
+    def keys() -> set:
+        return {getattr(e, "key", None) for e in walk(at.main)} - {None}
+
+    assert "ajout_0_date" in keys() and not keys() & {"j_choix", "a_disp", f"f_annee_{ident}", "r_ident", "c_id"}
+    assert not at.dataframe  # no list, no history, no table of the frise
+    tab(at, "Jalons")
+    assert "j_choix" in keys() and "ajout_0_date" not in keys()
+    assert set(at.dataframe[0].value["Identifiant"]) == {j["id_jalon"] for j in jalons_of(engine, ident)}
+    tab(at, "Historique")
+    assert "j_choix" not in keys() and not at.dataframe and any("Aucune modification" in i.value for i in at.info)
+    unfold(at, "p_trouver")
+    assert "r_ident" in keys() and "c_id" not in keys()
+    [frise] = unfold_tables(at).dataframe
+    assert len(frise.value) >= len(jalons_of(engine, ident))  # the frise's rows
 
 
 def test_another_structures_jeune_is_introuvable(app, engine):
@@ -245,7 +280,7 @@ def test_the_same_jalon_twice_asks_before_saving_and_the_list_tells_them_apart(a
     assert len(twins) == 2 and len(jalons_of(engine, ident)) == count + 1
     assert not any("doublon" in w.value for w in at.warning)  # the next jalon starts without the question
 
-    options = at.selectbox(key="j_choix").options
+    options = tab(at, "Jalons").selectbox(key="j_choix").options
     assert len(options) == len(set(options))  # every entry of the edit list can be told apart
     assert all(any(j["id_jalon"] in o for o in options) for j in twins)
 
@@ -292,7 +327,7 @@ def test_marking_a_risk_from_the_parcours(app, engine):
 def test_editing_a_jalon_and_a_conflict_with_a_colleague(app, engine):
     ident = a_jeune_with_jalons(engine)
     cible = jalons_of(engine, ident)[0]
-    at = app("../pages/parcours.py", jeune=ident)
+    at = tab(app("../pages/parcours.py", jeune=ident), "Jalons")
     at.selectbox(key="j_choix").set_value(cible["id_jalon"]).run()
     prefixe = f"modif_{cible['id_jalon']}_{cible['version']}_0"
     at.text_area(key=f"{prefixe}_commentaire").set_value("Corrigé")
@@ -323,7 +358,7 @@ def test_editing_a_jalon_and_a_conflict_with_a_colleague(app, engine):
 def test_deleting_a_jalon_asks_for_confirmation(app, engine):
     ident = a_jeune_with_jalons(engine)
     cible = jalons_of(engine, ident)[0]
-    at = app("../pages/parcours.py", jeune=ident)
+    at = tab(app("../pages/parcours.py", jeune=ident), "Jalons")
     at.selectbox(key="j_choix").set_value(cible["id_jalon"]).run()
     button(at, "Supprimer le jalon").click().run()
     assert any("Cochez la confirmation" in w.value for w in at.warning)
@@ -333,13 +368,13 @@ def test_deleting_a_jalon_asks_for_confirmation(app, engine):
     assert not at.exception and any("Jalon supprimé" in s for s in successes(at))
     assert cible["id_jalon"] not in {j["id_jalon"] for j in jalons_of(engine, ident)}
     at.selectbox(key="j_choix")  # still usable after its choice disappeared
-    history = at.dataframe[-1].value
+    history = tab(at, "Historique").dataframe[-1].value
     assert history.iloc[0]["Action"] == "Suppression" and history.iloc[0]["Qui"] == "conseiller@demo.invalid"
 
 
 # --- parcours: jeunes and accompagnements --------------------------------------------------------------------------------
 def test_creating_a_jeune(app, engine):
-    at = app("../pages/parcours.py")
+    at = unfold(app("../pages/parcours.py"), "p_creer")
     assert any("Identifiant pseudonyme uniquement" in c.value for c in at.caption)
     button(at, "Créer le jeune").click().run()
     assert set(errors(at)) == {"Année de naissance : valeur manquante ; ce champ est obligatoire.", "Sexe : valeur manquante ; ce champ est obligatoire."}
@@ -372,11 +407,12 @@ def test_creating_a_jeune(app, engine):
 
 
 def test_opening_and_closing_an_accompagnement(app, engine):
-    at = app("../pages/parcours.py")
+    at = unfold(app("../pages/parcours.py"), "p_creer")
     at.text_input(key="c_id").set_value("IM-ACC")
     at.number_input(key="c_annee").set_value(2005)
     at.selectbox(key="c_sexe").set_value("H")
     button(at, "Créer le jeune").click().run()
+    tab(at, "Accompagnements")
     button(at, "Ouvrir l'accompagnement").click().run()
     assert errors(at) == ["Dispositif : valeur manquante ; ce champ est obligatoire."]
     at.selectbox(key="a_disp").set_value("CEJ")
@@ -398,7 +434,7 @@ def test_opening_and_closing_an_accompagnement(app, engine):
 
 def test_the_referent_is_chosen_among_the_structures_conseillers_the_signed_in_one_by_default(app, engine):
     ident = a_jeune(engine)
-    at = app("../pages/parcours.py", jeune=ident)
+    at = tab(app("../pages/parcours.py", jeune=ident), "Accompagnements")
     choix = at.selectbox(key="a_referent")
     # the demo has no account: the demo conseiller and the fictitious referents of ML13001's data, nobody else's
     assert choix.value == "conseiller@demo.invalid" and choix.options[:2] == ["Non renseigné", "Vous (conseiller@demo.invalid)"]
@@ -420,14 +456,14 @@ def test_the_referent_is_chosen_among_the_structures_conseillers_the_signed_in_o
 
 
 def test_editing_and_deleting_an_accompagnement(app, engine):
-    at = app("../pages/parcours.py")
+    at = unfold(app("../pages/parcours.py"), "p_creer")
     at.text_input(key="c_id").set_value("IM-MODIF")
     at.number_input(key="c_annee").set_value(2004)
     at.selectbox(key="c_sexe").set_value("F")
     button(at, "Créer le jeune").click().run()
     with engine.begin() as conn:
         opened = parcours.open_accompagnement(conn, CONSEILLER, "IM-MODIF", {"dispositif": "PACEA", "date_debut": TODAY - dt.timedelta(days=90)}, TODAY)
-    at.run()
+    tab(at, "Accompagnements")
     ident = opened.cle
     at.selectbox(key="a_choix").set_value(ident).run()
     at.text_input(key=f"m_fin_{ident}").set_value(f"{TODAY - dt.timedelta(days=1):%d/%m/%Y}")
@@ -454,7 +490,7 @@ def test_editing_and_deleting_an_accompagnement(app, engine):
 
 def test_editing_and_deleting_the_jeune(app, engine):
     ident = a_jeune(engine)
-    at = app("../pages/parcours.py", jeune=ident)
+    at = tab(app("../pages/parcours.py", jeune=ident), "Fiche du jeune")
     with engine.connect() as conn:
         lu = parcours.jeune(conn, CONSEILLER, ident)
     at.checkbox(key=f"f_rqth_{ident}").set_value(not lu["rqth"])
@@ -655,13 +691,15 @@ def test_the_parcours_of_a_jeune_with_every_flag_shows_no_raw_value(app, engine,
     assert not raw_values(at), raw_values(at)
     caption = next(c.value for c in at.caption if c.value.startswith("né·e en"))
     assert "réside en quartier prioritaire (QPV)" in caption and "reconnu·e travailleur·se handicapé·e (RQTH)" in caption
-    accompagnements = next(d.value for d in at.dataframe if "Dispositif" in d.value.columns)
+    accompagnements = next(d.value for d in tab(at, "Accompagnements").dataframe if "Dispositif" in d.value.columns)
     assert list(accompagnements["Dispositif"]) == ["Droit commun", "Contrat d'engagement jeune"]
     assert list(accompagnements["Fin"])[1] == "en cours" and list(accompagnements["Financeur"]) == ["—", "—"]
-    historique = next(d.value for d in at.dataframe if "Ce qui a changé" in d.value.columns)
-    assert "QPV : Non → Oui" in list(historique["Ce qui a changé"])
     at.selectbox(key="a_choix").select_index(0).run()  # the edit form of the closed spell
     assert not raw_values(at), raw_values(at)
+    historique = next(d.value for d in tab(at, "Historique").dataframe if "Ce qui a changé" in d.value.columns)
+    assert "QPV : Non → Oui" in list(historique["Ce qui a changé"])
+    assert not raw_values(at), raw_values(at)
+    unfold(at, "p_trouver")
     at.text_input(key="r_ident").set_value(flagged)
     at.selectbox(key="r_disp").set_value("CEJ")
     button(at, "Rechercher").click().run()  # the search results

@@ -68,6 +68,13 @@ def test_a_director_prepares_the_meeting_with_the_departement(page: Page, runnin
     page.screenshot(path=str(artefacts / "directeur-definition.png"))
     page.keyboard.press("Escape")
 
+    # A chart's figures as a table, built when unfolded (keyboard: the fold is a button).
+    fold = page.get_by_test_id("stExpander").filter(has_text="Voir les chiffres en tableau").first
+    expect(fold.get_by_test_id("stDataFrame")).to_have_count(0)
+    fold.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(fold.get_by_test_id("stDataFrame")).to_be_visible(timeout=60_000)
+
     # The avoided-cost waterfall with its assumptions.
     expect(page.get_by_text("Les hypothèses et leurs sources")).to_be_visible()
     expect(page.get_by_text("Point mort.", exact=False).first).to_be_visible()

@@ -8,12 +8,13 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
 from mlimpact import audit, parcours, store, worklist
-from mlimpact.db import make_engine
+from mlimpact.db import make_engine, writer_lock
 from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Audit, Jalon
 from tests.db.test_parcours import ML13, ML13_BIS, TODAY
@@ -104,7 +105,10 @@ def test_two_simultaneous_edits_one_saved_one_refused(url, round_):
     assert refused[0].changements[0].enregistre == saved[0].ligne["commentaire"]
 
 
-def test_twenty_writers_adding_jalons_store_every_row_once(url):
+@pytest.mark.parametrize("one_server", [False, True], ids=["an-engine-each", "one-shared-engine"])
+def test_twenty_writers_adding_jalons_store_every_row_once(url, one_server):
+    """Twenty writers as twenty processes (an engine each), or as twenty sessions of one server sharing its
+    engine (on SQLite they then queue on the engine's writers' lock, not on SQLite's busy timeout)."""
     engine = make_engine(url)
     with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(Jalon)).scalar_one()
@@ -115,8 +119,7 @@ def test_twenty_writers_adding_jalons_store_every_row_once(url):
         start.wait(30)
         keys = []
         for i in range(JALONS_EACH):
-            saved = as_own_connection(
-                url,
+            saved = (partial(parcours.write, engine) if one_server else partial(as_own_connection, url))(
                 lambda conn, i=i: parcours.add_jalon(
                     conn, ML13 if n % 2 else ML13_BIS, "J001" if i % 2 else "J002",
                     {"date": TODAY, "type": "entretien", "commentaire": f"écrivain {n}, jalon {i}"}, TODAY,
@@ -134,7 +137,9 @@ def test_twenty_writers_adding_jalons_store_every_row_once(url):
         total = conn.execute(select(func.count()).select_from(Jalon)).scalar_one()
         creations = conn.execute(select(func.count()).select_from(Audit).where(Audit.action == "create")).scalar_one()
         version_after = store.data_version(conn)
+    lock = writer_lock(engine)
     engine.dispose()
+    assert lock is None or not lock.locked()  # given back by every one of the 200 transactions
     expected = {f"écrivain {n}, jalon {i}" for n in range(WRITERS) for i in range(JALONS_EACH)}
     assert len(keys) == len(set(keys)) == WRITERS * JALONS_EACH
     assert sorted(c for _, c in rows) == sorted(expected)  # every row once, none lost, none doubled
@@ -304,3 +309,54 @@ def test_sqlite_held_by_another_writer_gives_a_french_message(sqlite_template, t
     saved = parcours.write(engine, lambda conn: parcours.add_jalon(conn, ML13, "J001", {"date": TODAY, "type": "contact"}, TODAY))
     assert isinstance(saved, parcours.Enregistrement)  # once the lock is gone, the same write goes through
     engine.dispose()
+
+
+@pytest.fixture
+def server_engine(sqlite_template, tmp_path):
+    """A server's one SQLite engine, on the small exchange data set."""
+    from tests.conftest import new_sqlite_database
+
+    engine = make_engine(new_sqlite_database(sqlite_template, tmp_path))
+    assert import_paths(engine, [write_tables(tmp_path / "in")]).exit_code == 0
+    yield engine
+    engine.dispose()
+
+
+def test_the_sqlite_writers_lock_is_given_back_however_a_transaction_ends(server_engine):
+    """Taken at a transaction's first write, given back at its commit, its rollback, an exception, or a
+    connection closed with the transaction open: a writer left holding it would stop every save of the server."""
+    lock = writer_lock(server_engine)
+    add = lambda conn, n: parcours.add_jalon(conn, ML13, "J001", {"date": TODAY, "type": "contact", "commentaire": n}, TODAY,
+                                             doublon_confirme=True)
+    with server_engine.connect() as conn:
+        parcours.jeune(conn, ML13, "J001")
+        assert not lock.locked()  # reading takes nothing
+        add(conn, "ouvert")
+        assert lock.locked()  # held from the first write
+        conn.commit()
+        assert not lock.locked()
+    with pytest.raises(RuntimeError), server_engine.begin() as conn:
+        add(conn, "annulé")
+        raise RuntimeError
+    assert not lock.locked()
+    with server_engine.connect() as conn:
+        add(conn, "laissé ouvert")
+    assert not lock.locked()  # closed without a commit: rolled back, given back
+    with pytest.raises(parcours.Invalide):
+        parcours.write(server_engine, lambda conn: parcours.add_jalon(conn, ML13, "J001", {"date": "31/02/2026", "type": "contact"}, TODAY))
+    assert not lock.locked()
+    with server_engine.connect() as conn:
+        kept = conn.execute(select(Jalon.commentaire).where(Jalon.type == "contact", Jalon.date == TODAY)).scalars().all()
+    assert kept == ["ouvert"]
+
+
+def test_a_reader_is_not_held_up_by_a_writer_of_the_same_server(server_engine):
+    """The writers' lock is for writers: while a transaction holds it, a page of another session still reads."""
+    lock = writer_lock(server_engine)
+    with server_engine.begin() as writer:
+        parcours.add_jalon(writer, ML13, "J001", {"date": TODAY, "type": "contact"}, TODAY)
+        assert lock.locked()
+        with ThreadPoolExecutor(1) as pool:
+            lu = pool.submit(lambda: parcours.read_parcours(server_engine.connect(), ML13, "J001", TODAY)).result(timeout=30)
+        assert "contact" not in set(lu.jalons["type"])  # the other session reads what was committed, at once
+    assert writer_lock(make_engine("postgresql://x@127.0.0.1:1/y")) is None  # PostgreSQL locks rows, not the base
