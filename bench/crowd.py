@@ -184,7 +184,7 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
             await prepare(scenario, page, base, idents[-1])
             spy = None
             if profile:  # py-spy on the server while the gestures run (`--profile`)
-                command = [shutil.which("py-spy") or "py-spy", "record", "-p", str(process.pid), "-r", "50", "-f", "raw",
+                command = [shutil.which("py-spy") or "py-spy", "record", "--gil", "-p", str(process.pid), "-r", "100", "-f", "raw",
                            "-o", f"{profile}-{scenario}-{n}.txt"]
                 spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
                 await asyncio.sleep(1)
@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--avant-la-reunion", action="store_true",
                         help="Une session a déjà fait le geste avant les N (la page a été ouverte avant la réunion).")
-    parser.add_argument("--profile", help="py-spy (on the PATH) records the server during the gestures: PREFIX-scenario-N.txt")
+    parser.add_argument("--profile", help="py-spy (on the PATH) records the thread holding the GIL (so where the CPU goes, not who waits) during the gestures: PREFIX-scenario-N.txt")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-crowd-"))
     print(f"{os.cpu_count()} cœurs ; charge au départ {os.getloadavg()[0]:.1f}", flush=True)

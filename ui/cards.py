@@ -96,14 +96,17 @@ def card(
     )
     if objectif is not None:
         st.caption(objectif.libelle)
-    # One text for the definition's paragraphs: forty cards of six elements each were a third of the server's
-    # time per session at a meeting (docs/benchmarks.md). The registry's own words, not free text.
-    paragraphes = [f"**{ind.libelle}** — {ind.definition}", f"Numérateur : {ind.numerateur}",
-                   f"Dénominateur : {ind.denominateur or '1 (simple décompte)'}"]
-    if valeur is not None and not valeur.masque and valeur.numerateur is not None:
-        paragraphes.append(f"Ici : {nombre(valeur.numerateur)} / {nombre(valeur.denominateur)}")
-    if ind.precision:
-        paragraphes.append(f"Règle exacte : {ind.precision}")
-    with st.popover("Définition", width="stretch", key=f"{key_prefix}def_{code}"):
-        st.markdown("\n\n".join(paragraphes))
-        st.caption(f"Unité : {ind.unite}. Sens : {SENS[ind.sens]}.")
+    # One text for the definition's paragraphs, written only when the popover is open (`on_change="rerun"`):
+    # forty cards of six elements each were a third of the server's time per session at a meeting
+    # (docs/benchmarks.md); the card's own tooltip gives the definition at once. The registry's words, not free text.
+    definition = st.popover("Définition", width="stretch", key=f"{key_prefix}def_{code}", on_change="rerun")
+    with definition:
+        if definition.open:
+            paragraphes = [f"**{ind.libelle}** — {ind.definition}", f"Numérateur : {ind.numerateur}",
+                           f"Dénominateur : {ind.denominateur or '1 (simple décompte)'}"]
+            if valeur is not None and not valeur.masque and valeur.numerateur is not None:
+                paragraphes.append(f"Ici : {nombre(valeur.numerateur)} / {nombre(valeur.denominateur)}")
+            if ind.precision:
+                paragraphes.append(f"Règle exacte : {ind.precision}")
+            st.markdown("\n\n".join(paragraphes))
+            st.caption(f"Unité : {ind.unite}. Sens : {SENS[ind.sens]}.")

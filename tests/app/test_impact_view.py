@@ -473,3 +473,18 @@ def test_the_charts_tables_are_built_only_when_unfolded(app_on, demo_database):
     unfold_tables(at)
     folds = [e for e in at.expander if e.label == TABLE_FOLD]
     assert all(len(f.children) == 1 for f in folds) and len(at.dataframe) == before + len(folds)
+
+
+def test_a_cards_definition_is_written_when_its_popover_opens(app_on, demo_database):
+    """Numerator, denominator and « Ici : n / d » one click away (the popover reruns the page to write them)."""
+    at = director_at(app_on, demo_database)
+    assert not any(m.value.startswith("Numérateur") or "Numérateur :" in m.value for m in at.markdown)
+    at.session_state["imp_activite_def_jeunes_suivis"] = True
+    at.run()
+    [texte] = [m.value for m in at.markdown if "Numérateur :" in m.value]
+    assert texte.startswith(f"**{REGISTRY['jeunes_suivis'].libelle}**") and "Ici :" not in texte  # a count: no ratio
+    at.session_state["imp_activite_def_jeunes_suivis"] = False
+    at.session_state["imp_produit_def_acces_emploi"] = True
+    at.run()
+    [texte] = [m.value for m in at.markdown if "Numérateur :" in m.value]
+    assert "Accès à l'emploi" in texte and "Ici :" in texte
