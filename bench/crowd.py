@@ -1,6 +1,7 @@
 """A meeting of N people, each on their own computer: one real browser and N − 1 other sessions on the wire.
 
-    .venv/bin/python bench/crowd.py [--sessions 1,10,20] [--scenario impact,jalon,national] [--repeat 1] [--avant-la-reunion] [--profile PREFIX]
+    .venv/bin/python bench/crowd.py [--sessions 1,10,20] [--scenario impact,jalon,national] [--repeat 1] [--avant-la-reunion]
+                                    [--etale SECONDES] [--profile PREFIX]
 
 `bench/sessions.py` runs N Chromium pages on this 2-core machine: the N
 browsers drawing the page then cost more CPU than the server, which is not what
@@ -22,7 +23,8 @@ drawing after its own `script_finished` (each person's own computer draws their
 page). Printed: p50, p95 and max of the N, the browser's own time, the server's
 CPU per session during the gestures, the load average. In the `jalon` scenario
 each wire session saves a jalon on its own young person (the recorded frames
-with the identifier replaced).
+with the identifier replaced). `--etale 60`: the N gestures at moments drawn
+over a minute (the same moments every run) instead of the same second.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -150,7 +153,7 @@ class Wire:
         await self.ws.close()
 
 
-async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = None, ahead: bool = False) -> dict:
+async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = None, ahead: bool = False, spread: float = 0) -> dict:
     from playwright.async_api import async_playwright
 
     tag = f"{scenario}-{n}"
@@ -190,8 +193,10 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
                 await asyncio.sleep(1)
             cpu_before = cpu_seconds(process.pid)
             start = time.perf_counter()
+            moments = random.Random(n).sample(range(1000), n)  # each gesture's moment in the spread, the same every run
             results = await asyncio.gather(
-                timed_browser(scenario, page), *(replay(w, f[before:]) for w, f in zip(wires, own, strict=True))
+                after(spread * moments[0] / 1000, timed_browser(scenario, page)),
+                *(after(spread * m / 1000, replay(w, f[before:])) for m, w, f in zip(moments[1:], wires, own, strict=True)),
             )
             cpu = cpu_seconds(process.pid) - cpu_before
             if spy is not None:
@@ -216,6 +221,12 @@ async def timed_browser(scenario: str, page) -> float:
     return await gesture(scenario, page)
 
 
+async def after(seconds: float, gesture):
+    """The gesture at its moment of the spread (`--etale`); its time counts from then."""
+    await asyncio.sleep(seconds)
+    return await gesture
+
+
 async def replay(wire: Wire, frames: list[bytes]) -> list[float]:
     return [await wire.run(f) for f in frames]
 
@@ -227,6 +238,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--avant-la-reunion", action="store_true",
                         help="Une session a déjà fait le geste avant les N (la page a été ouverte avant la réunion).")
+    parser.add_argument("--etale", type=float, default=0, metavar="SECONDES",
+                        help="Les N gestes à des moments tirés dans cette durée, au lieu de la même seconde.")
     parser.add_argument("--profile", help="py-spy (on the PATH) records the thread holding the GIL (so where the CPU goes, not who waits) during the gestures: PREFIX-scenario-N.txt")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-crowd-"))
@@ -235,7 +248,7 @@ def main() -> None:
         for n in (int(x) for x in args.sessions.split(",")):
             samples, browsers, cpus, drawings, octets = [], [], [], [], []
             for _ in range(args.repeat):
-                r = asyncio.run(one_run(scenario, n, workdir, args.profile, args.avant_la_reunion))
+                r = asyncio.run(one_run(scenario, n, workdir, args.profile, args.avant_la_reunion, args.etale))
                 samples += r["all"]
                 browsers.append(r["browser"])
                 cpus.append(r["cpu"])

@@ -109,7 +109,10 @@ def card_text(valeur: Valeur) -> str:
             shown["value"] = value
 
         def popover(self, *args, **kwargs):
-            return contextlib.nullcontext()
+            class Folded(contextlib.nullcontext):
+                open = False  # a closed popover: its definition is not written
+
+            return Folded()
 
         def __getattr__(self, name):
             return lambda *args, **kwargs: None
