@@ -192,7 +192,6 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
                 spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
                 await asyncio.sleep(1)
             cpu_before = cpu_seconds(process.pid)
-            start = time.perf_counter()
             moments = random.Random(n).sample(range(1000), n)  # each gesture's moment in the spread, the same every run
             results = await asyncio.gather(
                 after(spread * moments[0] / 1000, timed_browser(scenario, page)),
@@ -202,9 +201,9 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=30)
-            browser_seconds = results[0]
-            ends = [t for t in recorder.finished_at if t >= start]
-            drawing = max(0.0, start + browser_seconds - ends[-1]) if ends else 0.0
+            began, browser_seconds = results[0]
+            ends = [t for t in recorder.finished_at if t >= began]
+            drawing = max(0.0, began + browser_seconds - ends[-1]) if ends else 0.0
             await browser.close()
         gesture_bytes = [w.received - r for w, r in zip(wires, received, strict=True)]
         for w in wires:
@@ -212,7 +211,7 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
     finally:
         process.terminate()
         process.wait(timeout=20)
-    wire_seconds = [sum(r) + drawing for r in results[1:]]
+    wire_seconds = [sum(r) + drawing for _, r in results[1:]]
     return {"browser": browser_seconds, "drawing": drawing, "all": [browser_seconds, *wire_seconds], "cpu": cpu / n,
             "octets": statistics.median(gesture_bytes) if gesture_bytes else 0}
 
@@ -222,9 +221,10 @@ async def timed_browser(scenario: str, page) -> float:
 
 
 async def after(seconds: float, gesture):
-    """The gesture at its moment of the spread (`--etale`); its time counts from then."""
+    """The gesture at its moment of the spread (`--etale`): (when it began, what it returns)."""
     await asyncio.sleep(seconds)
-    return await gesture
+    began = time.perf_counter()
+    return began, await gesture
 
 
 async def replay(wire: Wire, frames: list[bytes]) -> list[float]:
