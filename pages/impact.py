@@ -13,7 +13,6 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from indicators.dimensions import DIMENSIONS
 from indicators.models import impact as modele
 from indicators.models.objectifs import STATUTS
 from indicators.registry import FAMILLES, REGISTRY
@@ -141,15 +140,14 @@ def carte(famille: Famille, code: str) -> None:
 
 
 def tendance(famille: Famille) -> None:
-    table = ct.tendance(cache.tendances(db, version, compte, demande), famille)
-    if table.empty:
+    spec, noms = cache.tendance_chart(db, version, compte, demande, famille)
+    if spec is None:
         return
-    noms = ", ".join(dict.fromkeys(table["libelle"]))
     titre = ct.titre_tendance(demande)
     st.markdown(f"**{titre}**")
     charts.show(
-        cache.chart(fig.tendance, table, famille),
-        lambda: fig.table_tendance(table),
+        spec,
+        lambda: fig.table_tendance(ct.tendance(cache.tendances(db, version, compte, demande), famille)),
         f"{titre} : {noms}.",
         key=f"imp_tendance_{famille.value}",
     )
@@ -160,18 +158,18 @@ def tendance(famille: Famille) -> None:
 
 
 def ventilations(nom: str) -> None:
-    tables = cache.theme(db, version, compte, demande, nom)
     if nom == "departement":
         rsa = pd.DataFrame(
             [{"Indicateur": REGISTRY[c].libelle, "Valeur": texte_valeur(c, figs[c][0])} for c in ct.CHIFFRES_RSA]
         )
         st.dataframe(rsa, hide_index=True, width="stretch")
-    # One picture for the theme's breakdowns (one chart to draw, not six), with all their figures in one table.
-    titres = [f"{REGISTRY[t['code'].iloc[0]].libelle}, par {DIMENSIONS[t['dimension'].iloc[0]].lower()}" for t in tables]
+    # The theme's breakdowns side by side, with all their figures in one table (read when unfolded).
+    specs, titres = cache.theme_charts(db, version, compte, demande, nom)
     charts.show_grid(
-        [cache.chart(fig.barres, t, titre) for t, titre in zip(tables, titres, strict=True)],
+        specs,
         lambda: pd.concat(
-            [fig.table_ventilation(t).assign(Ventilation=titre) for t, titre in zip(tables, titres, strict=True)], ignore_index=True
+            [fig.table_ventilation(t).assign(Ventilation=titre) for t, titre in zip(cache.theme(db, version, compte, demande, nom), titres, strict=True)],
+            ignore_index=True,
         )[["Ventilation", "Modalité", "Valeur"]],
         f"{ct.THEMES[nom][0]} : {'; '.join(titres)} — barres horizontales, une par modalité.",
         key=f"imp_theme_{nom}",

@@ -18,11 +18,13 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from indicators.dimensions import DIMENSIONS
 from indicators.disclosure import service, territorial
 from indicators.engine import months
 from indicators.models import impact as modele
 from indicators.models import impact_settings
-from indicators.types import Filtres, Perimetre, Periode, Valeur
+from indicators.registry import REGISTRY
+from indicators.types import Famille, Filtres, Perimetre, Periode, Valeur
 from mlimpact import accounts, store
 from mlimpact import overview as ov
 from mlimpact.access import AccesRefuse, Compte
@@ -31,6 +33,7 @@ from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
 from presentation.figures import avec_affichage, tableau_affiche
 from reports import contenu as ct
+from reports import figures as fig
 
 TTL = 600
 
@@ -257,6 +260,36 @@ def national_reference(db, version, compte, periode, code, filtres) -> Valeur | 
 
 
 # --- charts ---------------------------------------------------------------------------------------------------
+# The Impact page's charts drawn from a table of one of the functions above are kept under the same key as that
+# table: a session that finds them neither reads the table back (Streamlit unpickles it) nor hashes it to look the
+# chart up — a quarter of a session's server time at a meeting (docs/benchmarks.md). Their tables are built only
+# when a user unfolds them.
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, max_entries=500, show_spinner=False)
+def tendance_chart(db: str, version: int, compte: Compte, demande: ct.Demande, famille: Famille) -> tuple[dict | None, str]:
+    """A family's trend chart and the names of its lines (None, "" when it has none)."""
+    from ui.charts import vega_spec
+
+    table = ct.tendance(tendances(db, version, compte, demande), famille)
+    if table.empty:
+        return None, ""
+    return vega_spec(fig.tendance(table, famille)), ", ".join(dict.fromkeys(table["libelle"]))
+
+
+def titre_ventilation(table: pd.DataFrame) -> str:
+    """« Accès à l'emploi, par sexe »: the title of one breakdown of a theme."""
+    return f"{REGISTRY[table['code'].iloc[0]].libelle}, par {DIMENSIONS[table['dimension'].iloc[0]].lower()}"
+
+
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, max_entries=500, show_spinner=False)
+def theme_charts(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> tuple[list[dict], list[str]]:
+    """A theme's breakdowns as bar charts, with their titles."""
+    from ui.charts import vega_spec
+
+    tables = theme(db, version, compte, demande, nom)
+    titres = [titre_ventilation(t) for t in tables]
+    return [vega_spec(fig.barres(t, titre)) for t, titre in zip(tables, titres, strict=True)], titres
+
+
 def chart(build, *args, **kwargs):
     """`build(*args, **kwargs)` (an Altair chart, or a list of them) as Vega-Lite specs (`ui.charts.vega_spec`),
     built once per input and kept: the twenty directors of a meeting asking for the same figures draw the same
