@@ -147,7 +147,12 @@ class Contexte:
         return self.periode.fin
 
 
-_counter = itertools.count()
+# SQLite's work tables are temporary, so private to their connection: each connection reuses the names it has
+# freed, and each (name, columns) is one Table object for the process. SQLAlchemy keys its compiled statements by
+# the Table object: with a new name and object per computation, every statement of every computation was compiled
+# again (a third of a structure's cold Impact page in the demo, docs/benchmarks.md).
+_SQLITE_TABLES: dict[tuple, Table] = {}
+_TAKEN = "mli_work_tables"  # in a connection's info: the names of its work tables in use
 
 
 class Requetes:
@@ -385,7 +390,7 @@ class Requetes:
         index cost a third of a second at national scale) and analysed at once.
         """
         postgres = self.dialect == "postgresql"
-        table_name = f"mli_{name}_{uuid.uuid4().hex[:16]}" if postgres else f"mli_{name}_{next(_counter)}"
+        table_name = f"mli_{name}_{uuid.uuid4().hex[:16]}" if postgres else self._free_name(name)
         create = CreateTableAs(query, table_name, temporary=not postgres)
         sql = str(create.compile(dialect=self.conn.dialect))
         if postgres:
@@ -399,7 +404,17 @@ class Requetes:
         # sample of 3,000 rows is enough to plan with (the default 30,000 took 0.08 s at national scale).
         with self._setting("default_statistics_target", "10") if postgres else nullcontext():
             self.conn.exec_driver_sql(f"ANALYZE {table_name}")
-        return create.table
+        if postgres:
+            return create.table
+        return _SQLITE_TABLES.setdefault((table_name, tuple((c.name, repr(c.type)) for c in create.table.c)), create.table)
+
+    def _free_name(self, name: str) -> str:
+        """The first `mli_<name>_<k>` this connection is not using (one a rolled-back DROP left behind removed)."""
+        taken = self.conn.info.setdefault(_TAKEN, set())
+        table_name = next(f"mli_{name}_{k}" for k in itertools.count() if f"mli_{name}_{k}" not in taken)
+        taken.add(table_name)
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{table_name}")
+        return table_name
 
     @contextmanager
     def _setting(self, name: str, value: str):
@@ -414,6 +429,7 @@ class Requetes:
     def drop(self) -> None:
         if self._suivis is not None:
             self.conn.exec_driver_sql(f"DROP TABLE {self._suivis.name}")
+            self.conn.info.get(_TAKEN, set()).discard(self._suivis.name)
             self._suivis = None
 
     # -- passes ------------------------------------------------------------------------------------------

@@ -1246,3 +1246,29 @@ def test_migration_0007_goes_down_and_up_again(engine, tmp_path):
     cache.clear()
     assert triples(compute(engine, P, NATIONAL)) == before == EXPECTED_2024
     assert sorted(annual_facts(engine, 2024)) == S_2024
+
+
+def test_a_second_computation_compiles_no_statement_again(store):
+    """SQLite's work tables reuse their names and Table objects per connection, so the statements of a
+    computation are compiled once per process, not once per computation (PostgreSQL's have names of their
+    own per transaction, and compile again)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine.default import CACHE_MISS
+
+    misses: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, context, _many):
+        if context is not None and getattr(context, "compiled", None) is not None and context.cache_hit is CACHE_MISS:
+            misses.append(statement)
+
+    cache.clear()
+    compute(store, Periode(dt.date(2024, 1, 1), dt.date(2024, 6, 30)), NATIONAL)
+    event.listen(store, "after_cursor_execute", count)
+    try:
+        compute(store, Periode(dt.date(2024, 7, 1), dt.date(2024, 12, 31)), NATIONAL)  # the same statements, other dates
+    finally:
+        event.remove(store, "after_cursor_execute", count)
+    if store.dialect.name == "sqlite":
+        assert misses == []
+    else:
+        assert misses  # the check sees a miss when there is one
