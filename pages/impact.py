@@ -225,7 +225,7 @@ def retour(code: str, cas: pd.Series, pour: str, point_mort: str) -> None:
 @st.fragment
 def cout_evite() -> None:
     """The waterfall from gross to net in the case chosen, with the range, the parameters and their sources."""
-    imp = ct.impact({c: v[0] for c, v in figs.items()}, params, cache.financeurs(db, version, compte, demande))
+    imp, tables = cache.cout_evite(db, version, compte, demande)
     if imp.masque:
         st.info(imp.phrase_point_mort)
         return
@@ -250,15 +250,15 @@ def cout_evite() -> None:
         )
         st.write(f"Hypothèse centrale : **{euros(fourchette['central'])}**.")
         st.write(f"**Tous financeurs confondus** ({euros(imp.budget)}). {imp.phrase_point_mort}")
-        st.dataframe(fig.table_cas(imp.cas), hide_index=True, width="stretch")
-    if imp.retours is not None and len(imp.retours):
+        st.dataframe(tables["cas"], hide_index=True, width="stretch")
+    if "retours" in tables:
         st.markdown("**Chaque financeur, et ce que le RSA évité représente pour lui**")
-        st.dataframe(fig.table_retours(imp.retours), hide_index=True, width="stretch")
+        st.dataframe(tables["retours"], hide_index=True, width="stretch")
         st.caption("Le RSA est versé par le Département : les allocations évitées ne se rapportent qu'à son financement "
                    "et, pour mémoire, à l'ensemble des financements. L'État, le FSE et les autres financeurs financent "
                    "d'autres résultats (emploi, formation, CEJ), présentés dans les bandes ci-dessus.")
     st.markdown("**Les hypothèses et leurs sources**")
-    st.dataframe(fig.table_hypotheses(imp.hypotheses, compact=True), hide_index=True, width="stretch")
+    st.dataframe(tables["hypotheses"], hide_index=True, width="stretch")
     for p in (params.effet_aubaine, params.part_autres_acteurs):
         if p.justification:
             st.caption(f"{echapper(p.libelle)} : {echapper(p.justification)}")

@@ -214,6 +214,22 @@ def financeurs(db: str, version: int, compte: Compte, demande: ct.Demande) -> di
     return ct.financeurs(engine(db), compte, demande)
 
 
+@st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, show_spinner=False)
+def cout_evite(db: str, version: int, compte: Compte, demande: ct.Demande) -> tuple[ct.Impact, dict[str, pd.DataFrame]]:
+    """The avoided cost (`reports.contenu.impact`) and the tables shown beside it, from the figures above: the
+    same for every session of the same request, so computed once (a sixth of a session's server time at a
+    meeting, docs/benchmarks.md)."""
+    figs = figures(db, version, compte, demande)
+    imp = ct.impact({c: v[0] for c, v in figs.items()}, parametres(db, version, demande.perimetre),
+                    financeurs(db, version, compte, demande))
+    if imp.masque:
+        return imp, {}
+    tables = {"cas": fig.table_cas(imp.cas), "hypotheses": fig.table_hypotheses(imp.hypotheses, compact=True)}
+    if imp.retours is not None and len(imp.retours):
+        tables["retours"] = fig.table_retours(imp.retours)
+    return imp, tables
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
 def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | None]:
     return ct.contexte(engine(db), perimetre)
