@@ -524,10 +524,11 @@ def history_tab() -> None:
 
 
 # Lazy tabs (`on_change="rerun"`): only the open one runs, so a saved jalon redraws the form and the frise,
-# not the four other tabs' tables and forms (docs/benchmarks.md). Stable labels: the open tab is kept by its label.
+# not the four other tabs' tables and forms (docs/benchmarks.md). Stable labels: the open tab is kept by its label
+# across saves; keyed by the jeune, so each parcours (from the worklist, the search) opens on « Ajouter un jalon ».
 ONGLETS = {"Ajouter un jalon": add_tab, "Jalons": jalons_tab, "Accompagnements": accompagnements_tab,
            "Fiche du jeune": fiche_tab, "Historique": history_tab}
-for onglet, dessiner in zip(st.tabs(list(ONGLETS), key="p_onglet", on_change="rerun"), ONGLETS.values(), strict=True):
+for onglet, dessiner in zip(st.tabs(list(ONGLETS), key=f"p_onglet_{ident}", on_change="rerun"), ONGLETS.values(), strict=True):
     with onglet:
         if onglet.open:
             dessiner()

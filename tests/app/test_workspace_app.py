@@ -97,7 +97,7 @@ def after_widget(at: AppTest, key: str):
 
 def tab(at: AppTest, label: str) -> AppTest:
     """Open a tab of the parcours, as a click on it does (the tabs are lazy: only the open one is drawn)."""
-    at.session_state["p_onglet"] = label
+    at.session_state[f"p_onglet_{at.query_params.get('jeune', '')}"] = label
     return at.run()
 
 
@@ -162,6 +162,11 @@ def test_only_the_open_tab_and_the_unfolded_sections_are_drawn(app, engine):
     assert "r_ident" in keys() and "c_id" not in keys()
     [frise] = unfold_tables(at).dataframe
     assert len(frise.value) >= len(jalons_of(engine, ident))  # the frise's rows
+    with engine.connect() as conn:
+        autre = next(j for j in parcours.search(conn, CONSEILLER, TODAY)["id_jeune"] if j != ident)
+    at.query_params["jeune"] = autre
+    at.run()
+    assert f"Jeune {autre}" in at.subheader[0].value.replace("\\", "") and "ajout_0_date" in keys()  # another parcours opens on the form
 
 
 def test_another_structures_jeune_is_introuvable(app, engine):
