@@ -5,8 +5,8 @@ has 5,116 jeunes, ML13004 9,756) on SQLite and on PostgreSQL, adds an audit trai
 of realistic size (`--audit` entries, one per form write, spread over the jeunes),
 then times, for conseillers of ML13001 (and ML13004 for the worklist):
 
-- open a parcours, library: `lire_parcours` + `historique` + the frise (chart
-  built and serialised to its Vega-Lite spec, as `st.altair_chart` does) and its table;
+- open a parcours, library: `read_parcours` + `historique` + the frise as the page
+  draws it (`ui.timeline.spec`, the Vega-Lite dict; its table is built when unfolded);
 - open a parcours, page: the whole `pages/parcours.py` script run by Streamlit's
   AppTest (Streamlit's own work and AppTest's parsing included: an upper bound);
 - save a jalon (`ajouter_jalon`: access check, validation, insert, audit, data
@@ -50,7 +50,6 @@ from mlimpact.access import Compte
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
 from mlimpact.sample import load_sample
-from presentation.theme import french
 from tests.support.pgserver import PostgresServer
 from ui import timeline
 
@@ -108,8 +107,7 @@ def open_parcours(engine, compte, ident: str, today: dt.date) -> None:
         p = parcours.read_parcours(conn, compte, ident, today)
         parcours.historique(conn, compte, ident)
     if not (p.accompagnements.empty and p.jalons.empty):
-        french(timeline.timeline(p.accompagnements, p.jalons, p.risques_ouverts, today)).to_dict()
-        timeline.table(p.accompagnements, p.jalons, p.risques_ouverts, today)
+        timeline.spec(p.accompagnements, p.jalons, p.risques_ouverts, today)  # as the page draws it
 
 
 def page_runs(url: str, page: str, compte: Compte, repeat: int, params: list[dict]) -> list[float]:

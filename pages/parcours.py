@@ -278,7 +278,7 @@ if p.accompagnements.empty and p.jalons.empty:
     st.info("Aucun accompagnement ni jalon pour l'instant : ouvrez un accompagnement ou ajoutez un jalon ci-dessous.")
 else:
     charts.show(
-        frise.timeline(p.accompagnements, p.jalons, p.risques_ouverts, today),
+        frise.spec(p.accompagnements, p.jalons, p.risques_ouverts, today),
         lambda: frise.table(p.accompagnements, p.jalons, p.risques_ouverts, today),
         frise.texte_alternatif(ident, p.accompagnements, p.jalons, p.risques_ouverts),
         key="frise",

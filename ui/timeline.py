@@ -11,6 +11,9 @@ as rows for `ui.charts.show`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
@@ -119,19 +122,45 @@ def lignes(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.Data
     return out
 
 
-def timeline(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.DataFrame, today: dt.date) -> alt.LayerChart:
-    """The frise: bars for accompagnements, marks for jalons by family, dashed rules for open risks."""
+@dataclass(frozen=True)
+class _Parts:
+    """What a frise is drawn from: its lines, its time span, its height and its tables (None: no such layer)."""
+
+    rows: list[str]
+    x_domain: list[str]
+    height: int
+    data: dict[str, pd.DataFrame | None]
+
+
+def _parts(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.DataFrame, today: dt.date) -> _Parts:
     rows = lignes(accompagnements, jalons, risques)
-    y = alt.Y("ligne:N", title=None, sort=rows, scale=alt.Scale(domain=rows), axis=alt.Axis(labelLimit=260, labelFontSize=12))
     dates = [*accompagnements["date_debut"], *jalons["date"], *risques["date"], today]
     start = min(dates) - dt.timedelta(days=20)
-    x_scale = alt.Scale(domain=[_iso(start), _iso(today + dt.timedelta(days=20))])
+    tables = {
+        "barres": _barres(accompagnements, today),
+        "risques": _risques(risques, today, start),
+        "jalons": _points(jalons),
+        "aujourdhui": pd.DataFrame({"debut": [_iso(today)], "texte": [date_fr(today)]}),
+    }
+    return _Parts(rows, [_iso(start), _iso(today + dt.timedelta(days=20))], ROW_HEIGHT * max(len(rows), 2) + AXIS_AND_LEGEND,
+                  {name: None if t.empty else t for name, t in tables.items()})
+
+
+def timeline(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.DataFrame, today: dt.date) -> alt.LayerChart:
+    """The frise: bars for accompagnements, marks for jalons by family, dashed rules for open risks."""
+    parts = _parts(accompagnements, jalons, risques, today)
+    return _chart(parts.rows, parts.x_domain, parts.height, parts.data)
+
+
+def _chart(rows: list[str], x_domain: list[str], height: int, data: dict) -> alt.LayerChart:
+    """The frise's layers over `data` (tables, or named data sets of a `spec` template)."""
+    y = alt.Y("ligne:N", title=None, sort=rows, scale=alt.Scale(domain=rows), axis=alt.Axis(labelLimit=260, labelFontSize=12))
+    x_scale = alt.Scale(domain=x_domain)
     x = alt.X("debut:T", title=None, scale=x_scale, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8))
     layers = []
 
-    bars = _barres(accompagnements, today)
-    if not bars.empty:
-        base = alt.Chart(bars)
+    if data["barres"] is not None:
+        base = alt.Chart(data["barres"])
         layers.append(
             base.mark_bar(height=16, cornerRadius=3, color=BARRE, stroke="#0072B2", strokeWidth=1).encode(
                 x=x, x2="fin:T", y=y,
@@ -149,9 +178,8 @@ def timeline(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.Da
                 .encode(x=x, y=y, text="etiquette:N")
             )
 
-    ouverts = _risques(risques, today, start)
-    if not ouverts.empty:
-        base = alt.Chart(ouverts)
+    if data["risques"] is not None:
+        base = alt.Chart(data["risques"])
         layers.append(
             base.mark_rule(strokeWidth=4, strokeDash=[6, 3], color=DEFAVORABLE).encode(
                 x=x, x2="fin:T", y=y,
@@ -170,11 +198,10 @@ def timeline(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.Da
                 .encode(x=x, y=y, text="etiquette:N")
             )
 
-    points = _points(jalons)
-    if not points.empty:
+    if data["jalons"] is not None:
         familles = [LIGNE_FAMILLE[f] for f in FAMILLES]
         layers.append(
-            alt.Chart(points).mark_point(size=90, filled=True, opacity=0.95, stroke="#222222", strokeWidth=0.7).encode(
+            alt.Chart(data["jalons"]).mark_point(size=90, filled=True, opacity=0.95, stroke="#222222", strokeWidth=0.7).encode(
                 x=alt.X("date:T", title=None, scale=x_scale, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8)),
                 y=y,
                 color=alt.Color("famille:N", title="Famille de jalons", scale=alt.Scale(domain=familles, range=[COULEUR_FAMILLE[f] for f in FAMILLES])),
@@ -187,12 +214,50 @@ def timeline(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.Da
             )
         )
 
-    today_rule = alt.Chart(pd.DataFrame({"debut": [_iso(today)], "texte": [date_fr(today)]}))
     layers.append(
-        today_rule.mark_rule(color="#555555", strokeDash=[2, 2]).encode(x=x, tooltip=[alt.Tooltip("texte:N", title="Aujourd'hui")])
+        alt.Chart(data["aujourdhui"]).mark_rule(color="#555555", strokeDash=[2, 2]).encode(
+            x=x, tooltip=[alt.Tooltip("texte:N", title="Aujourd'hui")]
+        )
     )
-    # Streamlit fits the whole chart (axis and legend included) in `height`: add their room to the rows'.
-    return alt.layer(*layers).properties(height=ROW_HEIGHT * max(len(rows), 2) + AXIS_AND_LEGEND)
+    return alt.layer(*layers).properties(height=height)
+
+
+# A frise as the Vega-Lite dict Streamlit draws, without building an Altair chart for each young person: Altair
+# copying and converting the layers was two thirds of the server's time of a saved jalon (docs/benchmarks.md).
+# The layers are built once per set of layers present, over named data sets and stand-in values, then each
+# frise fills in its lines, time span, height and tables (Arrow bytes, as `ui.charts.vega_spec` ships them).
+_LIGNES, _DEBUT, _FIN, _HAUTEUR = "§lignes§", "§debut§", "§fin§", 987_654_321
+
+
+@functools.lru_cache(maxsize=16)
+def _template(present: tuple[str, ...]) -> str:
+    from ui.charts import vega_spec
+
+    named = {name: alt.NamedData(name=name) if name in present else None for name in ("barres", "risques", "jalons", "aujourdhui")}
+    return json.dumps(vega_spec(_chart([_LIGNES], [_DEBUT, _FIN], _HAUTEUR, named)))
+
+
+def spec(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.DataFrame, today: dt.date) -> dict:
+    """The frise drawn by `timeline`, as a ready Vega-Lite dict (`ui.charts.show` takes it as a kept spec)."""
+    from streamlit import dataframe_util
+
+    parts = _parts(accompagnements, jalons, risques, today)
+    present = tuple(name for name, t in parts.data.items() if t is not None)
+    out = json.loads(_template(present), object_hook=lambda d: _fill(d, parts))
+    out["datasets"] = {name: dataframe_util.convert_anything_to_arrow_bytes(parts.data[name]) for name in present}
+    return out
+
+
+def _fill(node: dict, parts: _Parts) -> dict:
+    """The stand-in values of one object of the template replaced by the frise's own."""
+    for key, value in node.items():
+        if value == [_LIGNES]:
+            node[key] = list(parts.rows)
+        elif value == [_DEBUT, _FIN]:
+            node[key] = list(parts.x_domain)
+        elif value == _HAUTEUR:
+            node[key] = parts.height
+    return node
 
 
 def table(accompagnements: pd.DataFrame, jalons: pd.DataFrame, risques: pd.DataFrame, today: dt.date) -> pd.DataFrame:
