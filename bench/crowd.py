@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import shutil
@@ -52,6 +53,7 @@ from bench.app import start_app
 from bench.sessions import CHROMIUM, cpu_seconds, demo_store, gesture, jeunes, percentile, prepare
 
 SCENARIOS = ("impact", "jalon", "national")
+RUNS = itertools.count()
 
 
 class Recorder:
@@ -156,7 +158,7 @@ class Wire:
 async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = None, ahead: bool = False, spread: float = 0) -> dict:
     from playwright.async_api import async_playwright
 
-    tag = f"{scenario}-{n}"
+    tag = f"{scenario}-{n}-{next(RUNS)}"  # a store of its own for each run: a repeated jalon would be a doublon
     url = demo_store(ROOT, workdir / f"{tag}-record.db")
     process, base = start_app(url, workdir / f"{tag}-record.log")
     idents = jeunes(url, n) if scenario == "jalon" else [None] * n
