@@ -18,7 +18,7 @@ import streamlit as st
 from mlimpact import parcours, store, vocab, worklist
 from mlimpact.access import AccesRefuse
 from presentation.formats import date_fr, entier, euros
-from ui import auth, cache, charts
+from ui import auth, cache, charts, lazy
 from ui import jalon_form as jf
 from ui import timeline as frise
 
@@ -169,15 +169,6 @@ def find_section() -> None:
             hide_index=True, width="stretch", key="r_resultats", on_select=_choose_result, selection_mode="single-row",
         )
 
-def lazy_expander(titre: str, icone: str, cle: str, ouvert: bool, section: Callable[[], None]) -> None:
-    """A section run only while it is unfolded (`on_change="rerun"`): saving a jalon with the search folded
-    does not search again (docs/benchmarks.md). Keyed by the jeune shown: each parcours opens with it folded."""
-    volet = st.expander(titre, expanded=ouvert, icon=icone, key=f"{cle}_{choisi}", on_change="rerun")
-    with volet:
-        if volet.open:
-            section()
-
-
 # --- create a jeune --------------------------------------------------------------------------------------------
 def create_section() -> None:
     st.caption(
@@ -217,8 +208,10 @@ def create_section() -> None:
                 st.rerun()
             fin_de_formulaire("creer", reponse, places, LIBELLES)
 
-lazy_expander("Trouver un jeune", ":material/search:", "p_trouver", not choisi, find_section)
-lazy_expander("Créer un jeune", ":material/person_add:", "p_creer", False, create_section)
+# Run only while unfolded (`ui.lazy`): saving a jalon with the search folded does not search again. Keyed by the
+# jeune shown: each parcours opens with them folded.
+lazy.fold("Trouver un jeune", f"p_trouver_{choisi}", find_section, expanded=not choisi, icon=":material/search:")
+lazy.fold("Créer un jeune", f"p_creer_{choisi}", create_section, icon=":material/person_add:")
 
 if not choisi:
     st.info("Recherchez un jeune par son identifiant ou avec les filtres, ou créez-en un.")
@@ -526,9 +519,5 @@ def history_tab() -> None:
 # Lazy tabs (`on_change="rerun"`): only the open one runs, so a saved jalon redraws the form and the frise,
 # not the four other tabs' tables and forms (docs/benchmarks.md). Stable labels: the open tab is kept by its label
 # across saves; keyed by the jeune, so each parcours (from the worklist, the search) opens on « Ajouter un jalon ».
-ONGLETS = {"Ajouter un jalon": add_tab, "Jalons": jalons_tab, "Accompagnements": accompagnements_tab,
-           "Fiche du jeune": fiche_tab, "Historique": history_tab}
-for onglet, dessiner in zip(st.tabs(list(ONGLETS), key=f"p_onglet_{ident}", on_change="rerun"), ONGLETS.values(), strict=True):
-    with onglet:
-        if onglet.open:
-            dessiner()
+lazy.tabs({"Ajouter un jalon": add_tab, "Jalons": jalons_tab, "Accompagnements": accompagnements_tab,
+           "Fiche du jeune": fiche_tab, "Historique": history_tab}, key=f"p_onglet_{ident}")

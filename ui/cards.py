@@ -14,6 +14,7 @@ from indicators.registry import REGISTRY, SENS
 from indicators.types import Sens, Valeur
 from presentation import figures
 from presentation.formats import nombre
+from ui import lazy
 
 # A FIXED stylesheet (never user text): a card's label, value and change wrap between words instead of being cut
 # (« 2,1 par jeu… » in a column of four); print without the sidebar and toolbar nor split cards; on a phone,
@@ -96,17 +97,20 @@ def card(
     )
     if objectif is not None:
         st.caption(objectif.libelle)
-    # One text for the definition's paragraphs, written only when the popover is open (`on_change="rerun"`):
-    # forty cards of six elements each were a third of the server's time per session at a meeting
-    # (docs/benchmarks.md); the card's own tooltip gives the definition at once. The registry's words, not free text.
-    definition = st.popover("Définition", width="stretch", key=f"{key_prefix}def_{code}", on_change="rerun")
-    with definition:
-        if definition.open:
-            paragraphes = [f"**{ind.libelle}** — {ind.definition}", f"Numérateur : {ind.numerateur}",
-                           f"Dénominateur : {ind.denominateur or '1 (simple décompte)'}"]
-            if valeur is not None and not valeur.masque and valeur.numerateur is not None:
-                paragraphes.append(f"Ici : {nombre(valeur.numerateur)} / {nombre(valeur.denominateur)}")
-            if ind.precision:
-                paragraphes.append(f"Règle exacte : {ind.precision}")
-            st.markdown("\n\n".join(paragraphes))
-            st.caption(f"Unité : {ind.unite}. Sens : {SENS[ind.sens]}.")
+    # Written only when the popover is open (`ui.lazy`): forty cards of six elements each were a third of the
+    # server's time per session at a meeting (docs/benchmarks.md); the card's own tooltip gives the definition at once.
+    lazy.when_open(st.popover("Définition", width="stretch", key=f"{key_prefix}def_{code}", on_change="rerun"),
+                   lambda: definition(code, valeur))
+
+
+def definition(code: str, valeur: Valeur | None) -> None:
+    """A card's definition as one text: the registry's words (never free text), and « Ici : n / d »."""
+    ind = REGISTRY[code]
+    paragraphes = [f"**{ind.libelle}** — {ind.definition}", f"Numérateur : {ind.numerateur}",
+                   f"Dénominateur : {ind.denominateur or '1 (simple décompte)'}"]
+    if valeur is not None and not valeur.masque and valeur.numerateur is not None:
+        paragraphes.append(f"Ici : {nombre(valeur.numerateur)} / {nombre(valeur.denominateur)}")
+    if ind.precision:
+        paragraphes.append(f"Règle exacte : {ind.precision}")
+    st.markdown("\n\n".join(paragraphes))
+    st.caption(f"Unité : {ind.unite}. Sens : {SENS[ind.sens]}.")

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from presentation.theme import DASHES, SHAPES, french
+from ui import lazy
 
 
 def trend(data: pd.DataFrame, x: str, y: str, series: str | None = None, y_title: str = "", percent: bool = False) -> alt.Chart:
@@ -101,13 +102,11 @@ Table = pd.DataFrame | Callable[[], pd.DataFrame]
 
 
 def figures_table(table: Table, key: str) -> None:
-    """The chart's figures, in a fold built only when unfolded (`on_change="rerun"`): a page of ten charts
-    no longer builds and sends ten tables on every run of every session for the few who open one
-    (docs/benchmarks.md). `table` may be the function that builds it."""
-    volet = st.expander("Voir les chiffres en tableau", key=f"table_{key}", on_change="rerun")
-    with volet:
-        if volet.open:
-            st.dataframe(table() if callable(table) else table, hide_index=True, width="stretch")
+    """The chart's figures, in a fold built only when unfolded (`ui.lazy.fold`): a page of ten charts no
+    longer builds and sends ten tables on every run of every session for the few who open one. `table` may
+    be the function that builds it."""
+    lazy.fold("Voir les chiffres en tableau", f"table_{key}",
+              lambda: st.dataframe(table() if callable(table) else table, hide_index=True, width="stretch"))
 
 
 def show(chart: alt.TopLevelMixin | dict, table: Table, alt_text: str, key: str, height: int | None = None) -> None:
