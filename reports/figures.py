@@ -15,6 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from indicators.dimensions import DIMENSIONS
 from indicators.registry import REGISTRY
 from indicators.types import Famille, Nature
 from presentation.formats import euros, nombre, pourcent
@@ -123,6 +124,12 @@ def table_tendance(data: pd.DataFrame, famille: Famille | None = None) -> pd.Dat
 
 
 # --- breakdowns ---------------------------------------------------------------------------------------------
+def titre_ventilation(table: pd.DataFrame) -> str:
+    """« Accès à l'emploi, par quartier prioritaire (QPV) »: the title of one breakdown (page and PDF)."""
+    nom = DIMENSIONS[table["dimension"].iloc[0]]
+    return f"{REGISTRY[table['code'].iloc[0]].libelle}, par {nom[0].lower()}{nom[1:]}"
+
+
 def barres(table: pd.DataFrame, titre: str = "", largeur: int = LARGEUR - 140) -> alt.LayerChart:
     """Horizontal bars of a breakdown (Total row left out), each with its value written (masked: « < 11 »)."""
     d = table[table["modalite"] != "Total"].copy()

@@ -392,14 +392,8 @@ def _themes(pdf: RapportPDF, c: ct.Contenu, noms: tuple[str, ...]) -> None:
             rows = [{"Indicateur": REGISTRY[code].libelle, "Valeur": _v(c, code)} for code in ct.CHIFFRES_RSA]
             pdf.tableau(pd.DataFrame(rows), largeurs=(120, 60), droite={1})
         tables = c.ventilations[nom]
-        titres = [_titre_ventilation(t["code"].iloc[0], t["dimension"].iloc[0]) for t in tables]
+        titres = [fig.titre_ventilation(t) for t in tables]
         pdf.graphique(fig.barres_groupees(tables, titres))
-
-
-def _titre_ventilation(code: str, dimension: str) -> str:
-    from indicators.dimensions import DIMENSIONS
-
-    return f"{REGISTRY[code].libelle}, par {DIMENSIONS[dimension][0].lower()}{DIMENSIONS[dimension][1:]}"
 
 
 def _impact(pdf: RapportPDF, c: ct.Contenu) -> None:

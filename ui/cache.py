@@ -18,12 +18,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from indicators.dimensions import DIMENSIONS
 from indicators.disclosure import service, territorial
 from indicators.engine import months
 from indicators.models import impact as modele
 from indicators.models import impact_settings
-from indicators.registry import REGISTRY
 from indicators.types import Famille, Filtres, Perimetre, Periode, Valeur
 from mlimpact import accounts, store
 from mlimpact import overview as ov
@@ -291,18 +289,13 @@ def tendance_chart(db: str, version: int, compte: Compte, demande: ct.Demande, f
     return vega_spec(fig.tendance(table, famille)), ", ".join(dict.fromkeys(table["libelle"]))
 
 
-def titre_ventilation(table: pd.DataFrame) -> str:
-    """« Accès à l'emploi, par sexe »: the title of one breakdown of a theme."""
-    return f"{REGISTRY[table['code'].iloc[0]].libelle}, par {DIMENSIONS[table['dimension'].iloc[0]].lower()}"
-
-
 @st.cache_data(hash_funcs=PAR_DROITS, ttl=TTL, max_entries=500, show_spinner=False)
 def theme_charts(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> tuple[list[dict], list[str]]:
     """A theme's breakdowns as bar charts, with their titles."""
     from ui.charts import vega_spec
 
     tables = theme(db, version, compte, demande, nom)
-    titres = [titre_ventilation(t) for t in tables]
+    titres = [fig.titre_ventilation(t) for t in tables]
     return [vega_spec(fig.barres(t, titre)) for t, titre in zip(tables, titres, strict=True)], titres
 
 
