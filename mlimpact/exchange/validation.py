@@ -154,9 +154,22 @@ def _quote(value) -> str:
     return f"« {text[:60]}{'…' if len(text) > 60 else ''} »"
 
 
+# Text columns are pandas strings. Stored in Arrow, a big chunk's patterns run in C; a form's one row would pay
+# Arrow's fixed cost on each of the hundred operations of a check (23 ms a jalon). Stored as Python strings, it
+# takes 13 ms. pandas keeps Python's `re` meaning on both (it leaves Arrow where RE2 would read a pattern
+# otherwise), and `tests/unit/test_validation_storage.py` checks a row is judged alike alone or in a big chunk.
+SMALL_CHUNK = 64
+_PYTHON_STRINGS = pd.StringDtype("python")
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """The series as pandas strings, stored for its size (`SMALL_CHUNK`)."""
+    return series.astype(_PYTHON_STRINGS if len(series) <= SMALL_CHUNK else "string")
+
+
 def unneutralise(series: pd.Series) -> pd.Series:
     """Undo the export's guard against formulas ('=1+1 back to =1+1)."""
-    s = series.astype("string")
+    s = as_text(series)
     guarded = s.str.match(r"^'+[=+\-@]").fillna(False).to_numpy(dtype=bool)
     if guarded.any():
         s = s.copy()
@@ -190,7 +203,7 @@ def _warnings(table: Table, frame: pd.DataFrame, lines: list[int], bad: np.ndarr
     for name in FREE_TEXT:
         if name not in frame.columns:
             continue
-        s = frame[name].astype("string").where(~bad)
+        s = as_text(frame[name]).where(~bad)
         suspect = np.zeros(len(s), dtype=bool)
         for pattern, _ in IDENTIFYING:
             suspect |= s.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
@@ -202,8 +215,7 @@ def _warnings(table: Table, frame: pd.DataFrame, lines: list[int], bad: np.ndarr
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    s = series.astype("string").str.strip()
-    return s.mask(s == "", pd.NA)
+    return as_text(series).str.strip().replace("", pd.NA)
 
 
 def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Context) -> pd.Series:
