@@ -1,8 +1,9 @@
-"""A form's one row and an import's big chunk are judged alike, whichever way their text is stored.
+"""A form's one row and an import's big chunk are judged alike.
 
-`validation.as_text` stores a small chunk's text as Python strings and a big one's in Arrow (a form would
-otherwise pay Arrow's fixed cost on every operation). The rule must not depend on it: the same hostile
-values give the same refusals, the same typed values and the same warnings either way.
+A small chunk (a form's row, a small file) is checked value by value in plain Python (`_check_small`), its
+text stored as Python strings; a big one column by column with pandas, its text in Arrow. The rule must not
+depend on it: the same hostile values give the same refusals (same words, same order), the same typed values
+and the same warnings either way, for every table of the format.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlimpact.exchange.schema import TABLES, Kind
 from mlimpact.exchange.validation import SMALL_CHUNK, Context, as_text, validate, validate_record
-from tests.db.test_hostile_properties import keys, numbers, texts
+from tests.db.test_hostile_properties import keys, numbers, texts, years
 
 CTX = Context(dt.date(2026, 11, 26))
 # What people and attackers write: accents around an @, other scripts' digits, RE2/`re` differences (\s, \w, \d).
@@ -30,6 +33,23 @@ rows = st.fixed_dictionaries({
     "montant_eur": st.one_of(st.none(), numbers),
     "commentaire": st.one_of(st.none(), text),
 })
+
+
+WRITTEN = {  # what people write in each kind of column, right or wrong
+    Kind.INT: st.one_of(years, numbers, st.sampled_from(["2026", " 1998 ", "2026.0", "12.000", "-0", "007"])),
+    Kind.BOOL: st.one_of(text, st.sampled_from(["oui", "Non", "O", "n", "TRUE", "1", "0", "vrai", " faux "])),
+    Kind.DATE: st.one_of(text, st.sampled_from(["2026-11-02", "02/11/2026", "1/2/2026", "0001-01-01", "9999-12-31",
+                                                "1949-12-31", "2101-01-01", "29/02/2024", "29/02/2025", "2026-1-2"])),
+    Kind.DECIMAL: st.one_of(numbers, st.sampled_from(["150,50", "1 234,5 €", "0,125", "2,675", "1,005", "-0,01", "١٢٣"])),
+}
+
+
+def column_values(table: str):
+    def one(column):
+        if column.kind is Kind.ENUM:
+            return st.one_of(st.none(), text, st.sampled_from(column.choices), st.sampled_from(column.choices).map(str.upper))
+        return st.one_of(st.none(), WRITTEN.get(column.kind, text))
+    return st.fixed_dictionaries({c.name: one(c) for c in TABLES[table].columns})
 
 
 def _judged(result, lines: set[int]) -> tuple:
@@ -55,6 +75,20 @@ def test_rows_alone_and_in_a_big_chunk_are_judged_alike(written):
     alone = [validate("jalons", pd.DataFrame([row], dtype=object), [line], CTX) for line, row in enumerate(written, 1)]
     for line, result in enumerate(alone, 1):
         assert _judged(result, {line}) == _judged(big, {line}), written[line - 1]
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_every_tables_rows_are_judged_alike_alone_and_in_a_big_chunk(table):
+    @settings(max_examples=60, deadline=None)
+    @given(written=st.lists(column_values(table), min_size=1, max_size=3))
+    def check(written):
+        chunk = written * (SMALL_CHUNK // len(written) + 1)  # the same rows again: a big chunk
+        big = validate(table, pd.DataFrame(chunk, dtype=object), list(range(1, len(chunk) + 1)), CTX)
+        for line, row in enumerate(written, 1):
+            alone = validate(table, pd.DataFrame([row], dtype=object), [line], CTX)
+            assert _judged(alone, {line}) == _judged(big, {line}), row
+
+    check()
 
 
 def test_a_form_and_an_import_refuse_and_warn_alike_on_tricky_text():
