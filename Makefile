@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 # Port and address: the usual Streamlit settings (.streamlit/config.toml, STREAMLIT_SERVER_PORT…), or PORT.
 PORT   ?=
-STREAMLIT_ARGS := $(if $(PORT),--server.port $(PORT),)
+SERVE_ARGS := $(if $(PORT),--port $(PORT),)
 PYTEST_ARGS ?=
 
 .PHONY: run test install install-test bench clean-data lint
@@ -27,10 +27,11 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## make run: install, create or upgrade the SQLite database, load the demo data if empty, start the app
-## in demo mode (the visitor picks a role; refused on a store that holds other data).
+## in demo mode (the visitor picks a role; refused on a store that holds other data), one Streamlit process
+## per core behind one port (`mlimpact serve`, docs/cli.md).
 run: install
 	$(BIN)/mlimpact demo
-	MLIMPACT_DEMO=1 $(BIN)/streamlit run dashboard.py $(STREAMLIT_ARGS)
+	MLIMPACT_DEMO=1 $(BIN)/mlimpact serve $(SERVE_ARGS)
 
 ## make test: install the test extras and system parts (Chromium, PostgreSQL), run the whole suite,
 ## one worker per core (at most 4: each starts its own PostgreSQL, Streamlit and Chromium), a test file per worker.

@@ -154,19 +154,22 @@ class RunningApp:
         self.url, self.database_url, self.process, self.log = url, database_url, process, log
 
 
-def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
-    """`streamlit run dashboard.py` on a free port, waited for until healthy."""
+def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None = None, processes: int = 1) -> RunningApp:
+    """`streamlit run dashboard.py` on a free port, waited for until healthy. `processes` > 1: as `make run`
+    starts it, `mlimpact serve` (that many Streamlit processes behind the port, `mlimpact.serve`)."""
     port = free_port()
     log = workdir / f"streamlit-{port}.log"
     env = {**os.environ, "MLIMPACT_DATABASE_URL": database_url, **(extra_env or {})}
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]
+    streamlit = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    if processes > 1:
+        cmd = [sys.executable, "-m", "mlimpact.cli", "serve", "--processus", str(processes), "--port", str(port),
+               "--adresse", "127.0.0.1", *streamlit]
+    else:
+        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+               "--server.address", "127.0.0.1", *streamlit]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(process, url, log)
+    wait_until_healthy(process, url, log, 60 * processes)
     return RunningApp(url, database_url, process, log)
 
 

@@ -211,12 +211,14 @@ def _register_commands() -> None:
     from mlimpact.cli import indicateurs as cli_indicateurs
     from mlimpact.cli import precalcul as cli_precalcul
     from mlimpact.cli import rapport as cli_rapport
+    from mlimpact.cli import serve as cli_serve
 
     cli_indicateurs.register(app)
     cli_rapport.register(app)
     cli_precalcul.register(app)
     cli_admin.register(app)
     cli_effets.register(app)
+    cli_serve.register(app)
 
 
 _register_commands()

@@ -1,7 +1,10 @@
 """A conseiller's journey in a real Chromium: a risk of rupture recorded, later averted, seen in the figures;
 a file with one bad row imported and its report downloaded.
 
-The journey runs its own app on its own copy of the demo store (it writes).
+The journey runs its own app on its own copy of the demo store (it writes), served as `make run` serves it:
+`mlimpact serve` with two Streamlit processes behind one port. The upload and the report's download reach the
+session's own process (the `mli_processus` cookie); a second browser served by the other process sees what the
+first one wrote.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def app(demo_database, tmp_path_factory):
     target = folder / "demo.db"
     with sqlite3.connect(demo_database.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
-    running = start_app(f"sqlite:///{target}", folder, {"MLIMPACT_DEMO": "1"})
+    running = start_app(f"sqlite:///{target}", folder, {"MLIMPACT_DEMO": "1"}, processes=2)
     yield running
     running.process.terminate()
     try:
@@ -71,17 +74,22 @@ def open_page(page: Page, name: str) -> None:
     wait_for_app(page)
 
 
+def open_parcours(page: Page, ident: str) -> None:
+    """The jeune's parcours, found by identifier (the session keeps the demo role: no reload)."""
+    open_page(page, "Parcours")
+    page.get_by_label("Identifiant (ou une partie)").fill(ident)
+    page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Rechercher").click()  # not the table toolbar's search
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=f"Jeune {ident}")).to_be_visible()
+
+
 def test_a_risk_recorded_then_averted_moves_ruptures_evitees(page: Page, app, artefacts):
     ident = followed_jeune_without_risk(app.database_url)
     evitees_before, ouverts_before = figures(app.database_url)
     demo_sign_in(page, app.url, "Conseiller·ère", structure=STRUCTURE_LABEL)
 
     # Find the jeune by identifier.
-    open_page(page, "Parcours")
-    page.get_by_label("Identifiant (ou une partie)").fill(ident)
-    page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Rechercher").click()  # not the table toolbar's search
-    wait_for_app(page)
-    expect(page.get_by_role("heading", name=f"Jeune {ident}")).to_be_visible()
+    open_parcours(page, ident)
 
     # Record a risk of rupture (logement), with the keyboard: type, domaine, then Enter on the submit button.
     type_box = page.get_by_role("combobox", name="Type de jalon")
@@ -183,3 +191,31 @@ def test_importing_a_file_with_one_bad_row_and_downloading_the_report(page: Page
         assert not parcours.search(conn, CONSEILLER, store.today(), identifiant="IMP-B").shape[0]
         assert "IMP-B1" not in {j for j in parcours.read_parcours(conn, CONSEILLER, ident, store.today()).jalons["id_jalon"]}
     engine.dispose()
+
+
+def test_two_browsers_on_two_processes_see_the_same_parcours(page: Page, browser, app):
+    """`make run` serves with several processes: each browser keeps its own (cookie), and reads what the other wrote."""
+    ident = followed_jeune_without_risk(app.database_url)
+    demo_sign_in(page, app.url, "Conseiller·ère", structure=STRUCTURE_LABEL)
+    mine = {c["name"]: c for c in page.context.cookies()}["mli_processus"]
+    assert mine["httpOnly"] and mine["value"] in ("0", "1")
+    other = "1" if mine["value"] == "0" else "0"
+    second = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000})
+    second.add_cookies([{"name": "mli_processus", "value": other, "url": app.url}])
+    colleague = second.new_page()
+    try:
+        demo_sign_in(colleague, app.url, "Conseiller·ère", structure=STRUCTURE_LABEL)
+        assert {c["name"]: c["value"] for c in second.cookies()}["mli_processus"] == other  # kept, not reassigned
+
+        open_parcours(page, ident)
+        page.get_by_label("Commentaire (facultatif)").fill("Vu par deux processus")
+        page.get_by_role("button", name="Enregistrer le jalon").click()
+        wait_for_app(page)
+        expect(page.get_by_text("Jalon enregistré : ")).to_be_visible()
+
+        open_parcours(colleague, ident)
+        colleague.get_by_role("tab", name="Jalons").click()
+        wait_for_app(colleague)
+        expect(colleague.locator("[role=gridcell]", has_text="Vu par deux processus")).to_have_count(1)  # the table is a canvas
+    finally:
+        second.close()
