@@ -8,8 +8,9 @@ new key, and old entries age out of the LRU. One cheap query reads the version.
 On the engine's own connections (`shared`), a key asked again while it is being
 computed waits for that computation instead of running it a second time (twenty
 sessions opening the same page, or a visitor arriving during `mlimpact
-precalculer`), and the results of the scopes above a structure are also kept in
-the database for every process (`indicators.kept`).
+precalculer`), and the results are also kept in the database for every process
+(`indicators.kept`): a key another process is computing is waited for too (its
+claim row), so `mlimpact serve`'s processes compute a page once between them.
 """
 
 from __future__ import annotations
@@ -103,8 +104,17 @@ def cached(conn: Connection, kind: str, parts: tuple, compute: Callable[[], T], 
         text = kept.read(conn, cle)
         if text is not None:
             return kept.decode(text)
-        result = compute()
-        kept.keep(conn.engine, kept.ENGINE, version, cle, kept.encode(result))
+        mine = kept.claim(conn.engine, cle)
+        if not mine:  # another process is computing it: its result, unless its computation fails
+            text = kept.wait_for(conn.engine, cle)
+            if text is not None:
+                return kept.decode(text)
+        try:
+            result = compute()
+            kept.keep(conn.engine, kept.ENGINE, version, cle, kept.encode(result))
+        finally:
+            if mine:
+                kept.release(conn.engine, cle)
         return result
 
     return CACHE.get_or_compute(key, read_or_compute, wait=True)

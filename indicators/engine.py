@@ -104,11 +104,11 @@ def _connection(bind: Engine | Connection) -> Iterator[Connection]:
             yield conn
 
 
-def _cached(conn: Connection, kind: str, perimetre: Perimetre, parts: tuple, compute):
-    """`indicators.cache.cached`, shared on the engine's own connections and kept above a structure (a structure's
-    figures take a fraction of a second: keeping them would only fill the table)."""
+def _cached(conn: Connection, kind: str, parts: tuple, compute):
+    """`indicators.cache.cached`, shared and kept on the engine's own connections: every scope, a structure's too
+    (under `mlimpact serve`, twenty directors opening their page at once on two processes computed it twice)."""
     own = conn in _OWN
-    return cache.cached(conn, kind, parts, compute, shared=own, keep=own and perimetre.echelon is not Echelon.STRUCTURE)
+    return cache.cached(conn, kind, parts, compute, shared=own, keep=own)
 
 
 def resolve_as_of(bind: Engine | Connection, as_of: dt.date | None = None) -> dt.date | None:
@@ -245,7 +245,7 @@ def compute(
     with _connection(bind) as conn:
         params = load_parameters() if IMPACT_CODES & set(wanted) else None
         key = (periode, perimetre, filtres, as_of, wanted, params)
-        return _cached(conn, "compute", perimetre, key, lambda: _compute(conn, periode, perimetre, filtres, as_of, wanted))
+        return _cached(conn, "compute", key, lambda: _compute(conn, periode, perimetre, filtres, as_of, wanted))
 
 
 def breakdown(
@@ -277,7 +277,7 @@ def breakdown(
     with _connection(bind) as conn:
         key = (periode, perimetre, code, dimension, filtres, as_of)
         return _cached(
-            conn, "breakdown", perimetre, key, lambda: _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of)
+            conn, "breakdown", key, lambda: _breakdown(conn, periode, perimetre, code, dimension, filtres, as_of)
         )
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from dataclasses import asdict, fields
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from indicators.registry import REGISTRY_VERSION
 from indicators.types import Valeur
@@ -62,6 +63,59 @@ def keep(engine: Engine, prefix: str, version: int, cle: str, text: str) -> None
                 store.set_setting(conn, cle, text)
     except SQLAlchemyError:  # the same key kept by another process first: theirs is as good
         pass
+
+
+# --- one computation for all processes: a claim row while a key is computed ------------------------------------
+CLAIM = "verrou:"  # `verrou:<version>:<digest>`: some process is computing that key now
+CLAIM_SECONDS = 120  # a claim older than this was left by a process that stopped: taken over
+POLL_SECONDS = 0.05
+
+
+def _claim_key(cle: str) -> str:
+    return CLAIM + cle.partition(":")[2]
+
+
+def _stamp(seconds: float) -> str:
+    return f"{seconds:017.3f}"  # fixed width: compared as text in SQL
+
+
+def claim(engine: Engine, cle: str) -> bool:
+    """True when this process is to compute `cle` (it wrote the claim, or took over a stale one); False when
+    another process is computing it now (`wait_for` its result). Any other database error: True (compute)."""
+    table = Parametre.__table__
+    now = time.time()
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.cle.like(f"{CLAIM}%"), table.c.valeur < _stamp(now - CLAIM_SECONDS)))
+            conn.execute(table.insert().values(cle=_claim_key(cle), valeur=_stamp(now)))
+    except IntegrityError:
+        return False
+    except SQLAlchemyError:
+        return True
+    return True
+
+
+def release(engine: Engine, cle: str) -> None:
+    """The computation of `cle` is over (kept, not kept, or failed): the claim goes."""
+    table = Parametre.__table__
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.cle == _claim_key(cle)))
+    except SQLAlchemyError:
+        pass  # it goes stale in CLAIM_SECONDS
+
+
+def wait_for(engine: Engine, cle: str, seconds: float = CLAIM_SECONDS) -> str | None:
+    """The text another process keeps under `cle`, once there; None if its claim goes without it (its computation
+    failed, or the data moved) or after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            text = read(conn, cle)
+            if text is not None or store.get_setting(conn, _claim_key(cle)) is None:
+                return text
+        time.sleep(POLL_SECONDS)
+    return None
 
 
 def forget(conn: Connection, prefix: str) -> None:

@@ -1,4 +1,5 @@
-"""Figures of the scopes above a structure kept in the database (`indicators.kept`), on both databases.
+"""Figures kept in the database for every process (`indicators.kept`), on both databases; one computation of a
+key for all processes (its claim row).
 
 Each test proves the figures come from the kept row, not from a new computation,
 by planting a different figure in that row: only a read of the row can return it.
@@ -93,17 +94,81 @@ def test_a_write_makes_the_kept_figures_unreadable_and_removes_them(engine, tmp_
     assert kept_rows(engine) == 1  # the new version's row; the old one is gone
 
 
-def test_a_structure_and_a_callers_transaction_keep_nothing(engine, tmp_path):
-    """A structure's figures take a fraction of a second: not worth a row. Inside a caller's transaction, the
-    figures may reflect writes that are not committed yet: never shared, never kept."""
+def test_a_structures_figures_are_kept_but_not_those_of_a_callers_transaction(engine, tmp_path):
+    """Under `mlimpact serve` each process would compute a structure's page again: kept. Inside a caller's
+    transaction, the figures may reflect writes that are not committed yet: never shared, never kept."""
     loaded(engine, tmp_path)
-    moteur.compute(engine, P, STRUCTURE)
-    moteur.breakdown(engine, P, STRUCTURE, "jeunes_suivis", "sexe")
     with engine.connect() as conn:
         moteur.compute(conn, P, NATIONAL, Filtres(sexe="F"))
+        moteur.compute(conn, P, STRUCTURE)
     assert kept_rows(engine) == 0
-    moteur.breakdown(engine, P, NATIONAL, "jeunes_suivis", "sexe")
-    assert kept_rows(engine) >= 1
+    cache.clear()
+    exact = moteur.compute(engine, P, STRUCTURE)["jeunes_suivis"].valeur
+    assert kept_rows(engine) == 1
+    moteur.breakdown(engine, P, STRUCTURE, "jeunes_suivis", "sexe")
+    assert kept_rows(engine) == 2, list(kept_entries(engine))
+    plant(engine, "jeunes_suivis", exact + 1000)
+    cache.clear()  # another process: only the kept row can give the planted figure
+    assert moteur.compute(engine, P, STRUCTURE)["jeunes_suivis"].valeur == exact + 1000
+
+
+def test_a_key_another_process_is_computing_is_waited_for_not_computed(engine, tmp_path):
+    """Two processes asking one key at once: the second finds the first's claim and reads its result."""
+    loaded(engine, tmp_path)
+    cle = kept.key(kept.ENGINE, 7, ("essai",))
+    assert kept.claim(engine, cle) is True  # the first process
+    assert kept.claim(engine, cle) is False  # the second: someone is on it
+    found = []
+    waiting = threading.Thread(target=lambda: found.append(kept.wait_for(engine, cle, seconds=20)))
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive()  # waiting, not computing
+    with engine.begin() as conn:
+        store_module.set_setting(conn, cle, '{"n": 1}')
+    kept.release(engine, cle)
+    waiting.join(20)
+    assert found == ['{"n": 1}']
+    assert kept.claim(engine, cle) is True  # released: the key can be claimed again
+    kept.release(engine, cle)
+
+
+def test_a_failed_or_stale_claim_does_not_block_the_others(engine, tmp_path):
+    loaded(engine, tmp_path)
+    cle = kept.key(kept.ENGINE, 7, ("panne",))
+    assert kept.claim(engine, cle)
+    kept.release(engine, cle)  # its computation failed: nothing kept
+    assert kept.wait_for(engine, cle, seconds=5) is None  # the waiting one computes itself
+    assert kept.claim(engine, cle)  # a process that stopped while computing leaves its claim...
+    with engine.begin() as conn:  # ...which grows old
+        conn.execute(update(SETTINGS).where(SETTINGS.c.cle.like(f"{kept.CLAIM}%")).values(valeur=kept._stamp(0)))
+    assert kept.claim(engine, cle) is True  # taken over
+    kept.release(engine, cle)
+
+
+def test_the_engine_waits_for_another_processs_computation(engine, tmp_path):
+    """The engine itself: while another process holds the claim of a structure's figures, a computation waits
+    and returns what that process keeps (planted: never computed here)."""
+    loaded(engine, tmp_path)
+    exact = moteur.compute(engine, P, STRUCTURE)["jeunes_suivis"].valeur
+    (cle, texte), = kept_entries(engine).items()
+    with engine.begin() as conn:
+        conn.execute(SETTINGS.delete().where(SETTINGS.c.cle == cle))
+    cache.clear()
+    assert kept.claim(engine, cle)  # the other process starts computing
+    found = []
+    asker = threading.Thread(target=lambda: found.append(moteur.compute(engine, P, STRUCTURE)["jeunes_suivis"].valeur))
+    asker.start()
+    asker.join(0.5)
+    assert asker.is_alive()
+    data = json.loads(texte)
+    for v in data["valeurs"]:
+        if v["code"] == "jeunes_suivis":
+            v["valeur"] = exact + 7
+    with engine.begin() as conn:
+        store_module.set_setting(conn, cle, json.dumps(data))
+    kept.release(engine, cle)
+    asker.join(20)
+    assert found == [exact + 7]
 
 
 def test_the_warm_up_computes_what_the_page_asks(engine, tmp_path):
