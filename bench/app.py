@@ -36,17 +36,23 @@ def run(cmd: list[str], env: dict | None = None) -> float:
     return time.perf_counter() - start
 
 
-def start_app(url: str, log: Path, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+def start_app(url: str, log: Path, root: Path = ROOT, processes: int = 1) -> tuple[subprocess.Popen, str]:
     """The app serving the store `url`, as `make run` starts it: (process, base URL). `root`: another copy of
-    the code (a benchmark comparing two versions in the same run)."""
+    the code (a benchmark comparing two versions in the same run). `processes` > 1: through `mlimpact serve`
+    (that many Streamlit processes behind one port); the process returned is then the front, its children
+    the Streamlit processes (`bench.sessions.cpu_seconds` counts them)."""
     port = free_port()
     env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1", "PYTHONPATH": str(root)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+    streamlit = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    if processes > 1:
+        cmd = [sys.executable, "-m", "mlimpact.cli", "serve", "--processus", str(processes), "--port", str(port),
+               "--adresse", "127.0.0.1", *streamlit]
+    else:
+        cmd = [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(port),
+               "--server.address", "127.0.0.1", *streamlit]
     process = subprocess.Popen(cmd, cwd=root, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    wait_until_healthy(process, base, log, STARTUP_SECONDS)
+    wait_until_healthy(process, base, log, STARTUP_SECONDS * processes)
     return process, base
 
 

@@ -1,7 +1,7 @@
 """A meeting of N people, each on their own computer: one real browser and N − 1 other sessions on the wire.
 
     .venv/bin/python bench/crowd.py [--sessions 1,10,20] [--scenario impact,jalon,national] [--repeat 1] [--avant-la-reunion]
-                                    [--etale SECONDES] [--profile PREFIX]
+                                    [--etale SECONDES] [--processus N] [--profile PREFIX [--frequence HZ]]
 
 `bench/sessions.py` runs N Chromium pages on this 2-core machine: the N
 browsers drawing the page then cost more CPU than the server, which is not what
@@ -16,8 +16,10 @@ the server gets exactly the load of N people, and the browser work of one:
    real Chromium session does the same in the browser; at one moment all N do
    the scenario's gesture.
 
-Timed: for the browser, from the click to the content drawn and the script
-finished (as in `bench/sessions.py`); for a wire session, from its gesture's
+Timed: for the browser, from the click to the content drawn after the server's
+end of the run (`script_finished` as the browser received it, the page no longer
+stale, two frames painted; `bench/sessions.py` pauses 150 ms instead, which
+added up to 150 ms to every figure here before 05/12/2026 22:00); for a wire session, from its gesture's
 frame to the server's `script_finished`, plus what the browser alone spent
 drawing after its own `script_finished` (each person's own computer draws their
 page). Printed: p50, p95 and max of the N, the browser's own time, the server's
@@ -25,6 +27,9 @@ CPU per session during the gestures, the load average. In the `jalon` scenario
 each wire session saves a jalon on its own young person (the recorded frames
 with the identifier replaced). `--etale 60`: the N gestures at moments drawn
 over a minute (the same moments every run) instead of the same second.
+`--processus 2`: the server as `make run` starts it on two cores, `mlimpact serve`
+with two Streamlit processes behind one port (the wire sessions, without cookie,
+take the processes in turn; the browser keeps its own).
 """
 
 from __future__ import annotations
@@ -50,10 +55,11 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.app import start_app
-from bench.sessions import CHROMIUM, cpu_seconds, demo_store, gesture, jeunes, percentile, prepare
+from bench.sessions import CHROMIUM, SETTLED, cpu_seconds, demo_store, gesture, jeunes, percentile, prepare
 
 SCENARIOS = ("impact", "jalon", "national")
 RUNS = itertools.count()
+NEXT_PAINT = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"  # drawn on screen
 
 
 class Recorder:
@@ -155,7 +161,8 @@ class Wire:
         await self.ws.close()
 
 
-async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = None, ahead: bool = False, spread: float = 0) -> dict:
+async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = None, ahead: bool = False, spread: float = 0,
+                  processes: int = 1, rate: int = 100) -> dict:
     from playwright.async_api import async_playwright
 
     tag = f"{scenario}-{n}-{next(RUNS)}"  # a store of its own for each run: a repeated jalon would be a doublon
@@ -168,7 +175,7 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
         process.terminate()
         process.wait(timeout=20)
     url = demo_store(ROOT, workdir / f"{tag}.db")  # a fresh store and server: the recording left nothing behind
-    process, base = start_app(url, workdir / f"{tag}.log")
+    process, base = start_app(url, workdir / f"{tag}.log", processes=processes)
     try:
         if ahead:  # someone opened the page before the meeting: the figures are computed, the charts built
             first = Wire(base)
@@ -189,14 +196,14 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
             await prepare(scenario, page, base, idents[-1])
             spy = None
             if profile:  # py-spy on the server while the gestures run (`--profile`)
-                command = [shutil.which("py-spy") or "py-spy", "record", "--gil", "-p", str(process.pid), "-r", "100", "-f", "raw",
-                           "-o", f"{profile}-{scenario}-{n}.txt"]
+                command = [shutil.which("py-spy") or "py-spy", "record", "--gil", "-r", str(rate), "-p", str(process.pid), "-f", "raw",
+                           "-o", f"{profile}-{scenario}-{n}.txt", *(["--subprocesses"] if processes > 1 else [])]
                 spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
                 await asyncio.sleep(1)
             cpu_before = cpu_seconds(process.pid)
             moments = random.Random(n).sample(range(1000), n)  # each gesture's moment in the spread, the same every run
             results = await asyncio.gather(
-                after(spread * moments[0] / 1000, timed_browser(scenario, page)),
+                after(spread * moments[0] / 1000, timed_browser(scenario, page, recorder)),
                 *(after(spread * m / 1000, replay(w, f[before:])) for m, w, f in zip(moments[1:], wires, own, strict=True)),
             )
             cpu = cpu_seconds(process.pid) - cpu_before
@@ -218,8 +225,16 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
             "octets": statistics.median(gesture_bytes) if gesture_bytes else 0}
 
 
-async def timed_browser(scenario: str, page) -> float:
-    return await gesture(scenario, page)
+async def timed_browser(scenario: str, page, recorder: Recorder) -> float:
+    """The browser's gesture, ended when the page is drawn after the server's end of the run (no fixed pause)."""
+
+    async def drawn(start: float) -> None:
+        while not any(t >= start for t in recorder.finished_at):
+            await asyncio.sleep(0.005)
+        await page.wait_for_function(SETTLED, timeout=180_000)
+        await page.evaluate(NEXT_PAINT)
+
+    return await gesture(scenario, page, drawn)
 
 
 async def after(seconds: float, gesture):
@@ -242,6 +257,9 @@ def main() -> None:
                         help="Une session a déjà fait le geste avant les N (la page a été ouverte avant la réunion).")
     parser.add_argument("--etale", type=float, default=0, metavar="SECONDES",
                         help="Les N gestes à des moments tirés dans cette durée, au lieu de la même seconde.")
+    parser.add_argument("--processus", type=int, default=1,
+                        help="Le serveur comme `make run` le lance avec `mlimpact serve --processus N` (1 : un seul processus Streamlit).")
+    parser.add_argument("--frequence", type=int, default=100, metavar="HZ", help="Samples per second of --profile.")
     parser.add_argument("--profile", help="py-spy (on the PATH) records the thread holding the GIL (so where the CPU goes, not who waits) during the gestures: PREFIX-scenario-N.txt")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-crowd-"))
@@ -250,13 +268,14 @@ def main() -> None:
         for n in (int(x) for x in args.sessions.split(",")):
             samples, browsers, cpus, drawings, octets = [], [], [], [], []
             for _ in range(args.repeat):
-                r = asyncio.run(one_run(scenario, n, workdir, args.profile, args.avant_la_reunion, args.etale))
+                r = asyncio.run(one_run(scenario, n, workdir, args.profile, args.avant_la_reunion, args.etale, args.processus,
+                                         args.frequence))
                 samples += r["all"]
                 browsers.append(r["browser"])
                 cpus.append(r["cpu"])
                 drawings.append(r["drawing"])
                 octets.append(r["octets"])
-            print(f"{scenario:9} {n:3} sessions : p50 {statistics.median(samples):5.2f} s  p95 {percentile(samples, 95):5.2f} s  "
+            print(f"{scenario:9} {n:3} sessions, {args.processus} processus : p50 {statistics.median(samples):5.2f} s  p95 {percentile(samples, 95):5.2f} s  "
                   f"max {max(samples):5.2f} s  navigateur {max(browsers):5.2f} s (dont dessin {max(drawings):4.2f} s)  "
                   f"CPU du serveur {max(cpus):4.2f} s/session  reçu par session {max(octets) / 1e3:6.0f} ko  "
                   f"(charge {os.getloadavg()[0]:.1f})", flush=True)

@@ -123,8 +123,11 @@ async def prepare(scenario: str, page, base: str, jeune: str | None) -> None:
         await settle(page)
 
 
-async def gesture(scenario: str, page) -> float:
-    """The timed gesture: seconds from the click to the updated content visible and the script finished."""
+async def gesture(scenario: str, page, drawn=None) -> float:
+    """The timed gesture: seconds from the click to the updated content visible and the script finished.
+
+    `drawn`: how to wait for the end (by default `settle`, which first pauses 150 ms: a run may not have shown
+    its status yet); `bench/crowd.py` waits instead for the server's end of the run as the browser received it."""
     start = time.perf_counter()
     if scenario == "impact":
         await open_menu(page, "impact")
@@ -141,7 +144,7 @@ async def gesture(scenario: str, page) -> float:
     elif scenario == "jalon":
         await page.get_by_role("button", name="Enregistrer le jalon").click()
         await page.get_by_text("Jalon enregistré").first.wait_for(timeout=180_000)
-    await settle(page)
+    await (drawn(start) if drawn else settle(page))
     return time.perf_counter() - start
 
 
@@ -149,9 +152,12 @@ CPU: dict[tuple, float] = {}  # (scenario, sessions, code) -> server CPU seconds
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far (Linux /proc), whatever the other jobs of the machine."""
+    """CPU time (user + system) a process and its children have used so far (Linux /proc), whatever the
+    other jobs of the machine: `mlimpact serve`'s Streamlit processes are the front's children."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = {int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()}
+    return own + sum(cpu_seconds(c) for c in children if Path(f"/proc/{c}").exists())
 
 
 def demo_store(root: Path, path: Path) -> str:
