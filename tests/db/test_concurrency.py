@@ -5,6 +5,8 @@ Each writer is a thread with its own engine, so its own connection and transacti
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mlimpact import audit, parcours, store, worklist
-from mlimpact.db import make_engine, writer_lock
+from mlimpact.db import make_engine, writer_lock, writers_file_path
 from mlimpact.exchange.importer import import_paths
 from mlimpact.models import Audit, Jalon
 from tests.db.test_parcours import ML13, ML13_BIS, TODAY
@@ -360,3 +362,70 @@ def test_a_reader_is_not_held_up_by_a_writer_of_the_same_server(server_engine):
             lu = pool.submit(lambda: parcours.read_parcours(server_engine.connect(), ML13, "J001", TODAY)).result(timeout=30)
         assert "contact" not in set(lu.jalons["type"])  # the other session reads what was committed, at once
     assert writer_lock(make_engine("postgresql://x@127.0.0.1:1/y")) is None  # PostgreSQL locks rows, not the base
+
+
+# --- writers of several processes (`mlimpact serve`, the command line) ----------------------------------------------
+TRY_LOCK = """import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    sys.exit(3)
+"""
+
+
+def another_process_can_write(engine) -> bool:
+    path = writers_file_path(engine.url.database)
+    return subprocess.run([sys.executable, "-c", TRY_LOCK, str(path)], timeout=60).returncode == 0
+
+
+def test_the_writers_lock_holds_other_processes_and_is_given_back(server_engine):
+    add = lambda conn, n: parcours.add_jalon(conn, ML13, "J001", {"date": TODAY, "type": "contact", "commentaire": n}, TODAY,
+                                             doublon_confirme=True)
+    with server_engine.connect() as conn:
+        parcours.jeune(conn, ML13, "J001")
+        assert another_process_can_write(server_engine)  # reading takes nothing
+        add(conn, "un")
+        assert not another_process_can_write(server_engine)  # from the first write
+        conn.commit()
+    assert another_process_can_write(server_engine)
+    with pytest.raises(RuntimeError), server_engine.begin() as conn:
+        add(conn, "annulé")
+        raise RuntimeError
+    assert another_process_can_write(server_engine)
+    with server_engine.connect() as conn:
+        add(conn, "laissé ouvert")
+    assert another_process_can_write(server_engine)
+
+
+OTHER_WRITER = """import sys
+from sqlalchemy import event
+from mlimpact import parcours
+from mlimpact.access import Compte
+from mlimpact.db import make_engine
+import datetime as dt
+engine = make_engine(sys.argv[1])
+event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout=200"))
+compte = Compte("c@ml13.fr", "conseiller", "ML13001")
+day = dt.date.fromisoformat(sys.argv[2])
+parcours.write(engine, lambda conn: parcours.add_jalon(conn, compte, "J001", {"date": day, "type": "contact",
+               "commentaire": "autre processus"}, day, doublon_confirme=True))
+"""
+
+
+def test_a_writer_of_another_process_waits_its_turn_then_saves(server_engine):
+    """Its SQLite busy timeout is 200 ms and this transaction lasts longer: without the shared lock it would be
+    told « La base est occupée »; it waits on the lock instead and saves as soon as this one commits."""
+    assert ML13.code_structure == "ML13001" and ML13.role == "conseiller"
+    with server_engine.connect() as conn:
+        parcours.add_jalon(conn, ML13, "J001", {"date": TODAY, "type": "contact", "commentaire": "ce processus"}, TODAY,
+                           doublon_confirme=True)
+        other = subprocess.Popen([sys.executable, "-c", OTHER_WRITER, str(server_engine.url), TODAY.isoformat()],
+                                 stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        assert other.poll() is None  # waiting for this transaction
+        conn.commit()
+    assert other.wait(timeout=60) == 0, other.stderr.read()
+    with server_engine.connect() as conn:
+        saved = conn.execute(select(Jalon.commentaire).where(Jalon.type == "contact", Jalon.date == TODAY)).scalars().all()
+    assert sorted(saved) == ["autre processus", "ce processus"]
