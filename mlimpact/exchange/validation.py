@@ -240,37 +240,23 @@ def _pseudonym(what: str) -> str:
     return f"ressemble à {what} ; l'identifiant doit être pseudonyme."
 
 
-def _bad_account(v) -> str:
-    return f"adresse e-mail invalide {_quote(v)} ; attendu l'adresse du compte du conseiller, par exemple prenom.nom@ml13.fr."
+def _about(template: str):
+    """A message about the written value: `template` with the value, quoted, in place of {}."""
+    return lambda v: template.format(_quote(v))
+
+
+_bad_account = _about("adresse e-mail invalide {} ; attendu l'adresse du compte du conseiller, par exemple prenom.nom@ml13.fr.")
+_not_int = _about("{} n'est pas un nombre entier.")
+_not_bool = _about("{} n'est pas un booléen ; attendu oui/non, 1/0, true/false ou O/N.")
+_bad_date = _about("date invalide {} ; attendu AAAA-MM-JJ ou JJ/MM/AAAA.")
+_implausible_date = _about("date hors des bornes plausibles {}.")
+_not_decimal = _about("{} n'est pas un nombre décimal (ex. 1234,50).")
+_huge = _about("nombre {} hors de toute borne plausible.")
 
 
 def _unknown(column: Column):
     expected = ", ".join(column.choices) if len(column.choices) <= 30 else "un code de la liste du format"
-    return lambda v: f"valeur inconnue {_quote(v)} ; attendu : {expected}."
-
-
-def _not_int(v) -> str:
-    return f"{_quote(v)} n'est pas un nombre entier."
-
-
-def _not_bool(v) -> str:
-    return f"{_quote(v)} n'est pas un booléen ; attendu oui/non, 1/0, true/false ou O/N."
-
-
-def _bad_date(v) -> str:
-    return f"date invalide {_quote(v)} ; attendu AAAA-MM-JJ ou JJ/MM/AAAA."
-
-
-def _implausible_date(v) -> str:
-    return f"date hors des bornes plausibles {_quote(v)}."
-
-
-def _not_decimal(v) -> str:
-    return f"{_quote(v)} n'est pas un nombre décimal (ex. 1234,50)."
-
-
-def _huge(v) -> str:
-    return f"nombre {_quote(v)} hors de toute borne plausible."
+    return _about(f"valeur inconnue {{}} ; attendu : {expected}.")
 
 
 def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Context) -> pd.Series:
