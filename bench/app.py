@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.browser_helpers import wait_until_healthy
+from tests.support.browser_helpers import app_command, wait_until_healthy
 from tests.support.pgserver import free_port
 
 MLIMPACT = [sys.executable, "-m", "mlimpact.cli"]
@@ -43,13 +43,7 @@ def start_app(url: str, log: Path, root: Path = ROOT, processes: int = 1) -> tup
     the Streamlit processes (`bench.sessions.cpu_seconds` counts them)."""
     port = free_port()
     env = {**os.environ, "MLIMPACT_DATABASE_URL": url, "MLIMPACT_DEMO": "1", "PYTHONPATH": str(root)}
-    streamlit = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    if processes > 1:
-        cmd = [sys.executable, "-m", "mlimpact.cli", "serve", "--processus", str(processes), "--port", str(port),
-               "--adresse", "127.0.0.1", *streamlit]
-    else:
-        cmd = [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(port),
-               "--server.address", "127.0.0.1", *streamlit]
+    cmd = app_command(root / "dashboard.py", port, processes)
     process = subprocess.Popen(cmd, cwd=root, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     wait_until_healthy(process, base, log, STARTUP_SECONDS * processes)

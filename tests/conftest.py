@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from mlimpact.db import make_engine
 from mlimpact.migrate import upgrade
-from tests.support.browser_helpers import wait_until_healthy
+from tests.support.browser_helpers import app_command, wait_until_healthy
 from tests.support.pgserver import PostgresServer, free_port
 
 # `make test` runs the files on every core at once: a page that recomputes its figures after a change may
@@ -160,13 +159,7 @@ def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None
     port = free_port()
     log = workdir / f"streamlit-{port}.log"
     env = {**os.environ, "MLIMPACT_DATABASE_URL": database_url, **(extra_env or {})}
-    streamlit = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    if processes > 1:
-        cmd = [sys.executable, "-m", "mlimpact.cli", "serve", "--processus", str(processes), "--port", str(port),
-               "--adresse", "127.0.0.1", *streamlit]
-    else:
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-               "--server.address", "127.0.0.1", *streamlit]
+    cmd = app_command(ROOT / "dashboard.py", port, processes)
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_until_healthy(process, url, log, 60 * processes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -36,6 +37,17 @@ def demo_sign_in(page: Page, url: str, role_label: str, structure: str | None = 
         choose(page, "Structure", structure)
     if departement:
         choose(page, "Département", departement)
+
+
+def app_command(dashboard: Path, port: int, processes: int = 1) -> list[str]:
+    """The command that serves the app on 127.0.0.1:`port` as `make run` does, without file watching: one
+    Streamlit process (`streamlit run`), or `processes` behind one port (`mlimpact serve`)."""
+    streamlit = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    if processes > 1:
+        return [sys.executable, "-m", "mlimpact.cli", "serve", "--processus", str(processes), "--port", str(port),
+                "--adresse", "127.0.0.1", *streamlit]
+    return [sys.executable, "-m", "streamlit", "run", str(dashboard), "--server.port", str(port),
+            "--server.address", "127.0.0.1", *streamlit]
 
 
 def wait_until_healthy(process: subprocess.Popen, url: str, log: Path, seconds: float = 60) -> None:
