@@ -4,8 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 # Port and address: the usual Streamlit settings (.streamlit/config.toml, STREAMLIT_SERVER_PORT…), or PORT.
+# PROCESSUS: how many Streamlit processes serve the port (default: one per core, four at most).
 PORT   ?=
-SERVE_ARGS := $(if $(PORT),--port $(PORT),)
+PROCESSUS ?=
+SERVE_ARGS := $(if $(PORT),--port $(PORT),) $(if $(PROCESSUS),--processus $(PROCESSUS),)
 PYTEST_ARGS ?=
 
 .PHONY: run test install install-test bench clean-data lint
