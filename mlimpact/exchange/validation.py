@@ -78,6 +78,7 @@ def identifying_text(text: str | None) -> str | None:
 
 # Bounds of the format (docs/format.md v1.1); the database CHECKs hold the fixed ones (models.py).
 MIN_BIRTH_YEAR = 1950
+PLAUSIBLE_DATES = (1950, 2100)  # the years a date of any column may take at all (each column has its own bounds too)
 MIN_YEAR = 2000
 JALON_DATE_MIN = dt.date(MIN_YEAR, 1, 1)  # the first date a jalon may take
 YEARS_AHEAD = 5
@@ -121,10 +122,13 @@ class _Collector:
 
     def add(self, mask, column: str, message) -> None:
         """Record `message` (a str, or a function of the raw value) for every row where mask holds."""
-        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-        for pos in positions:
-            text = message(self.raw.iat[pos, self.raw.columns.get_loc(column)]) if callable(message) else message
-            self.by_row.setdefault(int(pos), []).append((column, text))
+        for pos in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            self.note(int(pos), column, message)
+
+    def note(self, pos: int, column: str, message) -> None:
+        """Record `message` (a str, or a function of the raw value) for the row at `pos`."""
+        text = message(self.raw.iat[pos, self.raw.columns.get_loc(column)]) if callable(message) else message
+        self.by_row.setdefault(pos, []).append((column, text))
 
     def flagged(self, column: str) -> np.ndarray:
         """Rows already refused for this column (a bound is not checked on a value that did not parse)."""
@@ -156,11 +160,13 @@ def _quote(value) -> str:
     return f"« {text[:60]}{'…' if len(text) > 60 else ''} »"
 
 
-# Text columns are pandas strings. Stored in Arrow, a big chunk's patterns run in C; a form's one row would pay
-# Arrow's fixed cost on each of the hundred operations of a check (23 ms a jalon). Stored as Python strings, it
-# takes 13 ms. pandas keeps Python's `re` meaning on both (it leaves Arrow where RE2 would read a pattern
-# otherwise), and `tests/unit/test_validation_storage.py` checks a row is judged alike alone or in a big chunk.
+# A chunk of up to SMALL_CHUNK rows (a form's row, a small file) is checked value by value in plain Python
+# (`_check_small`): the hundred pandas operations of a column-by-column check cost a fixed 0.1-0.3 ms each, most of
+# a form's time (23 ms a jalon, now 6). What still runs in pandas on such a chunk (the free-text warnings) stores
+# its text as Python strings, not Arrow, for the same reason. pandas keeps Python's `re` meaning on both storages,
+# and `tests/unit/test_validation_storage.py` checks a row is judged alike alone or in a big chunk.
 SMALL_CHUNK = 64
+_GUARDED = r"^'+[=+\-@]"  # a cell the export guarded against formulas ('=1+1)
 _PYTHON_STRINGS = pd.StringDtype("python")
 
 
@@ -172,7 +178,7 @@ def as_text(series: pd.Series) -> pd.Series:
 def unneutralise(series: pd.Series) -> pd.Series:
     """Undo the export's guard against formulas ('=1+1 back to =1+1)."""
     s = as_text(series)
-    guarded = s.str.match(r"^'+[=+\-@]").fillna(False).to_numpy(dtype=bool)
+    guarded = s.str.match(_GUARDED).fillna(False).to_numpy(dtype=bool)
     if guarded.any():
         s = s.copy()
         s[guarded] = s[guarded].str.slice(1)
@@ -226,7 +232,7 @@ def _blank(series: pd.Series) -> pd.Series:
 MISSING = "valeur manquante ; ce champ est obligatoire."
 CONTROL = "caractères de contrôle interdits dans le texte."
 INVISIBLE = "caractères invisibles ou d'inversion du sens d'écriture interdits."
-_GUARDED, _INT = r"^'+[=+\-@]", r"-?[0-9]{1,9}(\.0+)?"
+_INT = r"-?[0-9]{1,9}(\.0+)?"
 _ISO, _FR = r"[0-9]{4}-[0-9]{2}-[0-9]{2}", r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}"
 # ASCII digits only: \d also matches other scripts' digits (١٢٣), which to_numeric turns into a silent NaN
 _SPACES, _DECIMAL, _LEADING = r"[\s\u00a0\u202f€]", r"-?[0-9]+(\.[0-9]+)?", r"^-?0*([0-9]*)"
@@ -305,7 +311,7 @@ def _check_column(column: Column, series: pd.Series, bag: _Collector, ctx: Conte
         dates = iso.fillna(fr)
         bad = present & dates.isna().to_numpy(dtype=bool)
         bag.add(bad, column.name, _bad_date)
-        out_of_range = present & ~bad & ((dates.dt.year < 1950) | (dates.dt.year > 2100)).fillna(False).to_numpy(dtype=bool)
+        out_of_range = present & ~bad & ((dates.dt.year < PLAUSIBLE_DATES[0]) | (dates.dt.year > PLAUSIBLE_DATES[1])).fillna(False).to_numpy(dtype=bool)
         bag.add(out_of_range, column.name, _implausible_date)
         return dates.astype("datetime64[s]")
     if kind is Kind.DECIMAL:
@@ -333,7 +339,7 @@ def _check_small(column: Column, series: pd.Series, bag: _Collector) -> pd.Serie
         value, issues = _check_value(column, written)
         out.append(value)
         for message in issues:
-            bag.by_row.setdefault(pos, []).append((column.name, message(written) if callable(message) else message))
+            bag.note(pos, column.name, message)
     if column.kind is Kind.DATE:
         return pd.Series([pd.NaT if v is None else v for v in out], index=series.index).astype("datetime64[s]")
     if column.kind is Kind.DECIMAL:
@@ -379,7 +385,7 @@ def _check_value(column: Column, written) -> tuple[object, list]:
             day = _strptime(text, "%d/%m/%Y")
         if day is None:
             return None, issues + [_bad_date]
-        return day, issues + [_implausible_date] * (not 1950 <= day.year <= 2100)
+        return day, issues + [_implausible_date] * (not PLAUSIBLE_DATES[0] <= day.year <= PLAUSIBLE_DATES[1])
     if kind is Kind.DECIMAL:
         if text is None:
             return None, issues

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from mlimpact.serve import free_port  # one free port of 127.0.0.1 for every server the tests and benchmarks start
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 def _pg_bindir() -> Path:
     found = shutil.which("initdb")

@@ -2,20 +2,31 @@
 
 Two small HTTP servers stand for two Streamlit processes; each answers with its number and what it received.
 The real app behind the real front is in tests/browser/test_browser_conseiller.py (upload, download, two
-browsers) and tests/db/test_cli.py-like checks below (the command's errors).
+browsers); the command's own errors are at the end of this file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import subprocess
 import sys
 
 import pytest
 
-from mlimpact.serve import COOKIE, Router, cookie_process, front, headers, is_document, one_request, with_cookie
+from mlimpact.serve import (
+    COOKIE,
+    Router,
+    cookie_process,
+    free_port,
+    front,
+    headers,
+    is_document,
+    one_request,
+    with_cookie,
+)
 
 DOCUMENT = b"GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html,application/xhtml+xml\r\nSec-Fetch-Dest: document\r\nConnection: keep-alive\r\n\r\n"
 SCRIPT = b"GET /static/js/main.js HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nSec-Fetch-Dest: script\r\nConnection: keep-alive\r\n\r\n"
@@ -57,12 +68,6 @@ def test_each_connection_carries_one_request_but_a_websocket_keeps_its_upgrade()
 
 
 # --- the front on real sockets ----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def process_stub(number: int, seen: list):
     """An HTTP server answering `process N` (and echoing a websocket's bytes after a 101)."""
 
@@ -170,7 +175,7 @@ def test_a_port_already_taken_is_said_in_french(tmp_path):
             [sys.executable, "-m", "mlimpact.cli", "serve", "--processus", "1", "--port", str(port), "--adresse", "127.0.0.1",
              "--server.fileWatcherType", "none"],
             capture_output=True, text=True, timeout=240,
-            env={**__import__("os").environ, "MLIMPACT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
+            env={**os.environ, "MLIMPACT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
         )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "impossible d'écouter" in result.stdout and "Traceback" not in result.stdout + result.stderr
