@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -97,6 +98,25 @@ async def ask(port: int, request: bytes) -> bytes:
     return answer
 
 
+def on_own_loop(scenario) -> None:
+    """Run a scenario on a thread of its own: in a worker that already ran a browser test, Playwright's sync API
+    keeps an event loop running on the main thread, where `asyncio.run` refuses to start (it failed CI so)."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(scenario)
+        except BaseException as error:  # handed back to the test's thread, with its traceback
+            failure.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "le scénario n'a pas fini en 60 s"
+    if failure:
+        raise failure[0]
+
+
 @contextlib.asynccontextmanager
 async def running_front(processes: int = 2, dead: int = 0):
     seen: list = []
@@ -125,7 +145,7 @@ def test_the_front_routes_sets_the_cookie_once_and_closes_each_request():
                 answer = await ask(port, with_header(SCRIPT, f"Cookie: {COOKIE}=1"))
                 assert answer.endswith(b"process 1") and b"Set-Cookie" not in answer
 
-    asyncio.run(scenario())
+    on_own_loop(scenario())
 
 
 def test_a_websocket_is_relayed_both_ways_on_its_process():
@@ -141,7 +161,7 @@ def test_a_websocket_is_relayed_both_ways_on_its_process():
             writer.close()
             assert [n for n, _ in seen] == [1]
 
-    asyncio.run(scenario())
+    on_own_loop(scenario())
 
 
 def test_a_stopped_process_or_a_garbled_request_gets_a_french_answer():
@@ -153,7 +173,7 @@ def test_a_stopped_process_or_a_garbled_request_gets_a_french_answer():
             assert garbled.startswith(b"HTTP/1.1 400") and b"illisible" in garbled
             assert (await ask(port, DOCUMENT)).endswith(b"process 0")  # the front goes on
 
-    asyncio.run(scenario())
+    on_own_loop(scenario())
 
 
 # --- the command ----------------------------------------------------------------------------------------------------
