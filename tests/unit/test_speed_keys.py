@@ -15,7 +15,7 @@ from ui import cache, charts
 PERIODE = Periode(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 
 
-def test_two_agents_with_the_same_rights_share_the_figures_and_other_rights_do_not(monkeypatch):
+def test_two_agents_with_the_same_rights_share_the_figures_and_other_rights_do_not(monkeypatch, tmp_path):
     calls = []
 
     def tableau(engine, compte, periode, code, filtres):
@@ -25,7 +25,7 @@ def test_two_agents_with_the_same_rights_share_the_figures_and_other_rights_do_n
     monkeypatch.setattr(cache.territorial, "tableau", tableau)
     monkeypatch.setattr(cache, "tableau_affiche", lambda t: t)
     cache.territorial_table.clear()
-    args = ("sqlite:///inexistante.db", 1)
+    args = (f"sqlite:///{tmp_path / 'inexistante.db'}", 1)  # never read; its writers' lock file lands there
     first = cache.territorial_table(*args, Compte("a@bureau.gouv.fr", "bureau"), PERIODE, "acces_emploi", Filtres())
     second = cache.territorial_table(*args, Compte("b@bureau.gouv.fr", "bureau"), PERIODE, "acces_emploi", Filtres())
     assert first == second == "bureau:None" and len(calls) == 1  # the second agent waited for nothing
