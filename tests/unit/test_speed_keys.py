@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import altair as alt
 import pandas as pd
 
-from indicators.types import Filtres, Periode
+from indicators.types import Filtres, Perimetre, Periode
 from mlimpact.access import Compte
+from mlimpact.scope import Echelon
 from presentation import theme
+from reports import contenu as ct
 from ui import cache, charts
 
 PERIODE = Periode(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
@@ -33,6 +36,27 @@ def test_two_agents_with_the_same_rights_share_the_figures_and_other_rights_do_n
                                     "acces_emploi", Filtres())
     assert other == "departement:84" and len(calls) == 2  # other rights: computed for them, never shared
     cache.territorial_table.clear()
+
+
+def test_what_is_asked_is_keyed_by_every_field_it_holds():
+    """The loaders key a period, a scope, filters and a Demande by their repr (`ui.cache.CLES`): a field left out
+    of it (`field(repr=False)`) would serve one request the figures of another."""
+    for kind in (Periode, Perimetre, Filtres, ct.Demande):
+        assert cache.CLES[kind] is repr and dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen
+        assert all(f.repr for f in dataclasses.fields(kind)), kind
+    base = ct.Demande(PERIODE, Perimetre(Echelon.STRUCTURE, "13001"), Filtres(dispositif="RSA"), dt.date(2026, 10, 31))
+    changes = [
+        dataclasses.replace(base, periode=Periode(dt.date(2025, 1, 1), dt.date(2025, 12, 30))),
+        dataclasses.replace(base, perimetre=Perimetre(Echelon.STRUCTURE, "13002")),
+        dataclasses.replace(base, perimetre=Perimetre(Echelon.DEPARTEMENT, "13001")),
+        dataclasses.replace(base, filtres=Filtres(dispositif="RSA", rqth=False)),
+        dataclasses.replace(base, filtres=Filtres(dispositif="RSA", qpv=None, frr=True)),
+        dataclasses.replace(base, as_of=dt.date(2026, 11, 1)),
+        dataclasses.replace(base, comparaison=Periode(dt.date(2023, 1, 1), dt.date(2023, 12, 31))),
+    ]
+    keys = [repr(d) for d in (base, *changes)]
+    assert len(set(keys)) == len(keys)
+    assert repr(dataclasses.replace(base)) == repr(base)  # equal requests share their figures
 
 
 def test_the_cheap_theme_gives_the_same_spec_as_configure():
