@@ -11,6 +11,8 @@ from pathlib import Path
 
 ENV_DATABASE_URL = "MLIMPACT_DATABASE_URL"
 ENV_DATA_DIR = "MLIMPACT_DATA_DIR"
+# The private folder where the processes of one `mlimpact serve` share a page's results (`ui.partage`).
+ENV_SHARED_DIR = "MLIMPACT_PARTAGE"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -14,7 +14,8 @@ request that needs the session's process. A websocket stays on the process it op
 
 All processes share the database; what one writes, the others read at their next look at the data
 version (`ui.cache.data_version`, at most 5 s). A shared cookie secret lets a signed cookie (sign-in,
-XSRF) be read by any of them.
+XSRF) be read by any of them. A private folder, made at start and removed at stop, lets them compute a
+page's results once for all (`ui.partage`).
 """
 
 from __future__ import annotations
@@ -24,14 +25,18 @@ import contextlib
 import itertools
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from mlimpact.config import ENV_SHARED_DIR
 
 COOKIE = "mli_processus"
 HEAD_LIMIT = 64 * 1024  # bytes of a request's head: beyond, the request is refused
@@ -174,10 +179,20 @@ def healthy(port: int) -> bool:
         return False
 
 
-def start_processes(count: int, script: Path, streamlit_args: list[str]) -> tuple[list[subprocess.Popen], list[int]]:
-    """`count` Streamlit processes of `script` on free ports of 127.0.0.1, sharing one cookie secret."""
+def process_env(shared: str | None) -> dict[str, str]:
+    """The processes' environment: this one, one cookie secret for all, and the shared folder when given."""
     env = {**os.environ}
     env.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_hex(32))
+    if shared:
+        env[ENV_SHARED_DIR] = shared
+    return env
+
+
+def start_processes(count: int, script: Path, streamlit_args: list[str], shared: str | None = None
+                    ) -> tuple[list[subprocess.Popen], list[int]]:
+    """`count` Streamlit processes of `script` on free ports of 127.0.0.1, sharing one cookie secret and, when
+    given, the private folder `shared` where they share a page's results (`ui.partage`)."""
+    env = process_env(shared)
     ports = [free_port() for _ in range(count)]
     processes = [
         subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), *streamlit_args, "--server.port", str(p),
@@ -229,7 +244,8 @@ def serve(count: int, address: str, port: int, script: Path, streamlit_args: lis
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)  # stopped while starting: the processes are stopped too (finally)
-    processes, ports = start_processes(count, script, streamlit_args)
+    shared = tempfile.mkdtemp(prefix="mlimpact-partage-")  # mode 0700: the server's own, removed when it stops
+    processes, ports = start_processes(count, script, streamlit_args, shared)
     try:
         problem = wait_healthy(processes, ports)
         if problem:
@@ -264,3 +280,4 @@ def serve(count: int, address: str, port: int, script: Path, streamlit_args: lis
         return 0
     finally:
         stop(processes)
+        shutil.rmtree(shared, ignore_errors=True)

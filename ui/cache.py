@@ -32,6 +32,7 @@ from mlimpact.migrate import upgrade
 from presentation.figures import avec_affichage, tableau_affiche
 from reports import contenu as ct
 from reports import figures as fig
+from ui import partage
 
 TTL = 600
 
@@ -48,6 +49,22 @@ def droits(compte: Compte) -> tuple[str, str | None, str | None]:
 # hashes a dataclass by deep-copying it into a dict and walking it, 0.5 ms per argument, about 28 loader calls per
 # run of the Impact page: a third of a session's server time at a meeting (docs/benchmarks.md).
 CLES = {Compte: droits, Periode: repr, Perimetre: repr, Filtres: repr, ct.Demande: repr}
+
+
+def shared_key(args: tuple, kwargs: dict) -> tuple[object, bytes]:
+    """A loader called as (db, version, …): its data version, and its arguments as bytes, keyed as `CLES` keys
+    them for Streamlit, so that the processes of one server share its result (`ui.partage`)."""
+    return args[1], _key_bytes((*args, *sorted(kwargs.items())))
+
+
+def _key_bytes(value: object) -> bytes:
+    if type(value) in CLES:
+        return repr(CLES[type(value)](value)).encode()
+    if isinstance(value, pd.DataFrame):
+        return _table_bytes(value)
+    if isinstance(value, (tuple, list)):
+        return b"(" + b",".join(_key_bytes(v) for v in value) + b")"
+    return repr(value).encode()
 
 
 def current_db() -> str:
@@ -181,42 +198,42 @@ def modification_parametres(db: str, version: int, code_structure: str) -> dict 
         return impact_settings.last_change(conn, code_structure)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des indicateurs…")
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des indicateurs…")
 def figures(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, tuple[Valeur, Valeur]]:
     return ct.figures(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def objectifs(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame | None:
     return ct.objectifs(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
 def tendances(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.tendances(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def theme(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> list[pd.DataFrame]:
     return ct.theme(engine(db), compte, demande, nom)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def risques(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.risques(engine(db), compte, demande)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def courbe(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.courbe(engine(db), compte, demande)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def financeurs(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, float]:
     return ct.financeurs(engine(db), compte, demande)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def cout_evite(db: str, version: int, compte: Compte, demande: ct.Demande) -> tuple[ct.Impact, dict[str, pd.DataFrame]]:
     """The avoided cost (`reports.contenu.impact`) and the tables shown beside it, from the figures above: the
     same for every session of the same request, so computed once (a sixth of a session's server time at a
@@ -282,7 +299,7 @@ def national_reference(db, version, compte, periode, code, filtres) -> Valeur | 
 # table: a session that finds them neither reads the table back (Streamlit unpickles it) nor hashes it to look the
 # chart up — a quarter of a session's server time at a meeting (docs/benchmarks.md). Their tables are built only
 # when a user unfolds them.
-@st.cache_data(hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
 def tendance_chart(db: str, version: int, compte: Compte, demande: ct.Demande, famille: Famille) -> tuple[dict | None, str]:
     """A family's trend chart and the names of its lines (None, "" when it has none)."""
     from ui.charts import vega_spec
@@ -293,7 +310,7 @@ def tendance_chart(db: str, version: int, compte: Compte, demande: ct.Demande, f
     return vega_spec(fig.tendance(table, famille)), ", ".join(dict.fromkeys(table["libelle"]))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
 def theme_charts(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> tuple[list[dict], list[str]]:
     """A theme's breakdowns as bar charts, with their titles."""
     from ui.charts import vega_spec
@@ -318,7 +335,13 @@ def _table_bytes(table: pd.DataFrame) -> bytes:
     return (table.to_json(orient="split", date_format="iso", double_precision=15) + repr(list(table.dtypes))).encode()
 
 
-@st.cache_data(ttl=TTL, max_entries=2000, show_spinner=False, hash_funcs={**CLES, pd.DataFrame: _table_bytes})
+def _chart_key(args: tuple, kwargs: dict) -> tuple[object, bytes]:
+    """`_chart(name, args, kwargs, _build)`: the builder's name and its arguments (not the builder, which `name`
+    names); the store's data version, read on a miss only, dates the shared file."""
+    return data_version(current_db()), _key_bytes(args[:3])
+
+
+@partage.loader(_chart_key, ttl=TTL, max_entries=2000, show_spinner=False, hash_funcs={**CLES, pd.DataFrame: _table_bytes})
 def _chart(name: str, args: tuple, kwargs: tuple, _build) -> dict | list[dict]:
     from ui.charts import vega_spec
 

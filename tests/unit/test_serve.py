@@ -187,6 +187,8 @@ def test_the_command_refuses_a_bad_number_of_processes_in_french():
 
 
 def test_a_port_already_taken_is_said_in_french(tmp_path):
+    """Also: the private folder the processes shared (`ui.partage`) is removed when the command stops."""
+    (tmp_path / "tmp").mkdir()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -195,7 +197,8 @@ def test_a_port_already_taken_is_said_in_french(tmp_path):
             [sys.executable, "-m", "mlimpact.cli", "serve", "--processus", "1", "--port", str(port), "--adresse", "127.0.0.1",
              "--server.fileWatcherType", "none"],
             capture_output=True, text=True, timeout=240,
-            env={**os.environ, "MLIMPACT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
+            env={**os.environ, "MLIMPACT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "TMPDIR": str(tmp_path / "tmp")},
         )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "impossible d'écouter" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert not list((tmp_path / "tmp").glob("mlimpact-partage-*"))
