@@ -255,18 +255,18 @@ def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | No
 
 
 # --- the national view (indicators.disclosure.territorial) -----------------------------------------------------
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
 def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres):
     return tableau_affiche(territorial.tableau(engine(db), compte, periode, code, filtres))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres des structures…")
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres des structures…")
 def territorial_structures(db, version, compte, periode, departement, code, filtres) -> pd.DataFrame:
     table = territorial.structures(engine(db), compte, periode, departement, code, filtres)
     return avec_affichage(table, secret_threshold(db, version), code)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def month_figures(db, version, compte, mois: Periode, perimetre, code, filtres) -> pd.DataFrame:
     return service.trend(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres)
 
@@ -285,7 +285,7 @@ def secret_threshold(db: str, version: int) -> int:
     return territorial.k_setting(bind=engine(db))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner="Calcul de la valeur nationale…")
+@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul de la valeur nationale…")
 def national_reference(db, version, compte, periode, code, filtres) -> Valeur | None:
     """The national figure for a territorial account (None when its role has none)."""
     try:
