@@ -51,6 +51,12 @@ def droits(compte: Compte) -> tuple[str, str | None, str | None]:
 CLES = {Compte: droits, Periode: repr, Perimetre: repr, Filtres: repr, ct.Demande: repr}
 
 
+def loader(key_of, **options):
+    """`st.cache_data(**options)`, its result also computed once for all the processes of one server
+    (`ui.partage`; `key_of`: `shared_key`, or how a loader of another shape names its data version and key)."""
+    return lambda func: st.cache_data(**options)(partage.between_processes(key_of)(func))
+
+
 def shared_key(args: tuple, kwargs: dict) -> tuple[object, bytes]:
     """A loader called as (db, version, …): its data version, and its arguments as bytes, keyed as `CLES` keys
     them for Streamlit, so that the processes of one server share its result (`ui.partage`)."""
@@ -198,42 +204,42 @@ def modification_parametres(db: str, version: int, code_structure: str) -> dict 
         return impact_settings.last_change(conn, code_structure)
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des indicateurs…")
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des indicateurs…")
 def figures(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, tuple[Valeur, Valeur]]:
     return ct.figures(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def objectifs(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame | None:
     return ct.objectifs(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
 def tendances(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.tendances(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def theme(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> list[pd.DataFrame]:
     return ct.theme(engine(db), compte, demande, nom)
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def risques(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.risques(engine(db), compte, demande)
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def courbe(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.courbe(engine(db), compte, demande)
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def financeurs(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, float]:
     return ct.financeurs(engine(db), compte, demande)
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def cout_evite(db: str, version: int, compte: Compte, demande: ct.Demande) -> tuple[ct.Impact, dict[str, pd.DataFrame]]:
     """The avoided cost (`reports.contenu.impact`) and the tables shown beside it, from the figures above: the
     same for every session of the same request, so computed once (a sixth of a session's server time at a
@@ -255,18 +261,18 @@ def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | No
 
 
 # --- the national view (indicators.disclosure.territorial) -----------------------------------------------------
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
 def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres):
     return tableau_affiche(territorial.tableau(engine(db), compte, periode, code, filtres))
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres des structures…")
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres des structures…")
 def territorial_structures(db, version, compte, periode, departement, code, filtres) -> pd.DataFrame:
     table = territorial.structures(engine(db), compte, periode, departement, code, filtres)
     return avec_affichage(table, secret_threshold(db, version), code)
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
 def month_figures(db, version, compte, mois: Periode, perimetre, code, filtres) -> pd.DataFrame:
     return service.trend(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres)
 
@@ -285,7 +291,7 @@ def secret_threshold(db: str, version: int) -> int:
     return territorial.k_setting(bind=engine(db))
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul de la valeur nationale…")
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul de la valeur nationale…")
 def national_reference(db, version, compte, periode, code, filtres) -> Valeur | None:
     """The national figure for a territorial account (None when its role has none)."""
     try:
@@ -299,7 +305,7 @@ def national_reference(db, version, compte, periode, code, filtres) -> Valeur | 
 # table: a session that finds them neither reads the table back (Streamlit unpickles it) nor hashes it to look the
 # chart up — a quarter of a session's server time at a meeting (docs/benchmarks.md). Their tables are built only
 # when a user unfolds them.
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
 def tendance_chart(db: str, version: int, compte: Compte, demande: ct.Demande, famille: Famille) -> tuple[dict | None, str]:
     """A family's trend chart and the names of its lines (None, "" when it has none)."""
     from ui.charts import vega_spec
@@ -310,7 +316,7 @@ def tendance_chart(db: str, version: int, compte: Compte, demande: ct.Demande, f
     return vega_spec(fig.tendance(table, famille)), ", ".join(dict.fromkeys(table["libelle"]))
 
 
-@partage.loader(shared_key, hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
+@loader(shared_key, hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
 def theme_charts(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> tuple[list[dict], list[str]]:
     """A theme's breakdowns as bar charts, with their titles."""
     from ui.charts import vega_spec
@@ -341,7 +347,7 @@ def _chart_key(args: tuple, kwargs: dict) -> tuple[object, bytes]:
     return data_version(current_db()), _key_bytes(args[:3])
 
 
-@partage.loader(_chart_key, ttl=TTL, max_entries=2000, show_spinner=False, hash_funcs={**CLES, pd.DataFrame: _table_bytes})
+@loader(_chart_key, ttl=TTL, max_entries=2000, show_spinner=False, hash_funcs={**CLES, pd.DataFrame: _table_bytes})
 def _chart(name: str, args: tuple, kwargs: tuple, _build) -> dict | list[dict]:
     from ui.charts import vega_spec
 

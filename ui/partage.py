@@ -6,7 +6,7 @@ page builds from them — its tables, its cards' values, its charts — was buil
 in every process: at a meeting of twenty, on two processes, a second cold page's
 worth of work (a third more server time per session, docs/benchmarks.md).
 
-`loader` is `st.cache_data` plus this: on a miss in its process, a loader looks in
+`ui.cache.loader` is `st.cache_data` plus this: on a miss in its process, a loader looks in
 a folder the server's processes share; if another process is computing the same
 key, it waits for that result instead of computing it again (a claim file, as
 `indicators.kept` does with a row). Results are pickled, so the folder must be the
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import logging
 import os
 import pickle
@@ -34,8 +35,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import streamlit as st
 
 from mlimpact.config import ENV_SHARED_DIR as ENV
 
@@ -143,9 +142,10 @@ def _write(where: Path, result: Path, value: Any, version: object) -> None:
             old.unlink(missing_ok=True)
 
 
-def loader(key_of: Callable[[tuple, dict], tuple[object, bytes]], **options) -> Callable:
-    """`st.cache_data(**options)`, shared between the server's processes. `key_of(args, kwargs)` gives the data
-    version and the bytes of the rest of the key (`ui.cache.shared_key`)."""
+def between_processes(key_of: Callable[[tuple, dict], tuple[object, bytes]]) -> Callable:
+    """`func`, its result shared between the server's processes. `key_of(args, kwargs)` gives the data version
+    and the bytes of the rest of the key (`ui.cache.shared_key`). Put under `st.cache_data` (`ui.cache.loader`):
+    a process asks the folder only when its own cache misses."""
 
     def decorate(func: Callable) -> Callable:
         name = f"{func.__module__}.{func.__qualname__}"
@@ -155,6 +155,9 @@ def loader(key_of: Callable[[tuple, dict], tuple[object, bytes]], **options) -> 
             version, key = key_of(args, kwargs)
             return once(name, version, key, lambda: func(*args, **kwargs))
 
-        return st.cache_data(**options)(shared)
+        # Streamlit reads the names of the arguments on every call (`inspect.signature`): given here, it does
+        # not unwrap the function each time.
+        shared.__signature__ = inspect.signature(func)
+        return shared
 
     return decorate
