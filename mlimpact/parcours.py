@@ -21,6 +21,7 @@ identifier is in use elsewhere.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -299,17 +300,29 @@ def risques_ouverts_parmi(jalons: pd.DataFrame, au: dt.date, sauf: str | None = 
 
     Computed from the rows already read: for one jeune, a query would tempt SQLite into the (type, date)
     index, a scan of every risk of the store. `sauf`: a jalon not to count as settling (the one being edited).
+    In plain Python over the columns, one pass each way: pandas masks cost a tenth of a saved jalon's run.
+    A risk is settled by an issue of its own jeune and domaine dated on or after it, so the latest such
+    issue decides; a risk without a domaine is never settled (it matches nothing, as in SQL).
     """
-    issues = jalons[jalons["type"].isin(RESOLUTIONS) & (jalons["date"] <= au)]
-    if sauf is not None:
-        issues = issues[issues["id_jalon"] != sauf]
-    risks = jalons[(jalons["type"] == "risque_rupture") & (jalons["date"] <= au)]
-    ouverts = [
-        r for r in risks.itertuples(index=False)
-        if not ((issues["id_jeune"] == r.id_jeune) & (issues["domaine"] == r.domaine) & (issues["date"] >= r.date)).any()
-    ]
-    frame = pd.DataFrame([[getattr(r, c) for c in RISQUES_COLONNES] for r in ouverts], columns=RISQUES_COLONNES)
+    col = {c: jalons[c].tolist() for c in ("type", "date", "id_jeune", "domaine", "id_jalon")}
+    derniere_issue: dict[tuple, dt.date] = {}
+    for type_jalon, date, ident, domaine, id_jalon in zip(*col.values(), strict=True):
+        if type_jalon in RESOLUTIONS and date <= au and id_jalon != sauf and not _absent(domaine):
+            cle = (ident, domaine)
+            if cle not in derniere_issue or date > derniere_issue[cle]:
+                derniere_issue[cle] = date
+    ouverts = []
+    for i, (type_jalon, date, ident, domaine) in enumerate(zip(col["type"], col["date"], col["id_jeune"], col["domaine"])):
+        issue = derniere_issue.get((ident, domaine))
+        if type_jalon == "risque_rupture" and date <= au and (issue is None or issue < date):
+            ouverts.append(i)
+    valeurs = {c: col[c] if c in col else jalons[c].tolist() for c in RISQUES_COLONNES}
+    frame = pd.DataFrame([[valeurs[c][i] for c in RISQUES_COLONNES] for i in ouverts], columns=RISQUES_COLONNES)
     return frame.sort_values(["date", "id_jalon"], ignore_index=True)
+
+
+def _absent(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _frame(conn: Connection, query, columns: list[str]) -> pd.DataFrame:
