@@ -217,65 +217,10 @@ if not choisi:
     st.info("Recherchez un jeune par son identifiant ou avec les filtres, ou créez-en un.")
     st.stop()
 
-# --- the parcours -------------------------------------------------------------------------------------------
-try:
-    with engine.connect() as conn:
-        p = parcours.read_parcours(conn, compte, choisi, today)
-except parcours.Introuvable as exc:
-    st.error(jf.sans_markdown(str(exc)), icon=":material/person_off:")
-    st.stop()
-
-ident = p.jeune["id_jeune"]
-jf.show_announcement("jeune")
-st.subheader(f"Jeune {jf.sans_markdown(ident)}")
-j = p.jeune
+# --- the parcours: the jeune's part of the page --------------------------------------------------------------
 TRAITS = {"qpv": "réside en quartier prioritaire (QPV)", "frr": "réside en zone France Ruralités Revitalisation",
           "rqth": "reconnu·e travailleur·se handicapé·e (RQTH)"}
-traits = [f"né·e en {j['annee_naissance']}", vocab.SEXES[j["sexe"]]]
-if j["niveau_formation"]:
-    traits.append(vocab.NIVEAUX_FORMATION[j["niveau_formation"]])
-traits += [trait for name, trait in TRAITS.items() if j[name]]
-if j["date_premier_accueil"]:
-    traits.append(f"premier accueil le {date_fr(j['date_premier_accueil'])}")
-st.caption(" · ".join(traits))
 
-en_cours = p.accompagnements[p.accompagnements["date_fin"].isna()]
-cols = st.columns(4)
-cols[0].metric("Accompagnements en cours", entier(len(en_cours)), help=parcours.liste_lisible("dispositif", ", ".join(en_cours["dispositif"])) if len(en_cours) else None)
-cols[1].metric("Risques de rupture ouverts", entier(len(p.risques_ouverts)))
-cols[2].metric(
-    "Dernier contact", date_fr(p.dernier_contact),
-    help="Dernier entretien, atelier, contact ou premier rendez-vous."
-    + (f" Il y a {(today - p.dernier_contact).days} jours." if p.dernier_contact else ""),
-)
-cols[3].metric("Jalons", entier(len(p.jalons)))
-
-jf.show_announcement("risque", toast=True)
-for risque in parcours.lignes(p.risques_ouverts):
-    domaine = vocab.ALL_DOMAINES[risque["domaine"]]
-    left, mid, right = st.columns([6, 1.4, 1.4], vertical_alignment="center")
-    left.warning(f"Risque de rupture ouvert — {domaine} — depuis le {date_fr(risque['date'])} ({frise.en_jours(risque['jours'])}).",
-                 icon=":material/warning:")
-    for col, issue, label in ((mid, "evitee", "Rupture évitée"), (right, "survenue", "Rupture survenue")):
-        if col.button(label, key=f"p_{issue}_{risque['id_jalon']}", help=f"Enregistre un jalon « {label} » ({domaine.lower()}) à la date du jour."):
-            reponse = apply(
-                lambda conn, r=risque, i=issue: worklist.mark_risque(conn, compte, r, i, today),
-                lambda saved, lab=label, d=domaine: f"{lab} enregistrée ({d.lower()}) le {date_fr(today)}.",
-            )
-            if reponse.ok:
-                jf.announce("risque", reponse)
-                st.rerun()
-            jf.show_refusals(reponse)
-
-if p.accompagnements.empty and p.jalons.empty:
-    st.info("Aucun accompagnement ni jalon pour l'instant : ouvrez un accompagnement ou ajoutez un jalon ci-dessous.")
-else:
-    charts.show(
-        frise.spec(p.accompagnements, p.jalons, p.risques_ouverts, today),
-        lambda: frise.table(p.accompagnements, p.jalons, p.risques_ouverts, today),
-        frise.texte_alternatif(ident, p.accompagnements, p.jalons, p.risques_ouverts),
-        key="frise",
-    )
 
 # --- add a jalon ------------------------------------------------------------------------------------------------
 def add_tab() -> None:
@@ -516,8 +461,75 @@ def history_tab() -> None:
         st.dataframe(journal, hide_index=True, width="stretch")
 
 
-# Lazy tabs (`on_change="rerun"`): only the open one runs, so a saved jalon redraws the form and the frise,
-# not the four other tabs' tables and forms (docs/benchmarks.md). Stable labels: the open tab is kept by its label
-# across saves; keyed by the jeune, so each parcours (from the worklist, the search) opens on « Ajouter un jalon ».
-lazy.tabs({"Ajouter un jalon": add_tab, "Jalons": jalons_tab, "Accompagnements": accompagnements_tab,
-           "Fiche du jeune": fiche_tab, "Historique": history_tab}, key=f"p_onglet_{ident}")
+@st.fragment
+def parcours_du_jeune() -> None:
+    """The jeune shown: header, open risks, frise and tabs. A fragment: saving a jalon or opening a tab reruns
+    this part only, not the menu, the sidebar and the search (a sixth of a save's server time, docs/benchmarks.md);
+    a button that changes more (a risk settled, a row deleted) reruns the whole page (`st.rerun`). The data layer
+    checks the account on every read and write, whichever part runs."""
+    global p, ident, j, en_cours  # read by the tabs' functions
+    try:
+        with engine.connect() as conn:
+            p = parcours.read_parcours(conn, compte, choisi, today)
+    except parcours.Introuvable as exc:
+        st.error(jf.sans_markdown(str(exc)), icon=":material/person_off:")
+        st.stop()
+
+    ident = p.jeune["id_jeune"]
+    jf.show_announcement("jeune")
+    st.subheader(f"Jeune {jf.sans_markdown(ident)}")
+    j = p.jeune
+    traits = [f"né·e en {j['annee_naissance']}", vocab.SEXES[j["sexe"]]]
+    if j["niveau_formation"]:
+        traits.append(vocab.NIVEAUX_FORMATION[j["niveau_formation"]])
+    traits += [trait for name, trait in TRAITS.items() if j[name]]
+    if j["date_premier_accueil"]:
+        traits.append(f"premier accueil le {date_fr(j['date_premier_accueil'])}")
+    st.caption(" · ".join(traits))
+
+    en_cours = p.accompagnements[p.accompagnements["date_fin"].isna()]
+    cols = st.columns(4)
+    cols[0].metric("Accompagnements en cours", entier(len(en_cours)), help=parcours.liste_lisible("dispositif", ", ".join(en_cours["dispositif"])) if len(en_cours) else None)
+    cols[1].metric("Risques de rupture ouverts", entier(len(p.risques_ouverts)))
+    cols[2].metric(
+        "Dernier contact", date_fr(p.dernier_contact),
+        help="Dernier entretien, atelier, contact ou premier rendez-vous."
+        + (f" Il y a {(today - p.dernier_contact).days} jours." if p.dernier_contact else ""),
+    )
+    cols[3].metric("Jalons", entier(len(p.jalons)))
+
+    jf.show_announcement("risque", toast=True)
+    for risque in parcours.lignes(p.risques_ouverts):
+        domaine = vocab.ALL_DOMAINES[risque["domaine"]]
+        left, mid, right = st.columns([6, 1.4, 1.4], vertical_alignment="center")
+        left.warning(f"Risque de rupture ouvert — {domaine} — depuis le {date_fr(risque['date'])} ({frise.en_jours(risque['jours'])}).",
+                     icon=":material/warning:")
+        for col, issue, label in ((mid, "evitee", "Rupture évitée"), (right, "survenue", "Rupture survenue")):
+            if col.button(label, key=f"p_{issue}_{risque['id_jalon']}", help=f"Enregistre un jalon « {label} » ({domaine.lower()}) à la date du jour."):
+                reponse = apply(
+                    lambda conn, r=risque, i=issue: worklist.mark_risque(conn, compte, r, i, today),
+                    lambda saved, lab=label, d=domaine: f"{lab} enregistrée ({d.lower()}) le {date_fr(today)}.",
+                )
+                if reponse.ok:
+                    jf.announce("risque", reponse)
+                    st.rerun()
+                jf.show_refusals(reponse)
+
+    if p.accompagnements.empty and p.jalons.empty:
+        st.info("Aucun accompagnement ni jalon pour l'instant : ouvrez un accompagnement ou ajoutez un jalon ci-dessous.")
+    else:
+        charts.show(
+            frise.spec(p.accompagnements, p.jalons, p.risques_ouverts, today),
+            lambda: frise.table(p.accompagnements, p.jalons, p.risques_ouverts, today),
+            frise.texte_alternatif(ident, p.accompagnements, p.jalons, p.risques_ouverts),
+            key="frise",
+        )
+
+    # Lazy tabs (`on_change="rerun"`): only the open one runs, so a saved jalon redraws the form and the frise,
+    # not the four other tabs' tables and forms (docs/benchmarks.md). Stable labels: the open tab is kept by its label
+    # across saves; keyed by the jeune, so each parcours (from the worklist, the search) opens on « Ajouter un jalon ».
+    lazy.tabs({"Ajouter un jalon": add_tab, "Jalons": jalons_tab, "Accompagnements": accompagnements_tab,
+               "Fiche du jeune": fiche_tab, "Historique": history_tab}, key=f"p_onglet_{ident}")
+
+
+parcours_du_jeune()
