@@ -24,6 +24,7 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from indicators import kept
+from mlimpact import once as computed_once
 from mlimpact.store import data_version
 
 T = TypeVar("T")
@@ -100,22 +101,18 @@ def cached(conn: Connection, kind: str, parts: tuple, compute: Callable[[], T], 
         return CACHE.get_or_compute(key, compute, wait=shared)
     cle = kept.key(kept.ENGINE, version, (kept.ENGINE_FORMAT, kind, parts))
 
-    def read_or_compute() -> T:
-        text = kept.read(conn, cle)
-        if text is not None:
-            return kept.decode(text)
-        mine = kept.claim(conn.engine, cle)
-        if not mine:  # another process is computing it: its result, unless its computation fails
-            text = kept.wait_for(conn.engine, cle)
-            if text is not None:
-                return kept.decode(text)
-        try:
-            result = compute()
-            kept.keep(conn.engine, kept.ENGINE, version, cle, kept.encode(result))
-        finally:
-            if mine:
-                kept.release(conn.engine, cle)
-        return result
+    def decoded(text: str | None) -> tuple | None:
+        return None if text is None else (kept.decode(text),)
+
+    def read_or_compute() -> T:  # read, or computed by one process (`mlimpact.once`: the claim row)
+        return computed_once.once(
+            read=lambda: decoded(kept.read(conn, cle)),
+            claim=lambda: kept.claim(conn.engine, cle),
+            wait=lambda: decoded(kept.wait_for(conn.engine, cle)),
+            compute=compute,
+            keep=lambda result: kept.keep(conn.engine, kept.ENGINE, version, cle, kept.encode(result)),
+            release=lambda: kept.release(conn.engine, cle),
+        )
 
     return CACHE.get_or_compute(key, read_or_compute, wait=True)
 

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from indicators.registry import REGISTRY_VERSION
 from indicators.types import Valeur
+from mlimpact import once as computed_once
 from mlimpact import store
 from mlimpact.models import Parametre
 
@@ -67,7 +68,7 @@ def keep(engine: Engine, prefix: str, version: int, cle: str, text: str) -> None
 
 # --- one computation for all processes: a claim row while a key is computed ------------------------------------
 CLAIM = "verrou:"  # `verrou:<version>:<digest>`: some process is computing that key now
-CLAIM_SECONDS = 120  # a claim older than this was left by a process that stopped: taken over
+CLAIM_SECONDS = computed_once.CLAIM_SECONDS
 POLL_SECONDS = 0.05
 
 
@@ -108,14 +109,18 @@ def release(engine: Engine, cle: str) -> None:
 def wait_for(engine: Engine, cle: str, seconds: float = CLAIM_SECONDS) -> str | None:
     """The text another process keeps under `cle`, once there; None if its claim goes without it (its computation
     failed, or the data moved) or after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def look() -> tuple[str] | None:
         with engine.connect() as conn:
             text = read(conn, cle)
-            if text is not None or store.get_setting(conn, _claim_key(cle)) is None:
-                return text
-        time.sleep(POLL_SECONDS)
-    return None
+        return None if text is None else (text,)
+
+    def claimed() -> bool:
+        with engine.connect() as conn:
+            return store.get_setting(conn, _claim_key(cle)) is not None
+
+    found = computed_once.wait(look, claimed, POLL_SECONDS, seconds)
+    return None if found is None else found[0]
 
 
 def forget(conn: Connection, prefix: str) -> None:

@@ -21,7 +21,6 @@ identifier is in use elsewhere.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -307,7 +306,7 @@ def risques_ouverts_parmi(jalons: pd.DataFrame, au: dt.date, sauf: str | None = 
     col = {c: jalons[c].tolist() for c in ("type", "date", "id_jeune", "domaine", "id_jalon")}
     derniere_issue: dict[tuple, dt.date] = {}
     for type_jalon, date, ident, domaine, id_jalon in zip(*col.values(), strict=True):
-        if type_jalon in RESOLUTIONS and date <= au and id_jalon != sauf and not _absent(domaine):
+        if type_jalon in RESOLUTIONS and date <= au and id_jalon != sauf and not pd.isna(domaine):
             cle = (ident, domaine)
             if cle not in derniere_issue or date > derniere_issue[cle]:
                 derniere_issue[cle] = date
@@ -319,10 +318,6 @@ def risques_ouverts_parmi(jalons: pd.DataFrame, au: dt.date, sauf: str | None = 
     valeurs = {c: col[c] if c in col else jalons[c].tolist() for c in RISQUES_COLONNES}
     frame = pd.DataFrame([[valeurs[c][i] for c in RISQUES_COLONNES] for i in ouverts], columns=RISQUES_COLONNES)
     return frame.sort_values(["date", "id_jalon"], ignore_index=True)
-
-
-def _absent(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _frame(conn: Connection, query, columns: list[str]) -> pd.DataFrame:

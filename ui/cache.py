@@ -51,10 +51,15 @@ def droits(compte: Compte) -> tuple[str, str | None, str | None]:
 CLES = {Compte: droits, Periode: repr, Perimetre: repr, Filtres: repr, ct.Demande: repr}
 
 
-def loader(key_of, **options):
-    """`st.cache_data(**options)`, its result also computed once for all the processes of one server
-    (`ui.partage`; `key_of`: `shared_key`, or how a loader of another shape names its data version and key)."""
-    return lambda func: st.cache_data(**options)(partage.between_processes(key_of)(func))
+def cached(**options):
+    """`st.cache_data`, its arguments keyed by `CLES` unless `options` say otherwise."""
+    return st.cache_data(**{"hash_funcs": CLES, **options})
+
+
+def loader(key_of=None, **options):
+    """`cached(**options)`, its result also computed once for all the processes of one server (`ui.partage`;
+    `key_of`: how the loader names its data version and key, `shared_key` for a loader called (db, version, …))."""
+    return lambda func: cached(**options)(partage.between_processes(key_of or shared_key)(func))
 
 
 def shared_key(args: tuple, kwargs: dict) -> tuple[object, bytes]:
@@ -98,32 +103,32 @@ def precalcul(db: str):
     return warmup.follow(engine(db))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=5, show_spinner=False)
+@cached(ttl=5, show_spinner=False)
 def data_version(db: str) -> int:
     return store.current_data_version(engine(db))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=600, show_spinner=False)
+@cached(ttl=600, show_spinner=False)
 def store_overview(db: str, version: int, structures: tuple[str, ...] | None = None) -> ov.Overview:
     with engine(db).connect() as conn:
         return ov.overview(conn, list(structures) if structures is not None else None)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=600, show_spinner=False)
+@cached(ttl=600, show_spinner=False)
 def store_dates(db: str, version: int, structures: tuple[str, ...] | None = None) -> tuple:
     """(first, latest) jalon date of the store or of the given structures."""
     with engine(db).connect() as conn:
         return ov.dates(conn, list(structures) if structures is not None else None)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=600, show_spinner=False)
+@cached(ttl=600, show_spinner=False)
 def latest_by_structure(db: str, version: int, structures: tuple[str, ...] | None = None) -> dict[str, dt.date]:
     """Each structure's latest jalon date (`mlimpact.overview.latest_by_structure`), of all or of the given ones."""
     with engine(db).connect() as conn:
         return ov.latest_by_structure(conn, list(structures) if structures is not None else None)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=600, show_spinner=False)
+@cached(ttl=600, show_spinner=False)
 def data_through(db: str, version: int, perimetre: Perimetre) -> dt.date | None:
     """« Données au » of a scope (`indicators.engine.data_through`)."""
     from indicators.engine import data_through as scope_data_through
@@ -131,20 +136,20 @@ def data_through(db: str, version: int, perimetre: Perimetre) -> dt.date | None:
     return scope_data_through(engine(db), perimetre)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=600, show_spinner=False)
+@cached(ttl=600, show_spinner=False)
 def structures_table(db: str, version: int) -> list[tuple[str, str, str, int]]:
     with engine(db).connect() as conn:
         return ov.jeunes_par_structure(conn)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=600, show_spinner=False)
+@cached(ttl=600, show_spinner=False)
 def structure_keys(db: str, version: int) -> dict[str, int]:
     """The cell key of each structure's count of jeunes (an outsider's view perturbs it by it)."""
     with engine(db).connect() as conn:
         return ov.cles_par_structure(conn)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=600, show_spinner=False)
+@cached(ttl=600, show_spinner=False)
 def visible_structures(db: str, version: int, compte) -> tuple[str, ...] | None:
     """The structures the account may see (None: all), from the access rules of the data layer."""
     from mlimpact.access import visible_structures_of
@@ -173,13 +178,13 @@ def by_month(debut, fin, load_month, progress=None) -> pd.DataFrame:
 
 
 # --- who signs in (ui.auth) -----------------------------------------------------------------------------------
-@st.cache_data(hash_funcs=CLES, ttl=30, show_spinner=False)
+@cached(ttl=30, show_spinner=False)
 def account(db: str, email: str) -> Compte | None:
     with engine(db).connect() as conn:
         return accounts.get_account(conn, email)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=30, show_spinner=False)
+@cached(ttl=30, show_spinner=False)
 def dataset(db: str, version: int) -> str | None:
     with engine(db).connect() as conn:
         return store.get_setting(conn, store.DATASET)
@@ -187,59 +192,59 @@ def dataset(db: str, version: int) -> str | None:
 
 # --- the director's pages (reports.contenu parts) --------------------------------------------------------------
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@cached(ttl=TTL, show_spinner=False)
 def dates(db: str, version: int) -> tuple[dt.date | None, int]:
     """(as_of, first year of data) of the whole store: what the period filter offers."""
     return ct.dates(engine(db))
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@cached(ttl=TTL, show_spinner=False)
 def parametres(db: str, version: int, perimetre: Perimetre) -> modele.ParametresImpact:
     return ct.parametres(engine(db), perimetre)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@cached(ttl=TTL, show_spinner=False)
 def modification_parametres(db: str, version: int, code_structure: str) -> dict | None:
     with engine(db).connect() as conn:
         return impact_settings.last_change(conn, code_structure)
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des indicateurs…")
+@loader(ttl=TTL, show_spinner="Calcul des indicateurs…")
 def figures(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, tuple[Valeur, Valeur]]:
     return ct.figures(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(ttl=TTL, show_spinner=False)
 def objectifs(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame | None:
     return ct.objectifs(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
+@loader(ttl=TTL, show_spinner="Calcul des évolutions mensuelles…")
 def tendances(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.tendances(engine(db), compte, demande, parametres(db, version, demande.perimetre))
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(ttl=TTL, show_spinner=False)
 def theme(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> list[pd.DataFrame]:
     return ct.theme(engine(db), compte, demande, nom)
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(ttl=TTL, show_spinner=False)
 def risques(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.risques(engine(db), compte, demande)
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(ttl=TTL, show_spinner=False)
 def courbe(db: str, version: int, compte: Compte, demande: ct.Demande) -> pd.DataFrame:
     return ct.courbe(engine(db), compte, demande)
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(ttl=TTL, show_spinner=False)
 def financeurs(db: str, version: int, compte: Compte, demande: ct.Demande) -> dict[str, float]:
     return ct.financeurs(engine(db), compte, demande)
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(ttl=TTL, show_spinner=False)
 def cout_evite(db: str, version: int, compte: Compte, demande: ct.Demande) -> tuple[ct.Impact, dict[str, pd.DataFrame]]:
     """The avoided cost (`reports.contenu.impact`) and the tables shown beside it, from the figures above: the
     same for every session of the same request, so computed once (a sixth of a session's server time at a
@@ -255,29 +260,29 @@ def cout_evite(db: str, version: int, compte: Compte, demande: ct.Demande) -> tu
     return imp, tables
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@cached(ttl=TTL, show_spinner=False)
 def contexte(db: str, version: int, perimetre: Perimetre) -> tuple[str, str | None]:
     return ct.contexte(engine(db), perimetre)
 
 
 # --- the national view (indicators.disclosure.territorial) -----------------------------------------------------
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
+@loader(ttl=TTL, show_spinner="Calcul des chiffres par territoire…")
 def territorial_table(db: str, version: int, compte: Compte, periode: Periode, code: str, filtres: Filtres):
     return tableau_affiche(territorial.tableau(engine(db), compte, periode, code, filtres))
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul des chiffres des structures…")
+@loader(ttl=TTL, show_spinner="Calcul des chiffres des structures…")
 def territorial_structures(db, version, compte, periode, departement, code, filtres) -> pd.DataFrame:
     table = territorial.structures(engine(db), compte, periode, departement, code, filtres)
     return avec_affichage(table, secret_threshold(db, version), code)
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@loader(ttl=TTL, show_spinner=False)
 def month_figures(db, version, compte, mois: Periode, perimetre, code, filtres) -> pd.DataFrame:
     return service.trend(engine(db), compte, mois.debut, mois.fin, perimetre, [code], filtres)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@cached(ttl=TTL, show_spinner=False)
 def disclosure_rule(db: str, version: int, compte: Compte, perimetre: Perimetre):
     """How the account sees the scope's figures: exact, or perturbed with k (`indicators.disclosure.rule`)."""
     from indicators.disclosure.rule import rule_for
@@ -285,13 +290,13 @@ def disclosure_rule(db: str, version: int, compte: Compte, perimetre: Perimetre)
     return rule_for(engine(db), compte, perimetre)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@cached(ttl=TTL, show_spinner=False)
 def secret_threshold(db: str, version: int) -> int:
     """k of the store's settings (`indicators.disclosure.rule.k_setting`), for the texts that name it."""
     return territorial.k_setting(bind=engine(db))
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, show_spinner="Calcul de la valeur nationale…")
+@loader(ttl=TTL, show_spinner="Calcul de la valeur nationale…")
 def national_reference(db, version, compte, periode, code, filtres) -> Valeur | None:
     """The national figure for a territorial account (None when its role has none)."""
     try:
@@ -305,7 +310,7 @@ def national_reference(db, version, compte, periode, code, filtres) -> Valeur | 
 # table: a session that finds them neither reads the table back (Streamlit unpickles it) nor hashes it to look the
 # chart up — a quarter of a session's server time at a meeting (docs/benchmarks.md). Their tables are built only
 # when a user unfolds them.
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
+@loader(ttl=TTL, max_entries=500, show_spinner=False)
 def tendance_chart(db: str, version: int, compte: Compte, demande: ct.Demande, famille: Famille) -> tuple[dict | None, str]:
     """A family's trend chart and the names of its lines (None, "" when it has none)."""
     from ui.charts import vega_spec
@@ -316,7 +321,7 @@ def tendance_chart(db: str, version: int, compte: Compte, demande: ct.Demande, f
     return vega_spec(fig.tendance(table, famille)), ", ".join(dict.fromkeys(table["libelle"]))
 
 
-@loader(shared_key, hash_funcs=CLES, ttl=TTL, max_entries=500, show_spinner=False)
+@loader(ttl=TTL, max_entries=500, show_spinner=False)
 def theme_charts(db: str, version: int, compte: Compte, demande: ct.Demande, nom: str) -> tuple[list[dict], list[str]]:
     """A theme's breakdowns as bar charts, with their titles."""
     from ui.charts import vega_spec
@@ -368,7 +373,7 @@ def effets(db: str, version: int, compte: Compte, demande: ct.Demande, progress=
     return _effets(db, version, compte, demande, _progress=relay)
 
 
-@st.cache_data(hash_funcs=CLES, ttl=TTL, show_spinner=False)
+@cached(ttl=TTL, show_spinner=False)
 def _effets(db: str, version: int, compte: Compte, demande: ct.Demande, _progress=None):
     from indicators.models import effets as modele_effets
 

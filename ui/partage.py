@@ -8,8 +8,8 @@ worth of work (a third more server time per session, docs/benchmarks.md).
 
 `ui.cache.loader` is `st.cache_data` plus this: on a miss in its process, a loader looks in
 a folder the server's processes share; if another process is computing the same
-key, it waits for that result instead of computing it again (a claim file, as
-`indicators.kept` does with a row). Results are pickled, so the folder must be the
+key, it waits for that result instead of computing it again (a claim file; the
+protocol is `mlimpact.once`'s, which `indicators.kept` follows with a row). Results are pickled, so the folder must be the
 server's own: `mlimpact serve` makes a private one (`tempfile.mkdtemp`: mode 0700,
 removed when it stops) and names it in `MLIMPACT_PARTAGE`. A folder another user
 could write to is refused (nothing is shared then), and without the variable
@@ -36,9 +36,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlimpact import once as computed_once
 from mlimpact.config import ENV_SHARED_DIR as ENV
 
-CLAIM_SECONDS = 120  # a claim older than this was left by a process that stopped: taken over
+CLAIM_SECONDS = computed_once.CLAIM_SECONDS
 POLL_SECONDS = 0.02
 LOG = logging.getLogger(__name__)
 
@@ -67,22 +68,14 @@ def once(name: str, version: object, key: bytes, compute: Callable[[], Any], whe
     digest = hashlib.sha256(name.encode() + b"|" + key).hexdigest()[:40]
     stem = f"v{version}-{digest}"
     result, claim = where / f"{stem}.pkl", where / f"{stem}.claim"
-    found = _read(result)
-    if found is not None:
-        return found[0]
-    mine = _claim(claim)
-    if not mine:
-        found = _wait(result, claim)
-        if found is not None:
-            return found[0]
-        mine = _claim(claim)
-    try:
-        value = compute()
-        _write(where, result, value, version)
-    finally:
-        if mine:
-            claim.unlink(missing_ok=True)
-    return value
+    return computed_once.once(
+        read=lambda: _read(result),
+        claim=lambda: _claim(claim),
+        wait=lambda: computed_once.wait(lambda: _read(result), claim.exists, POLL_SECONDS),
+        compute=compute,
+        keep=lambda value: _write(where, result, value, version),
+        release=lambda: claim.unlink(missing_ok=True),
+    )
 
 
 def _read(path: Path) -> tuple[Any] | None:
@@ -110,19 +103,6 @@ def _claim(path: Path) -> bool:
         return False
     except OSError:
         return True  # the folder is gone or full: compute without sharing
-
-
-def _wait(result: Path, claim: Path) -> tuple[Any] | None:
-    """The result another process is computing, once written; None when its claim goes without one (it failed)."""
-    deadline = time.monotonic() + CLAIM_SECONDS
-    while time.monotonic() < deadline:
-        found = _read(result)
-        if found is not None:
-            return found
-        if not claim.exists():
-            return _read(result)
-        time.sleep(POLL_SECONDS)
-    return None
 
 
 def _write(where: Path, result: Path, value: Any, version: object) -> None:
