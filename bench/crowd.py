@@ -16,13 +16,16 @@ the server gets exactly the load of N people, and the browser work of one:
    real Chromium session does the same in the browser; at one moment all N do
    the scenario's gesture.
 
-Timed: for the browser, from the click to the content drawn after the server's
-end of the run (`script_finished` as the browser received it, the page no longer
-stale, two frames painted; `bench/sessions.py` pauses 150 ms instead, which
-added up to 150 ms to every figure here before 05/12/2026 22:00); for a wire session, from its gesture's
-frame to the server's `script_finished`, plus what the browser alone spent
-drawing after its own `script_finished` (each person's own computer draws their
-page). Printed: p50, p95 and max of the N, the browser's own time, the server's
+Timed: for the browser, by the page's own clock (`bench/page_clock.js`), from
+the click to the content drawn after the server's end of the run
+(`script_finished` as the page received it, the page no longer stale, two frames
+painted); for a wire session, from its gesture's frame to the server's
+`script_finished`, plus what the browser spent drawing after its own
+`script_finished` (each person's own computer draws their page). Before
+06/12/2026 the browser was timed from Python through Playwright, whose round
+trips (click, waits) counted too: a tenth of a second alone, up to four tenths on
+the loaded machine, added to the browser and, through the drawing, to every wire
+session. Both are printed, the page's clock first. Printed: p50, p95 and max of the N, the browser's own time, the server's
 CPU per session during the gestures, the load average. In the `jalon` scenario
 each wire session saves a jalon on its own young person (the recorded frames
 with the identifier replaced). `--etale 60`: the N gestures at moments drawn
@@ -59,6 +62,13 @@ from bench.sessions import CHROMIUM, SETTLED, cpu_seconds, demo_store, gesture, 
 
 SCENARIOS = ("impact", "jalon", "national")
 RUNS = itertools.count()
+PAGE_CLOCK = Path(__file__).with_name("page_clock.js")
+READY = {  # what the page shows once the gesture's result is drawn (as `bench.sessions.gesture` waits for it)
+    "impact": {"css": "[data-testid=stMetric]", "text": "Impact de l'accompagnement"},
+    "filtre": {"text": "12 derniers mois"},
+    "jalon": {"text": "Jalon enregistré"},
+    "national": {"css": "[data-testid=stVegaLiteChart] svg, [data-testid=stVegaLiteChart] canvas"},
+}
 NEXT_PAINT = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"  # drawn on screen
 
 
@@ -193,6 +203,7 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
             page = await (await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")).new_page()
             page.set_default_timeout(300_000)
             recorder = Recorder(page)
+            await page.add_init_script(path=str(PAGE_CLOCK))
             await prepare(scenario, page, base, idents[-1])
             spy = None
             if profile:  # py-spy on the server while the gestures run (`--profile`)
@@ -210,7 +221,7 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=30)
-            began, browser_seconds = results[0]
+            began, (browser_seconds, clock) = results[0]
             ends = [t for t in recorder.finished_at if t >= began]
             drawing = max(0.0, began + browser_seconds - ends[-1]) if ends else 0.0
             await browser.close()
@@ -220,13 +231,20 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
     finally:
         process.terminate()
         process.wait(timeout=20)
-    wire_seconds = [sum(r) + drawing for _, r in results[1:]]
-    return {"browser": browser_seconds, "drawing": drawing, "all": [browser_seconds, *wire_seconds], "cpu": cpu / n,
-            "octets": statistics.median(gesture_bytes) if gesture_bytes else 0}
+    on_page = (clock["drawn"] - clock["clicked"]) / 1000  # the page's own clock (`bench/page_clock.js`)
+    drawing_on_page = (clock["drawn"] - clock["finished"]) / 1000
+    return {
+        "browser": on_page, "drawing": drawing_on_page, "all": [on_page, *(sum(r) + drawing_on_page for _, r in results[1:])],
+        # the same gestures timed from Python through Playwright, as before 06/12/2026: its round trips included
+        "browser_playwright": browser_seconds, "drawing_playwright": drawing,
+        "all_playwright": [browser_seconds, *(sum(r) + drawing for _, r in results[1:])],
+        "cpu": cpu / n, "octets": statistics.median(gesture_bytes) if gesture_bytes else 0,
+    }
 
 
-async def timed_browser(scenario: str, page, recorder: Recorder) -> float:
-    """The browser's gesture, ended when the page is drawn after the server's end of the run (no fixed pause)."""
+async def timed_browser(scenario: str, page, recorder: Recorder) -> tuple[float, dict]:
+    """The browser's gesture, ended when the page is drawn after the server's end of the run (no fixed pause):
+    (seconds as Playwright saw them, the page's own clock: clicked, finished, drawn in ms)."""
 
     async def drawn(start: float) -> None:
         while not any(t >= start for t in recorder.finished_at):
@@ -234,7 +252,10 @@ async def timed_browser(scenario: str, page, recorder: Recorder) -> float:
         await page.wait_for_function(SETTLED, timeout=180_000)
         await page.evaluate(NEXT_PAINT)
 
-    return await gesture(scenario, page, drawn)
+    await page.evaluate("ready => window.__horloge.arm(ready)", READY[scenario])
+    seconds = await gesture(scenario, page, drawn)
+    await page.wait_for_function("() => window.__horloge.result !== null", timeout=180_000)
+    return seconds, await page.evaluate("() => window.__horloge.result")
 
 
 async def after(seconds: float, gesture):
@@ -267,6 +288,7 @@ def main() -> None:
     for scenario in args.scenario.split(","):
         for n in (int(x) for x in args.sessions.split(",")):
             samples, browsers, cpus, drawings, octets = [], [], [], [], []
+            samples_pw, browsers_pw, drawings_pw = [], [], []
             for _ in range(args.repeat):
                 r = asyncio.run(one_run(scenario, n, workdir, args.profile, args.avant_la_reunion, args.etale, args.processus,
                                          args.frequence))
@@ -274,11 +296,16 @@ def main() -> None:
                 browsers.append(r["browser"])
                 cpus.append(r["cpu"])
                 drawings.append(r["drawing"])
+                samples_pw += r["all_playwright"]
+                browsers_pw.append(r["browser_playwright"])
+                drawings_pw.append(r["drawing_playwright"])
                 octets.append(r["octets"])
             print(f"{scenario:9} {n:3} sessions, {args.processus} processus : p50 {statistics.median(samples):5.2f} s  p95 {percentile(samples, 95):5.2f} s  "
                   f"max {max(samples):5.2f} s  navigateur {max(browsers):5.2f} s (dont dessin {max(drawings):4.2f} s)  "
                   f"CPU du serveur {max(cpus):4.2f} s/session  reçu par session {max(octets) / 1e3:6.0f} ko  "
                   f"(charge {os.getloadavg()[0]:.1f})", flush=True)
+            print(f"{'':9} vu par Playwright : p50 {statistics.median(samples_pw):5.2f} s  p95 {percentile(samples_pw, 95):5.2f} s  "
+                  f"max {max(samples_pw):5.2f} s  navigateur {max(browsers_pw):5.2f} s (dont dessin {max(drawings_pw):4.2f} s)", flush=True)
 
 
 if __name__ == "__main__":
