@@ -91,6 +91,34 @@ class Recorder:
             self.finished_at.append(time.perf_counter())
 
 
+def machine_busy() -> float:
+    """Seconds of CPU the whole machine has spent so far, all cores and all jobs (Linux /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def others_cpu() -> dict[str, float]:
+    """CPU seconds so far of the other programs of the meeting on this machine: the real browser (every Chromium
+    process) and this benchmark's own client (the wire sessions, Playwright's driver)."""
+    out = {"chromium": 0.0, "client": 0.0}
+    me = os.getpid()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            name = (proc / "comm").read_text().strip()
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if name.startswith(("chromium", "chrome")):
+            out["chromium"] += seconds
+        elif int(proc.name) == me or (name == "node" and int(fields[1]) == me):
+            out["client"] += seconds
+    return out
+
+
 def finished(payload: bytes) -> bool:
     """A ForwardMsg saying a run (whole script or fragment) ended."""
     msg = ForwardMsg()
@@ -214,13 +242,17 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
                            "-o", f"{profile}-{scenario}-{n}.txt", *(["--subprocesses"] if processes > 1 else [])]
                 spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
                 await asyncio.sleep(1)
-            cpu_before = cpu_seconds(process.pid)
+            cpu_before, machine_before, others_before = cpu_seconds(process.pid), machine_busy(), others_cpu()
+            gestures_began = time.perf_counter()
             moments = random.Random(n).sample(range(1000), n)  # each gesture's moment in the spread, the same every run
             results = await asyncio.gather(
                 after(spread * moments[0] / 1000, timed_browser(scenario, page, recorder)),
                 *(after(spread * m / 1000, replay(w, f[before:])) for m, w, f in zip(moments[1:], wires, own, strict=True)),
             )
             cpu = cpu_seconds(process.pid) - cpu_before
+            gestures_seconds = time.perf_counter() - gestures_began
+            busy = (machine_busy() - machine_before) / gestures_seconds  # cores busy on average, everything counted
+            others = {name: (seconds - others_before.get(name, 0.0)) / gestures_seconds for name, seconds in others_cpu().items()}
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=30)
@@ -241,6 +273,7 @@ async def one_run(scenario: str, n: int, workdir: Path, profile: str | None = No
         # the same gestures timed from Python through Playwright, as before 06/12/2026: its round trips included
         "browser_playwright": browser_seconds, "drawing_playwright": drawing,
         "all_playwright": [browser_seconds, *(sum(r) + drawing for _, r in results[1:])],
+        "busy": busy, "others": others,
         "cpu": cpu / n, "octets": statistics.median(gesture_bytes) if gesture_bytes else 0,
     }
 
@@ -291,7 +324,7 @@ def main() -> None:
     for scenario in args.scenario.split(","):
         for n in (int(x) for x in args.sessions.split(",")):
             samples, browsers, cpus, drawings, octets = [], [], [], [], []
-            samples_pw, browsers_pw, drawings_pw = [], [], []
+            samples_pw, browsers_pw, drawings_pw, busy = [], [], [], []
             for _ in range(args.repeat):
                 r = asyncio.run(one_run(scenario, n, workdir, args.profile, args.avant_la_reunion, args.etale, args.processus,
                                          args.frequence))
@@ -303,10 +336,13 @@ def main() -> None:
                 browsers_pw.append(r["browser_playwright"])
                 drawings_pw.append(r["drawing_playwright"])
                 octets.append(r["octets"])
+                busy.append((r["busy"], r["others"]))
             print(f"{scenario:9} {n:3} sessions, {args.processus} processus : p50 {statistics.median(samples):5.2f} s  p95 {percentile(samples, 95):5.2f} s  "
                   f"max {max(samples):5.2f} s  navigateur {max(browsers):5.2f} s (dont dessin {max(drawings):4.2f} s)  "
                   f"CPU du serveur {max(cpus):4.2f} s/session  reçu par session {max(octets) / 1e3:6.0f} ko  "
                   f"(charge {os.getloadavg()[0]:.1f})", flush=True)
+            print(f"{'':9} pendant les gestes, cœurs occupés sur {os.cpu_count()} : "
+                  + " ; ".join(f"{b:.2f} (Chromium {o['chromium']:.2f}, client du banc {o['client']:.2f})" for b, o in busy), flush=True)
             print(f"{'':9} vu par Playwright : p50 {statistics.median(samples_pw):5.2f} s  p95 {percentile(samples_pw, 95):5.2f} s  "
                   f"max {max(samples_pw):5.2f} s  navigateur {max(browsers_pw):5.2f} s (dont dessin {max(drawings_pw):4.2f} s)", flush=True)
 
