@@ -23,10 +23,12 @@ painted); for a wire session, from its gesture's frame to the server's
 `script_finished`, plus what the browser spent drawing after its own
 `script_finished` (each person's own computer draws their page). Before
 06/12/2026 the browser was timed from Python through Playwright, whose round
-trips (click, waits) counted too: a tenth of a second alone, up to four tenths on
+trips (click, waits) counted too: 0.05–0.1 s alone, up to four tenths of a second on
 the loaded machine, added to the browser and, through the drawing, to every wire
-session. Both are printed, the page's clock first. Printed: p50, p95 and max of the N, the browser's own time, the server's
-CPU per session during the gestures, the load average. In the `jalon` scenario
+session. Both are printed, the page's clock first: p50, p95 and max of the N,
+the browser's own time, the server's CPU per session during the gestures, the
+load average, and how busy the machine's cores were meanwhile (of which the real
+Chromium and this benchmark's client). In the `jalon` scenario
 each wire session saves a jalon on its own young person (the recorded frames
 with the identifier replaced). `--etale 60`: the N gestures at moments drawn
 over a minute (the same moments every run) instead of the same second.
@@ -65,7 +67,6 @@ RUNS = itertools.count()
 PAGE_CLOCK = Path(__file__).with_name("page_clock.js")
 READY = {  # what the page shows once the gesture's result is drawn (as `bench.sessions.gesture` waits for it)
     "impact": {"css": "[data-testid=stMetric]", "text": "Impact de l'accompagnement"},
-    "filtre": {"text": "12 derniers mois"},
     "jalon": {"text": "Jalon enregistré"},
     "national": {"css": "[data-testid=stVegaLiteChart] svg, [data-testid=stVegaLiteChart] canvas"},
 }
