@@ -3,8 +3,8 @@
 Thin: read the filters, ask `reports.cache_page` (which asks `indicators.disclosure.service`
 for this account), draw. Four bands, one per family, each figure a card with
 its change, its convention objective and its definition; charts with their
-figures as tables; the avoided-cost waterfall with its assumptions; the PDF
-report and the Excel export one click away.
+figures as tables; the four themes' breakdowns and the avoided-cost waterfall
+with its assumptions; the PDF report and the Excel export one click away.
 """
 
 import datetime as dt
@@ -25,7 +25,7 @@ from reports import contenu as ct
 from reports import excel as rapport_excel
 from reports import figures as fig
 from reports import pdf as rapport_pdf
-from ui import auth, cache, cards, charts, filters
+from ui import auth, cache, cards, charts, filters, lazy
 
 INTROS = {
     Famille.ACTIVITE: "Ce que la Mission Locale fait : combien de jeunes elle suit, avec quelle intensité, et ce que "
@@ -290,7 +290,9 @@ for famille in Famille:
         tendance(famille)
         st.subheader("Le public accompagné et les quatre thèmes du réseau")
         st.caption("Le public, les parcours, l'étayage des partenaires, la relation avec le Département.")
-        themes()
+        # One click away, built only when unfolded (`ui.lazy`): six of the page's fifteen charts for the public
+        # alone, a sixth of what twenty directors opening the page at once waited for (docs/benchmarks.md).
+        lazy.fold("Voir les quatre thèmes", "imp_themes_ouverts", themes, icon=":material/bar_chart:")
     elif famille is Famille.PRODUIT:
         tendance(famille)
         st.subheader("Les partenaires mobilisés, par domaine")

@@ -23,9 +23,10 @@ from mlimpact import audit
 from mlimpact.access import Compte
 from mlimpact.db import make_engine
 from presentation.figures import texte_valeur as valeur_texte
+from reports import contenu as ct
 from tests.conftest import ROOT
 from tests.db.test_report import copie_demo
-from tests.support.apptest import TABLE_FOLD, unfold_tables
+from tests.support.apptest import TABLE_FOLD, THEMES_FOLD, unfold, unfold_tables
 
 ROLES = [
     ("conseiller", {}),
@@ -157,7 +158,7 @@ def test_a_filter_changes_the_figures(app_on, demo_database):
 
 
 def test_the_theme_selector_draws_the_relation_with_the_departement(app_on, demo_database):
-    at = app_on(demo_database, "directeur")
+    at = unfold(app_on(demo_database, "directeur"), THEMES_FOLD)
     assert at.segmented_control(key="imp_theme").value == "public"
     at.segmented_control(key="imp_theme").set_value("departement").run()
     assert not at.exception
@@ -488,3 +489,17 @@ def test_a_cards_definition_is_written_when_its_popover_opens(app_on, demo_datab
     at.run()
     [texte] = [m.value for m in at.markdown if "Numérateur :" in m.value]
     assert "Accès à l'emploi" in texte and "Ici :" in texte
+
+
+def test_the_themes_are_built_only_when_unfolded(app_on, demo_database):
+    """The four themes' breakdowns (six charts for the public alone) are one click away: a page opened by twenty
+    directors at once no longer builds, sends and draws them for each (docs/benchmarks.md)."""
+    at = app_on(demo_database, "directeur")
+    assert not at.exception
+    assert "Le public accompagné et les quatre thèmes du réseau" in [h.value for h in at.subheader]
+    assert not [w for w in at.get("segmented_control") if w.key == "imp_theme"]
+    charts_folded = len(at.get("vega_lite_chart"))
+    at = unfold(at, THEMES_FOLD)
+    assert not at.exception
+    assert at.segmented_control(key="imp_theme").value == "public"
+    assert len(at.get("vega_lite_chart")) == charts_folded + len(ct.THEMES["public"][1])

@@ -160,9 +160,12 @@ def test_the_impact_page_reads_on_a_phone_and_prints_cleanly(page: Page, running
     assert title.evaluate(WORDS_BROKEN) == []
     # The breakdowns of a theme: one chart per breakdown, each inside the screen (none lost to the right).
     page.get_by_text("Le public accompagné et les quatre thèmes du réseau").scroll_into_view_if_needed()
-    page.wait_for_timeout(800)
     charts = page.get_by_test_id("stVegaLiteChart")
-    assert charts.count() >= 6
+    folded = charts.count()
+    page.get_by_text("Voir les quatre thèmes").click()  # built only when unfolded
+    expect(charts).to_have_count(folded + 6, timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_timeout(800)
     for i in range(charts.count()):
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()

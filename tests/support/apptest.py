@@ -5,6 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 TABLE_FOLD = "Voir les chiffres en tableau"
+THEMES_FOLD = "Voir les quatre thèmes"  # the Impact page's breakdowns, built only when unfolded
 
 
 def user_key(expander) -> str:
@@ -12,11 +13,19 @@ def user_key(expander) -> str:
     return expander.proto.id.split("-", 2)[2]
 
 
-def unfold_tables(at: AppTest) -> AppTest:
-    """Unfold every chart's table, as a click on « Voir les chiffres en tableau » does (they are built only
+def unfold(at: AppTest, label: str) -> AppTest:
+    """Unfold every stateful expander labelled `label`, as a click on it does (what is inside is built only
     when unfolded)."""
-    folds = [e for e in at.expander if e.label == TABLE_FOLD]
-    assert folds, "no chart table on the page"
+    folds = [e for e in at.expander if e.label == label]
+    assert folds, f"no « {label} » on the page"
     for fold in folds:
         at.session_state[user_key(fold)] = True
     return at.run()
+
+
+def unfold_tables(at: AppTest) -> AppTest:
+    """Unfold the Impact page's themes when folded, then every chart's table (« Voir les chiffres en tableau »):
+    every figure the page can show."""
+    if any(e.label == THEMES_FOLD for e in at.expander):
+        unfold(at, THEMES_FOLD)
+    return unfold(at, TABLE_FOLD)
