@@ -145,6 +145,15 @@ class Parcours:
     risques_ouverts: pd.DataFrame
     dernier_contact: dt.date | None
 
+    @property
+    def id_jeune(self) -> str:
+        return self.jeune["id_jeune"]
+
+    @property
+    def en_cours(self) -> pd.DataFrame:
+        """The accompagnements not ended."""
+        return self.accompagnements[self.accompagnements["date_fin"].isna()]
+
 
 # --- wording ---------------------------------------------------------------------------------------------
 _LIBELLES = {c.name: c.label for t in TABLES.values() for c in t.columns}

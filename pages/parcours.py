@@ -9,6 +9,7 @@ another structure is "introuvable", exactly like one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -223,12 +224,12 @@ TRAITS = {"qpv": "réside en quartier prioritaire (QPV)", "frr": "réside en zon
 
 
 # --- add a jalon ------------------------------------------------------------------------------------------------
-def add_tab() -> None:
+def add_tab(p: parcours.Parcours) -> None:
     jf.jalon_form(
         "ajout",
         today,
         # called by the form's button at the start of the next run: the names it needs are bound now
-        lambda valeurs, ident=ident: apply(
+        lambda valeurs, ident=p.id_jeune: apply(
             lambda conn: parcours.add_jalon(conn, compte, ident, valeurs, today, valeurs.get("doublon_confirme", False)),
             lambda saved: f"Jalon enregistré : {jf.libelle_type(saved.ligne['type'])} du {date_fr(saved.ligne['date'])}.",
         ),
@@ -249,7 +250,7 @@ def _libelle_jalon(ligne: dict) -> str:
     return f"{texte} — {ligne['id_jalon']}"
 
 
-def jalons_tab() -> None:
+def jalons_tab(p: parcours.Parcours) -> None:
     jf.show_announcement("jalon_suppr")
     if p.jalons.empty:
         st.info("Aucun jalon.")
@@ -308,10 +309,10 @@ def referent_field(container, proposes: list[str], actuel: str | None, key: str,
         help="Le compte du conseiller qui suit le jeune dans ce dispositif ; il retrouve ce jeune dans « Mes jeunes » (À traiter).",
     ) or None
 
-def accompagnements_tab() -> None:
+def accompagnements_tab(p: parcours.Parcours) -> None:
     jf.show_announcement("acc")
     with engine.connect() as conn:
-        referents = ["", *parcours.referents_proposes(conn, compte, j["code_structure"])]
+        referents = ["", *parcours.referents_proposes(conn, compte, p.jeune["code_structure"])]
     if not p.accompagnements.empty:
         st.dataframe(
             pd.DataFrame({
@@ -341,10 +342,10 @@ def accompagnements_tab() -> None:
         places["referent"] = st.empty()
         if st.form_submit_button("Ouvrir l'accompagnement", type="primary"):
             fin_de_formulaire("acc", apply(
-                lambda conn: parcours.open_accompagnement(conn, compte, ident, valeurs, today),
+                lambda conn: parcours.open_accompagnement(conn, compte, p.id_jeune, valeurs, today),
                 lambda saved: f"Accompagnement ouvert : {_libelle_acc(saved.ligne)}.",
             ), places, LIBELLES)
-    ouverts = {ligne["id_accompagnement"]: ligne for ligne in parcours.lignes(en_cours)}
+    ouverts = {ligne["id_accompagnement"]: ligne for ligne in parcours.lignes(p.en_cours)}
     with clore_col:
         if not ouverts:
             st.caption("Aucun accompagnement en cours à clore.")
@@ -402,7 +403,8 @@ def accompagnements_tab() -> None:
                         lambda ligne: f"Accompagnement supprimé : {_libelle_acc(ligne)}.", "acc")
 
 # --- the jeune's record --------------------------------------------------------------------------------------------
-def fiche_tab() -> None:
+def fiche_tab(p: parcours.Parcours) -> None:
+    ident = p.id_jeune
     jf.show_announcement("fiche")
     lu = attendu("jeunes", p.jeune)
     with st.form(f"fiche_{ident}_{lu['version']}"):
@@ -450,9 +452,9 @@ def fiche_tab() -> None:
                 fin_de_formulaire("fiche", reponse, {}, {}, forget("jeunes", ident))
 
 # --- history -------------------------------------------------------------------------------------------------------
-def history_tab() -> None:
+def history_tab(p: parcours.Parcours) -> None:
     with engine.connect() as conn:
-        journal = parcours.historique(conn, compte, ident)
+        journal = parcours.historique(conn, compte, p.id_jeune)
     if journal.empty:
         st.info("Aucune modification enregistrée par les formulaires pour ce jeune (les imports sont journalisés par fichier).")
     else:
@@ -467,7 +469,6 @@ def parcours_du_jeune() -> None:
     this part only, not the menu, the sidebar and the search (a sixth of a save's server time, docs/benchmarks.md);
     a button that changes more (a risk settled, a row deleted) reruns the whole page (`st.rerun`). The data layer
     checks the account on every read and write, whichever part runs."""
-    global p, ident, j, en_cours  # read by the tabs' functions
     try:
         with engine.connect() as conn:
             p = parcours.read_parcours(conn, compte, choisi, today)
@@ -475,7 +476,7 @@ def parcours_du_jeune() -> None:
         st.error(jf.sans_markdown(str(exc)), icon=":material/person_off:")
         st.stop()
 
-    ident = p.jeune["id_jeune"]
+    ident = p.id_jeune
     jf.show_announcement("jeune")
     st.subheader(f"Jeune {jf.sans_markdown(ident)}")
     j = p.jeune
@@ -487,7 +488,7 @@ def parcours_du_jeune() -> None:
         traits.append(f"premier accueil le {date_fr(j['date_premier_accueil'])}")
     st.caption(" · ".join(traits))
 
-    en_cours = p.accompagnements[p.accompagnements["date_fin"].isna()]
+    en_cours = p.en_cours
     cols = st.columns(4)
     cols[0].metric("Accompagnements en cours", entier(len(en_cours)), help=parcours.liste_lisible("dispositif", ", ".join(en_cours["dispositif"])) if len(en_cours) else None)
     cols[1].metric("Risques de rupture ouverts", entier(len(p.risques_ouverts)))
@@ -528,8 +529,9 @@ def parcours_du_jeune() -> None:
     # Lazy tabs (`on_change="rerun"`): only the open one runs, so a saved jalon redraws the form and the frise,
     # not the four other tabs' tables and forms (docs/benchmarks.md). Stable labels: the open tab is kept by its label
     # across saves; keyed by the jeune, so each parcours (from the worklist, the search) opens on « Ajouter un jalon ».
-    lazy.tabs({"Ajouter un jalon": add_tab, "Jalons": jalons_tab, "Accompagnements": accompagnements_tab,
-               "Fiche du jeune": fiche_tab, "Historique": history_tab}, key=f"p_onglet_{ident}")
+    tabs = {"Ajouter un jalon": add_tab, "Jalons": jalons_tab, "Accompagnements": accompagnements_tab,
+            "Fiche du jeune": fiche_tab, "Historique": history_tab}
+    lazy.tabs({label: functools.partial(tab, p) for label, tab in tabs.items()}, key=f"p_onglet_{ident}")
 
 
 parcours_du_jeune()

@@ -82,9 +82,7 @@ def _read(path: Path) -> tuple[Any] | None:
     try:
         with open(path, "rb") as handle:
             return (pickle.load(handle),)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a file cut short or of another code version: computed again
+    except Exception:  # not there yet, cut short, or of another code version: computed again
         return None
 
 
