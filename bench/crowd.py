@@ -60,7 +60,18 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.app import start_app
-from bench.sessions import CHROMIUM, SETTLED, cpu_seconds, demo_store, gesture, jeunes, percentile, prepare
+from bench.sessions import (
+    CHROMIUM,
+    SETTLED,
+    cpu_seconds,
+    demo_store,
+    gesture,
+    jeunes,
+    percentile,
+    prepare,
+    stat_fields,
+    stat_seconds,
+)
 
 SCENARIOS = ("impact", "jalon", "national")
 RUNS = itertools.count()
@@ -109,10 +120,10 @@ def others_cpu() -> dict[str, float]:
             continue
         try:
             name = (proc / "comm").read_text().strip()
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(proc.name)
         except OSError:
             continue
-        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        seconds = stat_seconds(fields)
         if name.startswith(("chromium", "chrome")):
             out["chromium"] += seconds
         elif int(proc.name) == me or (name == "node" and int(fields[1]) == me):

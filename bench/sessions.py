@@ -151,11 +151,20 @@ async def gesture(scenario: str, page, drawn=None) -> float:
 CPU: dict[tuple, float] = {}  # (scenario, sessions, code) -> server CPU seconds spent during the gestures
 
 
+def stat_fields(pid: int | str) -> list[str]:
+    """A process's /proc stat fields after its name (state, parent, …)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def stat_seconds(fields: list[str]) -> float:
+    """User + system CPU seconds from `stat_fields`."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a process and its children have used so far (Linux /proc), whatever the
     other jobs of the machine: `mlimpact serve`'s Streamlit processes are the front's children."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = stat_seconds(stat_fields(pid))
     children = {int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()}
     return own + sum(cpu_seconds(c) for c in children if Path(f"/proc/{c}").exists())
 
